@@ -1,0 +1,115 @@
+"""A trained model as a folder a fresh process can load and predict from raw strings.
+
+Nothing in a bundle is a pickle: the Keras model is a `.keras` file loaded in safe mode,
+the vectorizer, labels, spec and metrics are JSON. So a bundle someone hands you cannot
+run code when it is loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from lstm_core.errors import UserError
+from lstm_core.vectorizer import SequenceVectorizer
+
+MODEL_FILE = "model.keras"
+VECTORIZER_FILE = "vectorizer.json"
+LABELS_FILE = "labels.json"
+SPEC_FILE = "spec.json"
+METRICS_FILE = "metrics.json"
+BUNDLE_FILES = (MODEL_FILE, VECTORIZER_FILE, LABELS_FILE, SPEC_FILE, METRICS_FILE)
+PREDICT_CHUNK = 1024
+
+
+def save_bundle(
+    folder: Path,
+    model,
+    vectorizer: SequenceVectorizer,
+    labels: list[str],
+    spec: dict,
+    metrics: dict,
+) -> Path:
+    """Write into a scratch folder first, then rename, so a half-written bundle never exists."""
+    folder = Path(folder)
+    scratch = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    model.save(scratch / MODEL_FILE)
+    (scratch / VECTORIZER_FILE).write_text(vectorizer.to_json(), encoding="utf-8")
+    (scratch / LABELS_FILE).write_text(json.dumps([str(x) for x in labels]), encoding="utf-8")
+    (scratch / SPEC_FILE).write_text(json.dumps(spec, indent=2), encoding="utf-8")
+    (scratch / METRICS_FILE).write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    shutil.rmtree(folder, ignore_errors=True)
+    scratch.rename(folder)
+    return folder
+
+
+class Bundle:
+    """A loaded bundle: `predict(["some text"])` -> labels with per-class probabilities."""
+
+    def __init__(
+        self, model, vectorizer: SequenceVectorizer, labels: list[str], spec: dict, metrics: dict
+    ):
+        self.model = model
+        self.vectorizer = vectorizer
+        self.labels = labels
+        self.spec = spec
+        self.metrics = metrics
+
+    @classmethod
+    def load(cls, folder: str | Path) -> Bundle:
+        folder = Path(folder)
+        missing = [name for name in BUNDLE_FILES if not (folder / name).exists()]
+        if missing:
+            raise UserError(
+                f"'{folder}' is not a complete model bundle (missing {', '.join(missing)})."
+            )
+        import keras
+
+        model = keras.saving.load_model(folder / MODEL_FILE, safe_mode=True)
+        vectorizer = SequenceVectorizer.from_json(
+            (folder / VECTORIZER_FILE).read_text(encoding="utf-8")
+        )
+
+        def read(name):
+            return json.loads((folder / name).read_text(encoding="utf-8"))
+
+        return cls(model, vectorizer, read(LABELS_FILE), read(SPEC_FILE), read(METRICS_FILE))
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        """Direct model calls in chunks: no `predict()` set-up cost for a single sentence."""
+        if len(texts) == 0:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        sequences = self.vectorizer.transform(list(texts))
+        parts = [
+            np.asarray(self.model(sequences[i : i + PREDICT_CHUNK], training=False))
+            for i in range(0, len(sequences), PREDICT_CHUNK)
+        ]
+        return np.concatenate(parts)
+
+    def predict(self, texts: list[str]) -> list[dict]:
+        proba = self.predict_proba(texts)
+        return [
+            {
+                "text": text,
+                "label": self.labels[int(row.argmax())],
+                "probabilities": {
+                    label: round(float(p), 6) for label, p in zip(self.labels, row, strict=True)
+                },
+            }
+            for text, row in zip(texts, proba, strict=True)
+        ]
+
+
+def export_zip(folder: str | Path, destination: str | Path) -> Path:
+    """One file to hand to someone else: the bundle's files at the top of a zip."""
+    folder, destination = Path(folder), Path(destination)
+    with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in BUNDLE_FILES:
+            archive.write(folder / name, arcname=name)
+    return destination

@@ -1,0 +1,62 @@
+"""Freeze a validated column choice as a dataset snapshot that any process can read back.
+
+The snapshot's identity is a hash of its content, so the same rows chosen twice give one
+dataset, and a worker trains on exactly what the person saw.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+
+import numpy as np
+
+from lstm_core.errors import UserError
+from lstm_core.validation import LabelledTexts
+from lstm_core.workspace import Workspace
+
+DATA_FILE = "data.csv"
+
+
+def content_id(data: LabelledTexts) -> str:
+    digest = hashlib.sha256()
+    for text, label in zip(data.texts, data.labels, strict=True):
+        digest.update(f"{text}\x1f{label}\x1e".encode())
+    return digest.hexdigest()[:16]
+
+
+def freeze_dataset(
+    workspace: Workspace, data: LabelledTexts, name: str, text_column: str, label_column: str
+) -> str:
+    """Write the rows once (UTF-8 CSV, text and label) and register them; return the id."""
+    dataset_id = content_id(data)
+    folder = workspace.dataset_dir(dataset_id)
+    path = folder / DATA_FILE
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        with open(partial, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["text", "label"])
+            writer.writerows(zip(data.texts, data.labels, strict=True))
+        partial.replace(path)
+    workspace.store.add_dataset(
+        dataset_id, name, text_column, label_column, len(data.texts), data.class_counts
+    )
+    return dataset_id
+
+
+def load_dataset(workspace: Workspace, dataset_id: str) -> LabelledTexts:
+    path = workspace.dataset_dir(dataset_id) / DATA_FILE
+    if not path.exists():
+        raise UserError(
+            f"Dataset {dataset_id} is not in the workspace {workspace.root}; load the file again."
+        )
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))[1:]
+    texts = np.array([r[0] for r in rows], dtype=object)
+    labels = np.array([r[1] for r in rows], dtype=object)
+    values, counts = np.unique(labels, return_counts=True)
+    return LabelledTexts(
+        texts, labels, {str(v): int(c) for v, c in zip(values, counts, strict=True)}
+    )

@@ -1,0 +1,13 @@
+"""The one exception type that means "the person gave us something we cannot use"."""
+
+
+class UserError(ValueError):
+    """A problem with the input that the person can fix; its message is one plain sentence.
+
+    The CLI prints it on one line and exits 2; the dashboard shows it as a message, never as
+    a traceback. Anything else that escapes is a bug in this project.
+    """
+
+
+class RunCancelled(Exception):
+    """Raised out of a fit when someone asked for the run to stop; the run is then `cancelled`."""

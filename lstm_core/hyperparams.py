@@ -1,0 +1,234 @@
+"""The table of hyperparameters: names, defaults, allowed values, and where each one goes.
+
+One table serves the CLI (parsing `--grid units=16,32`), the spec (validation), the search
+(routing to the vectorizer, the Keras model or the fit) and the dashboard (widgets).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lstm_core.errors import UserError
+
+ARCHITECTURES = ("rnn", "lstm", "gru", "bilstm", "bigru")
+OPTIMIZERS = ("sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamax", "nadam")
+INIT_MODES = (
+    "uniform",
+    "lecun_uniform",
+    "normal",
+    "zero",
+    "glorot_normal",
+    "glorot_uniform",
+    "he_normal",
+    "he_uniform",
+)
+ACTIVATIONS = (
+    "softmax",
+    "softplus",
+    "softsign",
+    "relu",
+    "tanh",
+    "sigmoid",
+    "hard_sigmoid",
+    "linear",
+)
+
+# Where a value is routed: the text vectorizer, the Keras model builder, or the Keras fit.
+VECTORIZER, MODEL, FIT = "vectorizer", "model", "fit"
+
+
+@dataclass(frozen=True)
+class Hyperparameter:
+    name: str
+    target: str
+    default: Any
+    help: str
+    choices: tuple | None = None
+    low: float | None = None
+    high: float | None = None
+    integer: bool = False
+    special: tuple = ()  # extra accepted strings, e.g. "auto"
+
+    def coerce(self, value: Any) -> Any:
+        """Return the canonical value, or raise a `UserError` naming what was expected."""
+        if value is None and None in (self.default, *map(_SPECIAL_VALUES.get, self.special)):
+            return None
+        if isinstance(value, str):
+            value = value.strip()
+            if value.lower() in self.special:
+                return _SPECIAL_VALUES.get(value.lower(), value.lower())
+        if self.choices is not None:
+            text = str(value).lower()
+            if text in self.choices:
+                return text
+            raise UserError(
+                f"'{value}' is not a valid {self.name}; choose from {', '.join(self.choices)}."
+            )
+        if self.default is not None and isinstance(self.default, bool):
+            return _parse_bool(self.name, value)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = None
+        if number is None or (self.integer and not number.is_integer()):
+            kind = "a whole number" if self.integer else "a number"
+            raise UserError(
+                f"'{value}' is not a valid {self.name}; expected {kind}{self._range()}."
+            )
+        if (self.low is not None and number < self.low) or (
+            self.high is not None and number > self.high
+        ):
+            raise UserError(f"{self.name} = {value} is out of range; expected{self._range()}.")
+        return int(number) if self.integer else number
+
+    def _range(self) -> str:
+        extra = f" (or {' / '.join(self.special)})" if self.special else ""
+        return f" from {self.low:g} to {self.high:g}{extra}"
+
+
+_SPECIAL_VALUES = {"none": None, "default": None, "auto": "auto"}
+
+
+def _parse_bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise UserError(f"'{value}' is not a valid {name}; expected true or false.")
+
+
+def _int(name, target, default, low, high, help, special=()):
+    return Hyperparameter(
+        name, target, default, help, low=low, high=high, integer=True, special=special
+    )
+
+
+def _float(name, target, default, low, high, help, special=()):
+    return Hyperparameter(name, target, default, help, low=low, high=high, special=special)
+
+
+HYPERPARAMETERS: dict[str, Hyperparameter] = {
+    p.name: p
+    for p in (
+        Hyperparameter(
+            "arch",
+            MODEL,
+            "lstm",
+            "Recurrent cell: SimpleRNN, LSTM, GRU or bidirectional",
+            ARCHITECTURES,
+        ),
+        _int("units", MODEL, 32, 1, 1024, "Units in each recurrent layer"),
+        _int("layers", MODEL, 1, 1, 3, "Stacked recurrent layers"),
+        _int("embedding_dim", MODEL, 32, 2, 1024, "Size of each word vector"),
+        _float("dropout_rate", MODEL, 0.0, 0.0, 0.9, "Dropout after each recurrent layer"),
+        _float(
+            "recurrent_dropout",
+            MODEL,
+            0.0,
+            0.0,
+            0.9,
+            "Dropout inside the recurrence (about 2x slower on CPU, no cuDNN kernel on GPU)",
+        ),
+        Hyperparameter("optimizer", MODEL, "adam", "Gradient-descent optimizer", OPTIMIZERS),
+        _float(
+            "learning_rate",
+            MODEL,
+            None,
+            1e-6,
+            10.0,
+            "Step size (default: the optimizer's own)",
+            ("default", "none"),
+        ),
+        Hyperparameter(
+            "init_mode",
+            MODEL,
+            "glorot_uniform",
+            "Initial weights of recurrent and dense layers",
+            INIT_MODES,
+        ),
+        Hyperparameter(
+            "activation", MODEL, "relu", "Activation of the optional dense layer", ACTIVATIONS
+        ),
+        _int(
+            "dense_units", MODEL, 0, 0, 1024, "Units of a dense layer before the output (0: none)"
+        ),
+        _int("batch_size", FIT, 32, 1, 4096, "Examples per gradient step"),
+        _int("epochs", FIT, 3, 1, 500, "Passes over the training data"),
+        Hyperparameter(
+            "class_weight",
+            FIT,
+            None,
+            "Weigh classes equally ('balanced') or not",
+            ("none", "balanced"),
+            special=("none",),
+        ),
+        _int(
+            "patience",
+            FIT,
+            0,
+            0,
+            100,
+            "Early stopping after this many epochs without val_loss progress (0: off)",
+        ),
+        _float(
+            "validation_split",
+            FIT,
+            0.1,
+            0.0,
+            0.5,
+            "Share of each training fold kept aside for val_loss curves",
+        ),
+        _int(
+            "max_tokens", VECTORIZER, 10_000, 3, 1_000_000, "Vocabulary size (most frequent words)"
+        ),
+        _int(
+            "sequence_length",
+            VECTORIZER,
+            "auto",
+            1,
+            2000,
+            "Tokens kept per text ('auto': 95th percentile)",
+            ("auto",),
+        ),
+        Hyperparameter("lowercase", VECTORIZER, True, "Lowercase texts before tokenizing"),
+        Hyperparameter("strip_punctuation", VECTORIZER, True, "Drop punctuation tokens"),
+    )
+}
+
+
+def hyperparameter(name: str) -> Hyperparameter:
+    try:
+        return HYPERPARAMETERS[name]
+    except KeyError:
+        known = ", ".join(HYPERPARAMETERS)
+        raise UserError(f"Unknown hyperparameter '{name}'; known ones are: {known}.") from None
+
+
+def defaults() -> dict[str, Any]:
+    return {name: p.default for name, p in HYPERPARAMETERS.items()}
+
+
+def coerce_values(name: str, values: list[Any]) -> list[Any]:
+    """Canonical, de-duplicated values for one hyperparameter, in the order given."""
+    spec = hyperparameter(name)
+    if not values:
+        raise UserError(f"No values given for {name}; give at least one.")
+    coerced = [spec.coerce(v) for v in values]
+    return list(dict.fromkeys(coerced))
+
+
+def parse_assignment(text: str) -> tuple[str, list[Any]]:
+    """`units=16,32` -> ("units", [16, 32]), validated against the table."""
+    name, sep, raw = text.partition("=")
+    if not sep or not name.strip():
+        raise UserError(f"'{text}' is not NAME=VALUE[,VALUE...]; for example units=16,32.")
+    values = [v for v in raw.split(",") if v.strip()]
+    return name.strip(), coerce_values(name.strip(), values)
+
+
+def targets(target: str) -> list[str]:
+    return [name for name, p in HYPERPARAMETERS.items() if p.target == target]

@@ -1,0 +1,142 @@
+"""One builder for every recurrent architecture, driven by a table of cell types.
+
+`layer_table` gives a `model.summary()`-style table and parameter count without importing
+TensorFlow (the dashboard shows it while a person designs a grid); a test checks it
+against Keras' own count for every architecture. `build_model` imports Keras lazily.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# cell name in Keras, gate count (weights per unit), bidirectional?
+CELLS = {
+    "rnn": ("SimpleRNN", 1, False),
+    "lstm": ("LSTM", 4, False),
+    "gru": ("GRU", 3, False),
+    "bilstm": ("LSTM", 4, True),
+    "bigru": ("GRU", 3, True),
+}
+KERAS_INITIALIZERS = {"uniform": "random_uniform", "normal": "random_normal", "zero": "zeros"}
+KERAS_OPTIMIZERS = {
+    "sgd": "SGD",
+    "rmsprop": "RMSprop",
+    "adagrad": "Adagrad",
+    "adadelta": "Adadelta",
+    "adam": "Adam",
+    "adamax": "Adamax",
+    "nadam": "Nadam",
+}
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    layer: str
+    output_shape: str
+    params: int
+
+
+def _recurrent_params(arch: str, input_dim: int, units: int) -> int:
+    _, gates, bidirectional = CELLS[arch]
+    # GRU in Keras 3 defaults to reset_after=True: a second bias vector per gate.
+    biases = 2 * units if arch in ("gru", "bigru") else units
+    one_direction = gates * (units * (input_dim + units) + biases)
+    return one_direction * (2 if bidirectional else 1)
+
+
+def layer_table(
+    arch: str,
+    n_classes: int,
+    max_tokens: int = 10_000,
+    embedding_dim: int = 32,
+    units: int = 32,
+    layers: int = 1,
+    dense_units: int = 0,
+    sequence_length: int | str = "auto",
+    dropout_rate: float = 0.0,
+    **_ignored,
+) -> list[LayerRow]:
+    """The layers `build_model` makes, with output shapes and trainable parameter counts."""
+    cell, _, bidirectional = CELLS[arch]
+    length = "L" if sequence_length == "auto" else str(sequence_length)
+    rows = [
+        LayerRow(
+            "Embedding (mask_zero)",
+            f"(None, {length}, {embedding_dim})",
+            max_tokens * embedding_dim,
+        )
+    ]
+    width = embedding_dim
+    out_units = units * (2 if bidirectional else 1)
+    for depth in range(layers):
+        last = depth == layers - 1
+        name = f"Bidirectional({cell})" if bidirectional else cell
+        shape = f"(None, {out_units})" if last else f"(None, {length}, {out_units})"
+        rows.append(LayerRow(name, shape, _recurrent_params(arch, width, units)))
+        if dropout_rate:
+            rows.append(LayerRow("Dropout", shape, 0))
+        width = out_units
+    if dense_units:
+        rows.append(LayerRow("Dense", f"(None, {dense_units})", width * dense_units + dense_units))
+        width = dense_units
+    rows.append(LayerRow("Dense (softmax)", f"(None, {n_classes})", width * n_classes + n_classes))
+    return rows
+
+
+def count_params(arch: str, n_classes: int, **params) -> int:
+    return sum(row.params for row in layer_table(arch, n_classes, **params))
+
+
+def build_model(
+    arch: str = "lstm",
+    *,
+    n_classes: int,
+    sequence_length: int,
+    max_tokens: int = 10_000,
+    embedding_dim: int = 32,
+    units: int = 32,
+    layers: int = 1,
+    dropout_rate: float = 0.0,
+    recurrent_dropout: float = 0.0,
+    optimizer: str = "adam",
+    learning_rate: float | None = None,
+    init_mode: str = "glorot_uniform",
+    activation: str = "relu",
+    dense_units: int = 0,
+):
+    """A compiled Keras classifier: masked embedding -> recurrent stack -> softmax.
+
+    The embedding masks padding (id 0), so post-padded sequences are read correctly and the
+    fused cuDNN kernel stays usable on a GPU (it accepts right-padded masks).
+    """
+    import keras
+
+    cell_name, _, bidirectional = CELLS[arch]
+    cell = getattr(keras.layers, cell_name)
+    initializer = KERAS_INITIALIZERS.get(init_mode, init_mode)
+    inputs = keras.Input(shape=(sequence_length,), dtype="int32")
+    x = keras.layers.Embedding(max_tokens, embedding_dim, mask_zero=True)(inputs)
+    for depth in range(layers):
+        layer = cell(
+            units,
+            return_sequences=depth < layers - 1,
+            recurrent_dropout=recurrent_dropout,
+            kernel_initializer=initializer,
+        )
+        x = (keras.layers.Bidirectional(layer) if bidirectional else layer)(x)
+        if dropout_rate:
+            x = keras.layers.Dropout(dropout_rate)(x)
+    if dense_units:
+        x = keras.layers.Dense(dense_units, activation=activation, kernel_initializer=initializer)(
+            x
+        )
+    outputs = keras.layers.Dense(n_classes, activation="softmax")(x)
+    model = keras.Model(inputs, outputs, name=f"{arch}_classifier")
+    optimizer_class = getattr(keras.optimizers, KERAS_OPTIMIZERS[optimizer])
+    kwargs = {} if learning_rate is None else {"learning_rate": learning_rate}
+    model.compile(
+        optimizer=optimizer_class(**kwargs),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model

@@ -1,0 +1,111 @@
+"""The experiment spec: a plain, JSON-serialisable description of one run.
+
+The same spec re-run gives the same splits (the seed drives the test split, the folds and
+the weight initialisation). `validated()` turns any value a person typed into canonical
+values or raises one `UserError` sentence.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+from itertools import product
+from typing import Any
+
+from lstm_core.errors import UserError
+from lstm_core.hyperparams import coerce_values, defaults, hyperparameter
+
+SEARCHES = ("grid", "random", "halving")
+SCORINGS = ("f1_macro", "accuracy", "balanced_accuracy")
+HALVING_FACTOR = 2
+
+
+@dataclass
+class ExperimentSpec:
+    dataset_id: str
+    text_column: str = "text"
+    label_column: str = "label"
+    params: dict[str, Any] = field(default_factory=dict)
+    grid: dict[str, list] = field(default_factory=dict)
+    search: str = "grid"
+    n_iter: int = 10
+    cv: int = 3
+    test_size: float = 0.2
+    seed: int = 42
+    scoring: str = "f1_macro"
+    n_jobs: int = 1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ExperimentSpec:
+        return cls(**data)
+
+    def validated(self) -> ExperimentSpec:
+        """Canonical values; single-value grid entries become fixed parameters."""
+        if self.search not in SEARCHES:
+            raise UserError(
+                f"'{self.search}' is not a search strategy; choose from {', '.join(SEARCHES)}."
+            )
+        if self.scoring not in SCORINGS:
+            raise UserError(f"'{self.scoring}' is not a score; choose from {', '.join(SCORINGS)}.")
+        if self.cv == 1 or not 0 <= self.cv <= 20:
+            raise UserError(
+                f"cv = {self.cv} is not possible; use 0 (one validation split) or 2 to 20 folds."
+            )
+        if not 0.05 <= self.test_size <= 0.5:
+            raise UserError(
+                f"test size {self.test_size} is out of range; use a fraction from 0.05 to 0.5."
+            )
+        if self.n_iter < 1:
+            raise UserError(
+                f"n_iter = {self.n_iter} is not possible; random search needs at least 1 candidate."
+            )
+        if self.n_jobs < 1:
+            raise UserError(f"n_jobs = {self.n_jobs} is not possible; use 1 or more parallel fits.")
+        params = {name: hyperparameter(name).coerce(value) for name, value in self.params.items()}
+        grid: dict[str, list] = {}
+        for name, values in self.grid.items():
+            values = coerce_values(name, list(values))
+            if len(values) == 1:
+                params[name] = values[0]
+            else:
+                grid[name] = values
+                params.pop(name, None)
+        return replace(self, params=params, grid=grid, seed=int(self.seed))
+
+    def fixed(self) -> dict[str, Any]:
+        """Every hyperparameter's value outside the grid: defaults overlaid by `params`."""
+        return {**defaults(), **self.params}
+
+    def n_grid_points(self) -> int:
+        return math.prod(len(v) for v in self.grid.values())
+
+    def n_candidates(self) -> int:
+        points = self.n_grid_points()
+        return min(self.n_iter, points) if self.search == "random" else points
+
+    def n_splits(self) -> int:
+        return max(self.cv, 1)
+
+    def n_fits(self) -> int:
+        """Fits the search will make, the final refit included."""
+        if self.search != "halving":
+            return self.n_candidates() * self.n_splits() + 1
+        total, candidates = 0, self.n_candidates()
+        while True:
+            total += candidates * self.n_splits()
+            if candidates <= 1:
+                break
+            candidates = math.ceil(candidates / HALVING_FACTOR)
+        return total + 1
+
+    def candidates(self) -> list[dict[str, Any]]:
+        """Every grid point, as full configurations (what the designer previews)."""
+        fixed = self.fixed()
+        names = list(self.grid)
+        return [
+            {**fixed, **dict(zip(names, combo, strict=True))}
+            for combo in product(*self.grid.values())
+        ]

@@ -1,0 +1,63 @@
+"""Shared fixtures: a fresh workspace per test, small synthetic data, the real spam.csv."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SPAM_CSV = ROOT.parent / "shared" / "data" / "spam.csv"
+SAMPLE_SMS = ROOT / "sample_data" / "sms_spam.csv"
+SAMPLE_SENTIMENT = ROOT / "sample_data" / "sentiment.csv"
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    from lstm_core.workspace import HOME_VARIABLE, Workspace
+
+    monkeypatch.setenv(HOME_VARIABLE, str(tmp_path / "ws"))
+    return Workspace()
+
+
+@pytest.fixture(autouse=True)
+def fresh_keras_state():
+    """Only when a test already loaded Keras: never import TensorFlow for intake tests."""
+    if "keras" in sys.modules:
+        sys.modules["keras"].backend.clear_session()
+        sys.modules["keras"].utils.set_random_seed(0)
+    yield
+
+
+@pytest.fixture
+def spam_csv() -> Path:
+    if not SPAM_CSV.exists():
+        pytest.skip(f"the real SMS data is not at {SPAM_CSV}")
+    return SPAM_CSV
+
+
+def toy_texts(n_per_class: int = 30, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two easily separable classes of short texts (spam-like words vs everyday words)."""
+    rng = np.random.default_rng(seed)
+    spam_words = ["win", "prize", "cash", "claim", "free", "call", "now", "urgent"]
+    ham_words = ["lunch", "home", "later", "mum", "see", "you", "tonight", "thanks"]
+    texts, labels = [], []
+    for label, words in (("spam", spam_words), ("ham", ham_words)):
+        for _ in range(n_per_class):
+            texts.append(" ".join(rng.choice(words, size=rng.integers(3, 9))))
+            labels.append(label)
+    return np.array(texts, dtype=object), np.array(labels, dtype=object)
+
+
+@pytest.fixture
+def toy_dataset(workspace):
+    """A frozen toy dataset in the test workspace: (workspace, dataset_id)."""
+    from lstm_core.datasets import freeze_dataset
+    from lstm_core.validation import LabelledTexts
+
+    texts, labels = toy_texts()
+    values, counts = np.unique(labels, return_counts=True)
+    data = LabelledTexts(texts, labels, dict(zip(values.tolist(), counts.tolist(), strict=True)))
+    return workspace, freeze_dataset(workspace, data, "toy", "text", "label")

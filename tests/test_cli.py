@@ -1,0 +1,168 @@
+"""The CLI contract: JSON last lines, one-line errors with exit status 2, and the spam.csv promise."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import SAMPLE_SENTIMENT, SAMPLE_SMS
+
+from lstm_core.cli import main
+
+PRIZE_TEXT = "WINNER!! You have won a £1000 cash prize. Call 09061701461 now to claim your reward!"
+ORDINARY_TEXT = "Are we still meeting for lunch tomorrow? I'll be at the station around noon."
+
+
+def last_json(text: str):
+    return json.loads(text.strip().splitlines()[-1])
+
+
+def run_cli(*args: str, home) -> subprocess.CompletedProcess:
+    env = {**os.environ, "LSTM_CORE_HOME": str(home)}
+    return subprocess.run(
+        [sys.executable, "-m", "lstm_core", *args], capture_output=True, text=True, env=env
+    )
+
+
+def test_inspect_json_reports_the_sample(capsys):
+    assert main(["inspect", str(SAMPLE_SMS), "--json"]) == 0
+    report = last_json(capsys.readouterr().out)
+    assert report["encoding"] == "cp1252"
+    assert report["delimiter"] == "comma"
+    assert report["rows"] == 1500
+    assert {"name": "message", "kind": "text"}.items() <= report["columns"][1].items()
+    assert (report["suggested_text"], report["suggested_label"]) == ("message", "label")
+    assert isinstance(report["warnings"], list)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["inspect", "no/such/file.csv"],
+            "lstm-core: There is no file at 'no/such/file.csv'; check the path.",
+        ),
+        (
+            ["train", str(SAMPLE_SMS), "--text", "body", "--label", "label"],
+            "lstm-core: There is no column named 'body'",
+        ),
+        (
+            [
+                "train",
+                str(SAMPLE_SMS),
+                "--text",
+                "message",
+                "--label",
+                "label",
+                "--grid",
+                "units=many",
+            ],
+            "lstm-core: 'many' is not a valid units",
+        ),
+        (
+            [
+                "train",
+                str(SAMPLE_SMS),
+                "--text",
+                "message",
+                "--label",
+                "label",
+                "--arch",
+                "transformer",
+            ],
+            "lstm-core: 'transformer' is not a valid arch",
+        ),
+        (
+            ["train", str(SAMPLE_SMS), "--text", "message"],
+            "lstm-core: the following arguments are required: --label",
+        ),
+        (["predict", "no-such-run", "hello"], "lstm-core: Run 'no-such-run' has no saved model"),
+    ],
+)
+def test_user_errors_print_one_line_and_exit_2(args, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LSTM_CORE_HOME", str(tmp_path))
+    with pytest.raises(SystemExit) as stop:
+        raise SystemExit(main(args))
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith(message)
+
+
+def test_train_predict_and_runs_in_real_processes(tmp_path):
+    trained = run_cli(
+        "train",
+        str(SAMPLE_SENTIMENT),
+        "--text",
+        "review",
+        "--label",
+        "sentiment",
+        "--arch",
+        "gru",
+        "--set",
+        "units=8",
+        "--set",
+        "embedding_dim=8",
+        "--epochs",
+        "1",
+        "--cv",
+        "0",
+        "--json",
+        home=tmp_path,
+    )
+    assert trained.returncode == 0, trained.stderr
+    result = last_json(trained.stdout)
+    assert result["status"] == "completed"
+    assert set(result["test"]) >= {"accuracy", "macro_f1", "per_class", "confusion_matrix"}
+    assert set(result["test"]["per_class"]) == {"negative", "neutral", "positive"}
+    assert set(result["baseline"]) >= {"accuracy", "macro_f1"}
+    predicted = run_cli(
+        "predict", result["run_id"], "I loved it", "It broke", "--json", home=tmp_path
+    )
+    assert predicted.returncode == 0, predicted.stderr
+    lines = [json.loads(line) for line in predicted.stdout.strip().splitlines()]
+    assert [line["text"] for line in lines] == ["I loved it", "It broke"]
+    assert all(sum(line["probabilities"].values()) == pytest.approx(1, abs=1e-4) for line in lines)
+    listed = run_cli("runs", "--json", home=tmp_path)
+    assert [r["id"] for r in last_json(listed.stdout)] == [result["run_id"]]
+
+
+@pytest.mark.slow
+def test_spam_csv_lstm_and_gru_grid_beats_090_and_labels_spam(spam_csv, tmp_path):
+    trained = run_cli(
+        "train",
+        str(spam_csv),
+        "--text",
+        "v2",
+        "--label",
+        "v1",
+        "--arch",
+        "lstm",
+        "--arch",
+        "gru",
+        "--grid",
+        "units=16,32",
+        "--epochs",
+        "3",
+        "--cv",
+        "2",
+        "--json",
+        home=tmp_path,
+    )
+    assert trained.returncode == 0, trained.stderr
+    result = last_json(trained.stdout)
+    assert result["status"] == "completed"
+    assert result["test"]["macro_f1"] >= 0.90
+    assert result["baseline"]["macro_f1"] >= 0.90
+    assert result["best_params"]["arch"] in ("lstm", "gru") and result["best_params"]["units"] in (
+        16,
+        32,
+    )
+    predicted = run_cli(
+        "predict", result["run_id"], PRIZE_TEXT, ORDINARY_TEXT, "--json", home=tmp_path
+    )
+    labels = [json.loads(line)["label"] for line in predicted.stdout.strip().splitlines()]
+    assert labels == ["spam", "ham"]

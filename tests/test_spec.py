@@ -1,0 +1,78 @@
+"""Hyperparameter values as a person types them: parsed, validated, or refused clearly."""
+
+from __future__ import annotations
+
+import pytest
+
+from lstm_core.errors import UserError
+from lstm_core.hyperparams import parse_assignment
+from lstm_core.spec import ExperimentSpec
+
+
+def test_grid_values_are_parsed_to_canonical_types():
+    assert parse_assignment("units=16, 32") == ("units", [16, 32])
+    assert parse_assignment("optimizer=Adam,SGD") == ("optimizer", ["adam", "sgd"])
+    assert parse_assignment("sequence_length=auto,40") == ("sequence_length", ["auto", 40])
+    assert parse_assignment("class_weight=none,balanced") == ("class_weight", [None, "balanced"])
+    assert parse_assignment("dropout_rate=0.0,0.5,0.5") == ("dropout_rate", [0.0, 0.5])
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("units=abc", "'abc' is not a valid units; expected a whole number from 1 to 1024."),
+        ("units=0", "units = 0 is out of range; expected from 1 to 1024."),
+        ("layers=4", "layers = 4 is out of range; expected from 1 to 3."),
+        ("optimizer=lion", "'lion' is not a valid optimizer; choose from sgd, rmsprop"),
+        ("init_mode=ones", "'ones' is not a valid init_mode; choose from uniform"),
+        ("activation=gelu", "'gelu' is not a valid activation; choose from softmax"),
+        ("dropout_rate=0.95", "dropout_rate = 0.95 is out of range"),
+        (
+            "arch=transformer",
+            "'transformer' is not a valid arch; choose from rnn, lstm, gru, bilstm, bigru.",
+        ),
+        ("unit=3", "Unknown hyperparameter 'unit'"),
+        ("units", "'units' is not NAME=VALUE"),
+        ("units=", "No values given for units"),
+    ],
+)
+def test_bad_values_are_refused_with_what_was_expected(text, message):
+    with pytest.raises(UserError) as error:
+        parse_assignment(text)
+    assert str(error.value).startswith(message)
+
+
+def test_single_value_grid_entries_become_fixed_parameters():
+    spec = ExperimentSpec("d", grid={"arch": ["lstm", "gru"], "units": [8]}, cv=2).validated()
+    assert spec.grid == {"arch": ["lstm", "gru"]}
+    assert spec.params == {"units": 8}
+    assert spec.n_candidates() == 2
+    assert spec.n_fits() == 2 * 2 + 1
+
+
+def test_random_search_is_capped_by_the_grid_size():
+    spec = ExperimentSpec(
+        "d", grid={"units": [4, 8, 16]}, search="random", n_iter=10, cv=3
+    ).validated()
+    assert spec.n_candidates() == 3
+
+
+def test_spec_round_trips_through_json():
+    import json
+
+    spec = ExperimentSpec("d", grid={"units": [4, 8]}, params={"epochs": 2}).validated()
+    assert ExperimentSpec.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"cv": 1}, "cv = 1 is not possible"),
+        ({"search": "bayes"}, "'bayes' is not a search strategy"),
+        ({"test_size": 0.9}, "test size 0.9 is out of range"),
+        ({"scoring": "auc"}, "'auc' is not a score"),
+    ],
+)
+def test_bad_search_settings(changes, message):
+    with pytest.raises(UserError, match=message):
+        ExperimentSpec("d", **changes).validated()

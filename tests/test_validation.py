@@ -1,0 +1,78 @@
+"""Every way a column choice can be wrong gets its own sentence."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from lstm_core.errors import UserError
+from lstm_core.validation import column_problems, min_examples_per_class, select_columns
+
+
+def frame(texts, labels) -> pd.DataFrame:
+    return pd.DataFrame({"text": texts, "label": labels}, dtype="str")
+
+
+GOOD = frame([f"message {i} words" for i in range(40)], ["ham", "spam"] * 20)
+
+
+def only_problem(df, text="text", label="label", cv=2, test_size=0.2) -> str:
+    problems = column_problems(df, text, label, cv, test_size)
+    assert len(problems) == 1, problems
+    return problems[0]
+
+
+def test_good_choice_has_no_problems():
+    assert column_problems(GOOD, "text", "label", cv=5) == []
+
+
+def test_missing_column_names_the_columns_that_exist():
+    message = only_problem(GOOD, text="message")
+    assert message == "There is no column named 'message'; the columns are 'text', 'label'."
+
+
+def test_same_column_twice():
+    assert "both column 'text'" in only_problem(GOOD, label="text")
+
+
+def test_no_usable_text():
+    df = frame(["", " ", ""] * 10, ["a", "b", "c"] * 10)
+    assert "has no text in any row" in only_problem(df)
+    df = frame(["!!", "??", "..."] * 10, ["a", "b", "c"] * 10)
+    assert "has no words in it" in only_problem(df)
+
+
+def test_fewer_than_two_classes():
+    df = frame([f"t {i}" for i in range(20)], ["ham"] * 20)
+    assert (
+        only_problem(df)
+        == "Column 'label' has only 1 class ('ham'); a classifier needs at least two."
+    )
+
+
+def test_label_with_too_many_distinct_values():
+    df = frame([f"t {i}" for i in range(100)], [f"id{i}" for i in range(100)])
+    message = only_problem(df)
+    assert "has 100 different values in 100 rows, so it cannot be a label" in message
+
+
+def test_class_too_rare_for_the_folds():
+    df = frame([f"t {i}" for i in range(40)], ["ham"] * 36 + ["spam"] * 4)
+    message = only_problem(df, cv=5)
+    assert message.startswith("Class 'spam' has only 4 example(s), but 5-fold cross-validation")
+    assert f"needs at least {min_examples_per_class(5, 0.2)}" in message
+    assert column_problems(df, "text", "label", cv=2, test_size=0.25) == []
+
+
+def test_missing_texts_and_labels_are_dropped_and_counted():
+    df = frame(["a b", "", "c d", "e f"] * 10, ["x", "y", "", "y"] * 10)
+    data = select_columns(df, "text", "label", cv=2, test_size=0.25)
+    assert len(data.texts) == 20
+    assert data.notes == ["Dropped 10 rows with no text.", "Dropped 10 rows with no label."]
+    assert data.class_counts == {"x": 10, "y": 10}
+    assert data.texts.dtype == object
+
+
+def test_select_raises_all_problems_in_one_error():
+    with pytest.raises(UserError, match="There is no column named 'nope'"):
+        select_columns(GOOD, "nope", "label")
