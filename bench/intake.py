@@ -16,7 +16,24 @@ from pathlib import Path
 from lstm_core.intake import read_path
 from lstm_core.validation import select_columns
 
-WORDS = "free win call now prize see you at lunch home later thanks ok love text reply".split()
+WORDS = [
+    "free",
+    "win",
+    "call",
+    "now",
+    "prize",
+    "see",
+    "you",
+    "at",
+    "lunch",
+    "home",
+    "later",
+    "thanks",
+    "ok",
+    "love",
+    "text",
+    "reply",
+]
 
 
 def write_csv(path: Path, rows: int) -> None:

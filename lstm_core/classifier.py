@@ -10,6 +10,7 @@ Two things scikeras 0.13 does not do for us live here, and only here:
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 import warnings
@@ -24,6 +25,24 @@ from lstm_core.model_zoo import build_model
 from lstm_core.store import CANCELLED, COMPLETED, FAILED, REFIT_FOLD, RunStore
 
 PROGRESS_EVERY_S = 1.0
+log = logging.getLogger("lstm_core")
+
+
+def limit_threads(threads: int) -> None:
+    """Size TensorFlow's pools for this process, so parallel fits share the cores.
+
+    Only possible before the process runs its first TensorFlow op; later calls keep what
+    the first one set.
+    """
+    import tensorflow as tf
+
+    if tf.config.threading.get_intra_op_parallelism_threads() == threads:
+        return
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(min(threads, 2))
+    except RuntimeError:
+        log.debug("TensorFlow already started in this process; thread pools unchanged")
 
 
 class TrialReporter:
@@ -88,6 +107,15 @@ class EpochRecorder(keras.callbacks.Callback):
         seconds = time.perf_counter() - self._epoch_start
         metrics = {k: float(v) for k, v in logs.items() if np.isscalar(v) or np.ndim(v) == 0}
         self._safely(self.reporter.store.log_epoch, self.trial_id, epoch, metrics, seconds)
+        shown = " ".join(f"{k} {v:.4f}" for k, v in metrics.items())
+        log.info(
+            "trial %d epoch %d/%d (%.1f s): %s",
+            self.trial_id,
+            epoch + 1,
+            self.epochs,
+            seconds,
+            shown,
+        )
         self._safely(
             self.reporter.store.set_batch_progress, self.trial_id, (epoch + 1) / self.epochs
         )
@@ -115,11 +143,14 @@ class RecurrentClassifier(KerasClassifier):
     with the vectorizer.
     """
 
-    def __init__(self, *, preprocessing=None, patience=0, seed=0, reporter=None, **kwargs):
+    def __init__(
+        self, *, preprocessing=None, patience=0, seed=0, threads=None, reporter=None, **kwargs
+    ):
         super().__init__(**kwargs)
         self.preprocessing = preprocessing
         self.patience = patience
         self.seed = seed
+        self.threads = threads
         self.reporter = reporter
 
     def __sklearn_tags__(self):
@@ -170,6 +201,8 @@ class RecurrentClassifier(KerasClassifier):
 
     def fit(self, X, y, sample_weight=None, row_ids=None, **kwargs):
         """Fit on shuffled rows (Keras takes its validation split from the end)."""
+        if self.threads:
+            limit_threads(int(self.threads))
         keras.backend.clear_session()
         keras.utils.set_random_seed(int(self.seed))
         order = np.random.default_rng(int(self.seed)).permutation(len(X))

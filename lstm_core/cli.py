@@ -91,6 +91,7 @@ def _spec_from_args(args, dataset_id: str) -> ExperimentSpec:
 def cmd_train(args) -> int:
     from lstm_core.datasets import freeze_dataset
     from lstm_core.intake import read_path
+    from lstm_core.jobs import submit
     from lstm_core.training import execute_run, submit_run
     from lstm_core.validation import select_columns
 
@@ -99,7 +100,15 @@ def cmd_train(args) -> int:
     data = select_columns(df, args.text, args.label, args.cv, args.test_size)
     dataset_id = freeze_dataset(workspace, data, Path(args.file).name, args.text, args.label)
     spec = _spec_from_args(args, dataset_id)
-    run_id = submit_run(workspace, spec)
+    if args.background:
+        run_id = submit(workspace, spec)
+        status = workspace.store.get_run(run_id)["status"]
+        if args.json:
+            _print_json({"run_id": run_id, "status": status})
+        else:
+            print(f"run {run_id} {status}; follow it with: lstm-core status {run_id}")
+        return 0
+    run_id = submit_run(workspace, spec, foreground=True)
     print(
         f"run {run_id}: {spec.n_candidates()} candidate(s), about {spec.n_fits()} fits, "
         f"on {len(data.texts):,} texts",
@@ -153,8 +162,50 @@ def cmd_predict(args) -> int:
     return 0
 
 
+def cmd_status(args) -> int:
+    from lstm_core.jobs import refresh
+    from lstm_core.progress import run_progress
+
+    workspace = Workspace()
+    refresh(workspace)
+    progress = run_progress(workspace.store, args.run_id)
+    if progress is None:
+        raise UserError(f"There is no run '{args.run_id}' in {workspace.root}; see lstm-core runs.")
+    if args.json:
+        _print_json(progress)
+        return 0
+    eta = f", about {progress['eta_s']:.0f} s left" if progress["eta_s"] is not None else ""
+    print(
+        f"run {args.run_id} {progress['status']}: {progress['trials_done']}/{progress['trials_total']} fits, "
+        f"{progress['progress']:.0%}{eta}"
+    )
+    latest = progress["latest_metrics"]
+    if latest:
+        shown = {
+            k: round(latest[k], 4)
+            for k in ("loss", "accuracy", "val_loss", "val_accuracy")
+            if latest[k] is not None
+        }
+        print(f"  latest epoch {latest['epoch'] + 1}: {shown}")
+    if progress["error"]:
+        print(f"  error: {progress['error']}")
+    return 0
+
+
+def cmd_cancel(args) -> int:
+    from lstm_core.jobs import cancel
+
+    status = cancel(Workspace(), args.run_id)
+    print(f"run {args.run_id} {status}")
+    return 0
+
+
 def cmd_runs(args) -> int:
-    runs = Workspace().store.list_runs()
+    from lstm_core.jobs import refresh
+
+    workspace = Workspace()
+    refresh(workspace)
+    runs = workspace.store.list_runs()
     if args.json:
         _print_json(runs)
         return 0
@@ -212,9 +263,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=int)
     train.add_argument("--seed", type=int, default=42)
     train.add_argument("--scoring", choices=SCORINGS, default="f1_macro")
-    train.add_argument("--n-jobs", type=int, default=1, help="parallel fits")
+    train.add_argument("--n-jobs", type=int, default=0, help="parallel fits (0: one per core)")
+    train.add_argument("--background", action="store_true", help="queue it and return at once")
     train.add_argument("--json", action="store_true")
     train.set_defaults(handler=cmd_train)
+
+    status = commands.add_parser("status", help="progress of a run")
+    status.add_argument("run_id")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(handler=cmd_status)
+
+    cancel = commands.add_parser("cancel", help="stop a queued or running run")
+    cancel.add_argument("run_id")
+    cancel.set_defaults(handler=cmd_cancel)
 
     predict = commands.add_parser("predict", help="label texts with a run's saved model")
     predict.add_argument("run_id")

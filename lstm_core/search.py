@@ -7,6 +7,7 @@ vary are split into sub-grids so the classifier's `preprocessing` moves in step 
 
 from __future__ import annotations
 
+import os
 from itertools import product
 
 import numpy as np
@@ -34,11 +35,19 @@ def pipeline_name(name: str) -> str:
     return {MODEL: f"clf__model__{name}", FIT: f"clf__{name}", VECTORIZER: f"vec__{name}"}[target]
 
 
-def make_pipeline(fixed: dict, seed: int = 0, reporter: TrialReporter | None = None) -> Pipeline:
+def threads_per_fit(n_jobs: int) -> int:
+    """Cores each parallel fit may use, so that together they do not oversubscribe."""
+    return max(1, (os.cpu_count() or 1) // max(1, n_jobs))
+
+
+def make_pipeline(
+    fixed: dict, seed: int = 0, reporter: TrialReporter | None = None, n_jobs: int = 1
+) -> Pipeline:
     preprocessing = {name: fixed[name] for name in targets(VECTORIZER)}
     classifier = RecurrentClassifier(
         preprocessing=preprocessing,
         seed=seed,
+        threads=threads_per_fit(n_jobs) if n_jobs > 1 else None,
         reporter=reporter,
         loss="sparse_categorical_crossentropy",
         verbose=0,
@@ -83,13 +92,14 @@ def fold_of_each_row(splitter, y: np.ndarray) -> np.ndarray:
 
 
 def make_search(spec: ExperimentSpec, reporter: TrialReporter | None = None):
-    pipeline = make_pipeline(spec.fixed(), spec.seed, reporter)
+    n_jobs = spec.effective_n_jobs()
+    pipeline = make_pipeline(spec.fixed(), spec.seed, reporter, n_jobs)
     common = {
         "scoring": spec.scoring,
         "cv": make_splitter(spec),
         "refit": True,
         "error_score": "raise",
-        "n_jobs": spec.n_jobs,
+        "n_jobs": n_jobs,
     }
     grid = param_grid(spec)
     if spec.search == "random":

@@ -176,13 +176,31 @@ class RunStore:
         return _json_columns(_row(row), "class_counts")
 
     # runs
-    def create_run(self, spec: dict, dataset_id: str, trials_total: int | None = None) -> str:
-        run_id = new_run_id()
+    def create_run(
+        self,
+        spec: dict,
+        dataset_id: str,
+        trials_total: int | None = None,
+        running_pid: int | None = None,
+    ) -> str:
+        """A queued run, or with `running_pid` one already running in that (foreground) process."""
+        run_id, now = new_run_id(), time.time()
+        status, started = (QUEUED, None) if running_pid is None else (RUNNING, now)
         with self._write() as db:
             db.execute(
-                "INSERT INTO runs (id, created_at, dataset_id, spec, status, trials_total) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (run_id, time.time(), dataset_id, json.dumps(spec), QUEUED, trials_total),
+                "INSERT INTO runs (id, created_at, dataset_id, spec, status, trials_total, pid, "
+                "started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    now,
+                    dataset_id,
+                    json.dumps(spec),
+                    status,
+                    trials_total,
+                    running_pid,
+                    started,
+                    started,
+                ),
             )
         return run_id
 
@@ -199,6 +217,50 @@ class RunStore:
             current = self.get_run(run_id)
             now = current["status"] if current else "missing"
             raise InvalidTransition(f"run {run_id} cannot go from {now} to {status}")
+
+    def claim_next(self, max_running: int) -> dict | None:
+        """Mark the oldest queued run `running` if fewer than `max_running` are; one transaction.
+
+        The claimed run has no pid until its worker process is attached, so two dispatchers
+        can never start more runs than the limit, and a claim whose worker never started is
+        found by its stale heartbeat.
+        """
+        now = time.time()
+        with self._write() as db:
+            running = db.execute(
+                "SELECT COUNT(*) FROM runs WHERE status = ?", (RUNNING,)
+            ).fetchone()[0]
+            if running >= max_running:
+                return None
+            row = db.execute(
+                "SELECT id FROM runs WHERE status = ? ORDER BY created_at, id LIMIT 1", (QUEUED,)
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE runs SET status = ?, started_at = ?, heartbeat_at = ? WHERE id = ?",
+                (RUNNING, now, now, row["id"]),
+            )
+        return self.get_run(row["id"])
+
+    def attach_worker(self, run_id: str, pid: int) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE runs SET pid = ?, heartbeat_at = ? WHERE id = ? AND status = ?",
+                (pid, time.time(), run_id, RUNNING),
+            )
+
+    def set_trials_total(self, run_id: str, trials_total: int) -> None:
+        with self._write() as db:
+            db.execute("UPDATE runs SET trials_total = ? WHERE id = ?", (trials_total, run_id))
+
+    def runs_with_status(self, status: str) -> list[dict]:
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT id, pid, heartbeat_at, started_at FROM runs WHERE status = ? ORDER BY created_at",
+                (status,),
+            ).fetchall()
+        return [dict(r) for r in rows]
 
     def start_run(self, run_id: str, pid: int, trials_total: int) -> None:
         now = time.time()

@@ -7,11 +7,16 @@ and traceback kept for the dashboard).
 
 from __future__ import annotations
 
+import logging
 import os
+import sqlite3
 import statistics
+import threading
 import time
 import traceback
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 from sklearn.model_selection import train_test_split
@@ -19,14 +24,21 @@ from sklearn.model_selection import train_test_split
 from lstm_core.datasets import load_dataset
 from lstm_core.errors import RunCancelled, UserError
 from lstm_core.spec import ExperimentSpec
+from lstm_core.store import QUEUED, RUNNING
 from lstm_core.validation import min_examples_per_class
 from lstm_core.workspace import Workspace
 
 _PIPELINE_PREFIXES = ("clf__model__", "clf__", "vec__")
+HEARTBEAT_S = 5.0
+log = logging.getLogger("lstm_core")
 
 
-def submit_run(workspace: Workspace, spec: ExperimentSpec) -> str:
-    """Validate the spec against its dataset and store it as a queued run."""
+def submit_run(workspace: Workspace, spec: ExperimentSpec, foreground: bool = False) -> str:
+    """Validate the spec against its dataset and store it as a queued run.
+
+    A `foreground` run is stored as already running in this process, so no dispatcher
+    starts a worker for it.
+    """
     spec = spec.validated()
     dataset = workspace.store.get_dataset(spec.dataset_id)
     if dataset is None:
@@ -41,7 +53,8 @@ def submit_run(workspace: Workspace, spec: ExperimentSpec) -> str:
             f"Class '{label}' has only {count} example(s), but cv = {spec.cv} with a "
             f"{spec.test_size:.0%} test split needs at least {needed}; use fewer folds."
         )
-    return workspace.store.create_run(spec.to_dict(), spec.dataset_id, spec.n_fits())
+    running_pid = os.getpid() if foreground else None
+    return workspace.store.create_run(spec.to_dict(), spec.dataset_id, spec.n_fits(), running_pid)
 
 
 def people_names(pipeline_params: dict) -> dict:
@@ -151,16 +164,48 @@ def _train_and_evaluate(
     return result, table
 
 
+@contextmanager
+def _heartbeat(store, run_id: str) -> Iterator[None]:
+    """Prove this process is alive every few seconds, so readers can tell a dead worker."""
+    stop = threading.Event()
+
+    def beat():
+        while not stop.wait(HEARTBEAT_S):
+            try:
+                store.heartbeat(run_id)
+            except sqlite3.Error as exc:
+                log.warning("heartbeat not written: %s", exc)
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{run_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
 def execute_run(workspace: Workspace, run_id: str) -> dict:
-    """Train a queued run in this process and return its final record from the store."""
+    """Train a run in this process and return its final record from the store.
+
+    Takes a queued run, a run a dispatcher claimed for this worker, or a foreground run
+    created for this process; a run that ended or belongs to another process is left alone.
+    """
     store = workspace.store
     run = store.get_run(run_id)
     if run is None:
         raise UserError(f"There is no run '{run_id}' in {workspace.root}.")
     spec = ExperimentSpec.from_dict(run["spec"])
-    store.start_run(run_id, os.getpid(), spec.n_fits())
+    if run["status"] == QUEUED:
+        store.start_run(run_id, os.getpid(), spec.n_fits())
+    elif run["status"] == RUNNING and run["pid"] in (None, os.getpid()):
+        store.attach_worker(run_id, os.getpid())
+    else:
+        return run
+    log.info("run %s: %d candidate(s), about %d fits", run_id, spec.n_candidates(), spec.n_fits())
     try:
-        result, table = _train_and_evaluate(workspace, run_id, spec)
+        with _heartbeat(store, run_id):
+            result, table = _train_and_evaluate(workspace, run_id, spec)
     except RunCancelled:
         store.cancel_run(run_id)
     except UserError as exc:
@@ -168,11 +213,12 @@ def execute_run(workspace: Workspace, run_id: str) -> dict:
     except Exception as exc:  # the run must end failed, with its traceback, whatever broke
         store.fail_run(run_id, f"{type(exc).__name__}: {exc}", traceback.format_exc())
     else:
+        store.set_trials_total(run_id, result["fits"])
         store.complete_run(run_id, result, table)
     return store.get_run(run_id)
 
 
 def train(spec: ExperimentSpec, workspace: Workspace | None = None) -> dict:
-    """The easy path: submit a spec and train it here; returns the finished run record."""
+    """The easy path: train a spec here, in the foreground; returns the finished run record."""
     workspace = workspace or Workspace()
-    return execute_run(workspace, submit_run(workspace, spec))
+    return execute_run(workspace, submit_run(workspace, spec, foreground=True))

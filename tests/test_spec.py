@@ -57,6 +57,13 @@ def test_random_search_is_capped_by_the_grid_size():
     assert spec.n_candidates() == 3
 
 
+def test_default_parallelism_is_one_fit_per_core_but_no_more_than_the_fits(monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    assert ExperimentSpec("d", grid={"units": [4, 8]}, cv=2).validated().effective_n_jobs() == 4
+    assert ExperimentSpec("d", cv=0).validated().effective_n_jobs() == 1
+    assert ExperimentSpec("d", cv=5, n_jobs=3).validated().effective_n_jobs() == 3
+
+
 def test_spec_round_trips_through_json():
     import json
 

@@ -19,7 +19,13 @@ TINY = {"units": 4, "embedding_dim": 4, "epochs": 1, "batch_size": 16, "max_toke
 
 
 def tiny_spec(dataset_id: str, **changes) -> ExperimentSpec:
-    settings = {"params": dict(TINY), "grid": {"arch": ["lstm", "gru"]}, "cv": 2, "test_size": 0.25}
+    settings = {
+        "params": dict(TINY),
+        "grid": {"arch": ["lstm", "gru"]},
+        "cv": 2,
+        "test_size": 0.25,
+        "n_jobs": 1,
+    }
     settings.update(changes)
     return ExperimentSpec(dataset_id, **settings)
 
