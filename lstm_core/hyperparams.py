@@ -49,6 +49,11 @@ class Hyperparameter:
     high: float | None = None
     integer: bool = False
     special: tuple = ()  # extra accepted strings, e.g. "auto"
+    suggestions: tuple = ()  # the classic values a designer offers
+
+    def offered(self) -> tuple:
+        """Values to offer in a picker: the classic values, or else the choices."""
+        return self.suggestions or self.choices or (self.default,)
 
     def coerce(self, value: Any) -> Any:
         """Return the canonical value, or raise a `UserError` naming what was expected."""
@@ -101,103 +106,138 @@ def _parse_bool(name: str, value: Any) -> bool:
     raise UserError(f"'{value}' is not a valid {name}; expected true or false.")
 
 
-def _int(name, target, default, low, high, help, special=()):
+def _int(name, target, default, low, high, help, suggestions=(), special=()):
     return Hyperparameter(
-        name, target, default, help, low=low, high=high, integer=True, special=special
+        name,
+        target,
+        default,
+        help,
+        low=low,
+        high=high,
+        integer=True,
+        special=special,
+        suggestions=suggestions,
     )
 
 
-def _float(name, target, default, low, high, help, special=()):
-    return Hyperparameter(name, target, default, help, low=low, high=high, special=special)
-
-
-HYPERPARAMETERS: dict[str, Hyperparameter] = {
-    p.name: p
-    for p in (
-        Hyperparameter(
-            "arch",
-            MODEL,
-            "lstm",
-            "Recurrent cell: SimpleRNN, LSTM, GRU or bidirectional",
-            ARCHITECTURES,
-        ),
-        _int("units", MODEL, 32, 1, 1024, "Units in each recurrent layer"),
-        _int("layers", MODEL, 1, 1, 3, "Stacked recurrent layers"),
-        _int("embedding_dim", MODEL, 32, 2, 1024, "Size of each word vector"),
-        _float("dropout_rate", MODEL, 0.0, 0.0, 0.9, "Dropout after each recurrent layer"),
-        _float(
-            "recurrent_dropout",
-            MODEL,
-            0.0,
-            0.0,
-            0.9,
-            "Dropout inside the recurrence (about 2x slower on CPU, no cuDNN kernel on GPU)",
-        ),
-        Hyperparameter("optimizer", MODEL, "adam", "Gradient-descent optimizer", OPTIMIZERS),
-        _float(
-            "learning_rate",
-            MODEL,
-            None,
-            1e-6,
-            10.0,
-            "Step size (default: the optimizer's own)",
-            ("default", "none"),
-        ),
-        Hyperparameter(
-            "init_mode",
-            MODEL,
-            "glorot_uniform",
-            "Initial weights of recurrent and dense layers",
-            INIT_MODES,
-        ),
-        Hyperparameter(
-            "activation", MODEL, "relu", "Activation of the optional dense layer", ACTIVATIONS
-        ),
-        _int(
-            "dense_units", MODEL, 0, 0, 1024, "Units of a dense layer before the output (0: none)"
-        ),
-        _int("batch_size", FIT, 32, 1, 4096, "Examples per gradient step"),
-        _int("epochs", FIT, 3, 1, 500, "Passes over the training data"),
-        Hyperparameter(
-            "class_weight",
-            FIT,
-            None,
-            "Weigh classes equally ('balanced') or not",
-            ("none", "balanced"),
-            special=("none",),
-        ),
-        _int(
-            "patience",
-            FIT,
-            0,
-            0,
-            100,
-            "Early stopping after this many epochs without val_loss progress (0: off)",
-        ),
-        _float(
-            "validation_split",
-            FIT,
-            0.1,
-            0.0,
-            0.5,
-            "Share of each training fold kept aside for val_loss curves",
-        ),
-        _int(
-            "max_tokens", VECTORIZER, 10_000, 3, 1_000_000, "Vocabulary size (most frequent words)"
-        ),
-        _int(
-            "sequence_length",
-            VECTORIZER,
-            "auto",
-            1,
-            2000,
-            "Tokens kept per text ('auto': 95th percentile)",
-            ("auto",),
-        ),
-        Hyperparameter("lowercase", VECTORIZER, True, "Lowercase texts before tokenizing"),
-        Hyperparameter("strip_punctuation", VECTORIZER, True, "Drop punctuation tokens"),
+def _float(name, target, default, low, high, help, suggestions=(), special=()):
+    return Hyperparameter(
+        name, target, default, help, low=low, high=high, special=special, suggestions=suggestions
     )
-}
+
+
+def _choice(name, target, default, help, choices, suggestions=(), special=()):
+    return Hyperparameter(
+        name, target, default, help, choices, special=special, suggestions=suggestions
+    )
+
+
+DROPOUTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+_PARAMETERS = (
+    _choice(
+        "arch",
+        MODEL,
+        "lstm",
+        "Recurrent cell: SimpleRNN, LSTM, GRU or bidirectional",
+        ARCHITECTURES,
+    ),
+    _int(
+        "units", MODEL, 32, 1, 1024, "Units in each recurrent layer", (4, 8, 16, 32, 64, 128, 256)
+    ),
+    _int("layers", MODEL, 1, 1, 3, "Stacked recurrent layers", (1, 2, 3)),
+    _int("embedding_dim", MODEL, 32, 2, 1024, "Size of each word vector", (8, 16, 32, 64, 128)),
+    _float("dropout_rate", MODEL, 0.0, 0.0, 0.9, "Dropout after each recurrent layer", DROPOUTS),
+    _float(
+        "recurrent_dropout",
+        MODEL,
+        0.0,
+        0.0,
+        0.9,
+        "Dropout inside the recurrence (about 2x slower on CPU, no cuDNN kernel on GPU)",
+        (0.0, 0.1, 0.2, 0.3, 0.5),
+    ),
+    _choice("optimizer", MODEL, "adam", "Gradient-descent optimizer", OPTIMIZERS),
+    _float(
+        "learning_rate",
+        MODEL,
+        None,
+        1e-6,
+        10.0,
+        "Step size (default: the optimizer's own)",
+        (None, 0.0001, 0.001, 0.01, 0.1),
+        ("default", "none"),
+    ),
+    _choice(
+        "init_mode",
+        MODEL,
+        "glorot_uniform",
+        "Initial weights of recurrent and dense layers",
+        INIT_MODES,
+    ),
+    _choice("activation", MODEL, "relu", "Activation of the optional dense layer", ACTIVATIONS),
+    _int(
+        "dense_units",
+        MODEL,
+        0,
+        0,
+        1024,
+        "Units of a dense layer before the output (0: none)",
+        (0, 8, 16, 32, 64),
+    ),
+    _int("batch_size", FIT, 32, 1, 4096, "Examples per gradient step", (8, 16, 32, 64, 128, 256)),
+    _int("epochs", FIT, 3, 1, 500, "Passes over the training data", (1, 2, 3, 5, 10, 20, 50)),
+    _choice(
+        "class_weight",
+        FIT,
+        None,
+        "Weigh classes equally ('balanced') or not",
+        ("none", "balanced"),
+        (None, "balanced"),
+        ("none",),
+    ),
+    _int(
+        "patience",
+        FIT,
+        0,
+        0,
+        100,
+        "Early stopping after this many epochs without val_loss progress (0: off)",
+        (0, 1, 2, 3, 5),
+    ),
+    _float(
+        "validation_split",
+        FIT,
+        0.1,
+        0.0,
+        0.5,
+        "Share of each training fold kept aside for val_loss curves",
+        (0.0, 0.1, 0.2),
+    ),
+    _int(
+        "max_tokens",
+        VECTORIZER,
+        10_000,
+        3,
+        1_000_000,
+        "Vocabulary size (most frequent words)",
+        (1000, 5000, 10_000, 20_000),
+    ),
+    _int(
+        "sequence_length",
+        VECTORIZER,
+        "auto",
+        1,
+        2000,
+        "Tokens kept per text ('auto': 95th percentile)",
+        ("auto", 20, 40, 80, 160),
+        ("auto",),
+    ),
+    _choice(
+        "lowercase", VECTORIZER, True, "Lowercase texts before tokenizing", None, (True, False)
+    ),
+    _choice("strip_punctuation", VECTORIZER, True, "Drop punctuation tokens", None, (True, False)),
+)
+HYPERPARAMETERS: dict[str, Hyperparameter] = {p.name: p for p in _PARAMETERS}
 
 
 def hyperparameter(name: str) -> Hyperparameter:

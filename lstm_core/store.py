@@ -175,6 +175,12 @@ class RunStore:
             row = db.execute("SELECT * FROM datasets WHERE id = ?", (dataset_id,)).fetchone()
         return _json_columns(_row(row), "class_counts")
 
+    def list_datasets(self) -> list[dict]:
+        """Newest first."""
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM datasets ORDER BY created_at DESC").fetchall()
+        return [_json_columns(dict(r), "class_counts") for r in rows]
+
     # runs
     def create_run(
         self,

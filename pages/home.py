@@ -1,36 +1,30 @@
-"""Home: what the workbench does, and a first look at the bundled sample data."""
-
-from pathlib import Path
+"""Home: what the workbench does, and the two ways in."""
 
 import streamlit as st
 
-from lstm_core.intake import read_path
-
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "sms_spam.csv"
-
-
-@st.cache_data
-def load_sample(path: str):
-    return read_path(path)
-
+from pages.shared import SAMPLES, remember
 
 st.title("Recurrent text classification workbench")
 st.markdown(
-    "1. **Data**: load a CSV of texts and labels (the SMS spam collection is the classic).\n"
-    "2. **Experiment**: pick SimpleRNN / LSTM / GRU / BiLSTM and grids of hyperparameters.\n"
-    "3. **Results**: watch them train, compare them against a TF-IDF baseline, and predict."
+    "Find out which recurrent network works on your texts, and how well, without writing code.\n\n"
+    "1. **Data**: load a CSV of texts and labels (the SMS spam collection is the classic case), "
+    "check how it was read, and pick the text and label columns.\n"
+    "2. **Experiment**: choose SimpleRNN, LSTM, GRU, BiLSTM or BiGRU and a grid of "
+    "hyperparameters (optimizer, initialisation, dropout, units, batch size, epochs, ...).\n"
+    "3. **Runs, Compare, Predict**: watch the models learn live, compare them with a TF-IDF "
+    "baseline and each other, then type sentences to see what the best one predicts."
 )
-st.info(
-    "The full dashboard is being built. Meanwhile the same engine runs from the command line: "
-    "`lstm-core train sample_data/sms_spam.csv --text message --label label --arch lstm --arch gru`."
-)
-
-frame, report = load_sample(str(SAMPLE))
-st.subheader("Bundled sample: sms_spam.csv")
-st.write(
-    f"{report.rows:,} rows, read as {report.encoding} with a {report.delimiter} delimiter; "
-    f"suggested text column `{report.suggested_text}`, label column `{report.suggested_label}`."
-)
-for warning in report.warnings:
-    st.caption(warning)
-st.dataframe(frame.head(20), width="stretch")
+left, right = st.columns(2)
+with left:
+    st.subheader("New here?")
+    st.write("Start with the bundled SMS spam sample: 1,500 synthetic messages, 15% spam.")
+    if st.button("Use the sample data", type="primary", key="home_sample"):
+        remember("data_source", "sample")
+        st.session_state["data_sample"] = next(iter(SAMPLES))
+        st.switch_page("pages/data.py")
+with right:
+    st.subheader("Have a CSV?")
+    st.write("Upload a CSV, TSV or TXT file with one text per row and a label column.")
+    if st.button("Upload a file", key="home_upload"):
+        remember("data_source", "upload")
+        st.switch_page("pages/data.py")

@@ -50,6 +50,12 @@ HAM = [
     "Good luck with the exam tomorrow, you'll be great.",
     "Can we move it to {time}? Something came up.",
     "Love you, see you soon. Café on Sunday?",
+    "Are you free to call me later? Need to ask you something.",
+    "We won the pub quiz last night! Free drinks for the team.",
+    "Text me when you're free, no rush.",
+    "Did you claim the refund for the train tickets?",
+    "Mum says call her now, it's urgent about {name}.",
+    "Got a prize at work today, a voucher for {food} lol",
 ]
 OPENERS = ["", "", "Hey, ", "Hi {name}, ", "Oi ", "Morning! ", "{name}: ", "Hiya. "]
 CLOSERS = ["", "", " x", " :)", " Cheers.", " Ta", " See ya", " {name} says hello too."]
@@ -73,7 +79,11 @@ SPAM = [
     "SIX chances to win CASH! From 100 to 20,000 pounds. Txt CSH11 to {short}. Cost 150p/day.",
     "Hot singles in your area want to chat! Text DATE to {short} now. £3/week.",
     "Final notice: your {prize} is waiting. Ring {phone} to collect, ref {ref}.",
+    "Hi, it's Lucy from the agency. I saw your profile, reply to {short} to chat x",
+    "Your parcel could not be delivered. Reschedule at once: text PARCEL to {short}.",
+    "Thanks for your order {ref}. If you did not make it, call {phone} today.",
 ]
+LABEL_NOISE = 0.015  # real collections hold a few mislabelled messages too
 SENTIMENT = {
     "positive": [
         "I loved the {thing}, it was {good}.",
@@ -130,10 +140,11 @@ def make_sms(rows: int = 1500, spam_share: float = 0.134) -> list[tuple[str, str
     rng = random.Random(SEED)
     data = []
     for _ in range(rows):
-        if rng.random() < spam_share:
-            data.append(("spam", _spam_row(rng)))
-        else:
-            data.append(("ham", _ham_row(rng)))
+        is_spam = rng.random() < spam_share
+        text = _spam_row(rng) if is_spam else _ham_row(rng)
+        if rng.random() < LABEL_NOISE:
+            is_spam = not is_spam
+        data.append(("spam" if is_spam else "ham", text))
     return data
 
 

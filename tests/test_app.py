@@ -1,27 +1,134 @@
-"""The dashboard opens without an exception and without loading TensorFlow."""
+"""The dashboard through Streamlit's AppTest: every page, the sample flow, and its messages."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
+import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
+from pages.shared import md
 
-def test_home_page_renders_the_sample_report():
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+PAGES = [
+    "pages/data.py",
+    "pages/experiment.py",
+    "pages/runs.py",
+    "pages/compare.py",
+    "pages/predict.py",
+]
+PRIZE_TEXT = (
+    "WINNER!! You have been selected to receive a £1000 prize. Call 09061701461 now to claim."
+)
+ORDINARY_TEXT = "Are we still on for pizza tonight? I'm at the station."
+
+
+def open_app() -> AppTest:
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+
+
+def texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def test_every_page_renders_in_an_empty_workspace(workspace):
+    app = open_app()
     assert not app.exception
-    assert app.title[0].value == "Recurrent text classification workbench"
-    assert any("1,500 rows, read as cp1252" in m.value for m in app.markdown)
+    assert texts(app.title) == ["Recurrent text classification workbench"]
+    for page in PAGES:
+        app.switch_page(page).run()
+        assert not app.exception, page
+    assert "No trained model yet" in " ".join(texts(app.info))
 
 
-def test_home_page_does_not_import_tensorflow():
+@pytest.mark.parametrize("page", ["app.py", "pages/data.py"])
+def test_home_and_data_pages_do_not_import_tensorflow(page, workspace):
+    switch = "" if page == "app.py" else f"app.switch_page({page!r}).run()\n"
     code = (
         "import sys\n"
         "from streamlit.testing.v1 import AppTest\n"
-        f"app = AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=30).run()\n"
+        f"app = AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=60).run()\n"
+        f"{switch}"
         "assert not app.exception, app.exception\n"
-        "assert 'tensorflow' not in sys.modules, 'the home page imported TensorFlow'\n"
+        "assert app.title[0].value in ('Recurrent text classification workbench', 'Data')\n"
+        "assert 'tensorflow' not in sys.modules, 'TensorFlow was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_data_page_reports_the_sample_and_refuses_bad_columns(workspace):
+    app = open_app()
+    app.button(key="home_sample").click().run()
+    assert texts(app.title) == ["Data"]
+    report = " ".join(texts(app.markdown))
+    assert "1,500 rows" in report and "cp1252" in report
+    assert not app.error
+    signature = next(
+        s.key.rsplit("_", 1)[1] for s in app.selectbox if s.key and s.key.startswith("data_text_")
+    )
+    app.selectbox(key=f"data_label_{signature}").set_value("message").run()
+    assert texts(app.error) == [
+        md("The text and the label are both column 'message'; choose two different columns.")
+    ]
+    assert app.button(key="data_confirm").disabled
+    app.selectbox(key=f"data_text_{signature}").set_value("label").run()
+    assert any("cannot be a label" in e for e in texts(app.error))
+
+
+def wait_until_finished(workspace, run_id: str, timeout: float = 300) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = workspace.store.get_run(run_id)["status"]
+        if status not in ("queued", "running"):
+            return status
+        time.sleep(0.5)
+    raise AssertionError(f"run {run_id} did not finish in {timeout} s")
+
+
+def test_sample_flow_from_data_to_a_live_prediction(workspace):
+    app = open_app()
+    app.button(key="home_sample").click().run()
+    app.button(key="data_confirm").click().run()
+    assert any("Saved 1,500 labelled texts" in s for s in texts(app.success))
+
+    app.switch_page("pages/experiment.py").run()
+    assert not app.exception
+    app.multiselect(key="exp_units").set_value([8]).run()
+    app.multiselect(key="exp_embedding_dim").set_value([16]).run()
+    app.selectbox(key="exp_cv").set_value(2).run()
+    metrics = {m.label: m.value for m in app.metric}
+    assert (metrics["Candidates"], metrics["Fits"]) == ("2", "5")
+    assert len(app.tabs) == 2  # a model summary for LSTM and one for GRU
+    app.multiselect(key="exp_recurrent_dropout").set_value([0.0, 0.2]).run()
+    assert any("Recurrent dropout about doubles" in w for w in texts(app.warning))
+    app.multiselect(key="exp_recurrent_dropout").set_value([0.0]).run()
+    app.button(key="exp_launch").click().run()
+    assert texts(app.title) == ["Runs"]
+    (run,) = workspace.store.list_runs()
+    assert run["status"] in ("queued", "running")
+
+    assert wait_until_finished(workspace, run["id"]) == "completed"
+    app = open_app()
+    app.switch_page("pages/runs.py").run()
+    assert not app.exception
+    summary = " ".join(texts(app.success))
+    assert "macro-F1" in summary and "TF-IDF baseline" in summary
+
+    app.switch_page("pages/compare.py").run()
+    assert not app.exception
+    table = app.dataframe[0].value
+    assert set(table["architecture"]) == {"LSTM", "GRU"}
+
+    app.switch_page("pages/predict.py").run()
+    app.text_input(key="pred_sentence").input(PRIZE_TEXT).run()
+    assert "Predicted label: **spam**" in texts(app.markdown)
+    app.text_input(key="pred_sentence").input(ORDINARY_TEXT).run()
+    assert "Predicted label: **ham**" in texts(app.markdown)
+    assert not app.exception
+
+
+def test_markdown_escaping_keeps_user_text_literal():
+    assert md("<script>alert(1)</script>") == "\\<script\\>alert\\(1\\)\\</script\\>"
+    assert md("**bold** [link](http://x)") == "\\*\\*bold\\*\\* \\[link\\]\\(http\\://x\\)"

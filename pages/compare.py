@@ -1,0 +1,98 @@
+"""Compare: every trial of the chosen runs side by side, by hyperparameter and by architecture."""
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from lstm_core.hyperparams import HYPERPARAMETERS
+from pages.shared import ARCH_NAMES, confusion_heatmap, run_label, workspace
+
+st.title("Compare")
+ws = workspace()
+completed = {r["id"]: r for r in ws.store.list_runs() if r["status"] == "completed"}
+if not completed:
+    st.info("No completed run yet: results appear here once a run finishes.")
+    st.page_link("pages/runs.py", label="Go to Runs", icon="📈")
+    st.stop()
+remembered = st.session_state.get("run") or st.query_params.get("run")
+default = [remembered] if remembered in completed else list(completed)[:2]
+chosen = st.multiselect(
+    "Runs to compare",
+    list(completed),
+    default=default,
+    format_func=lambda i: run_label(completed[i]),
+    key="cmp_runs",
+)
+if not chosen:
+    st.info("Choose at least one run.")
+    st.stop()
+
+records, runs = [], {run_id: ws.store.get_run(run_id) for run_id in chosen}
+for run_id, run in runs.items():
+    table = run["cv_results"]
+    for i, config in enumerate(table["config"]):
+        record = {"run": run_id, **config}
+        record["architecture"] = ARCH_NAMES[config["arch"]]
+        record["mean CV score"] = table["mean_test_score"][i]
+        record["CV std"] = table["std_test_score"][i]
+        record["fit seconds"] = round(table["mean_fit_time"][i], 2)
+        if "iter" in table:
+            record["halving round"] = table["iter"][i]
+        records.append(record)
+frame = pd.DataFrame(records)
+names = [n for n in HYPERPARAMETERS if n != "arch" and n in frame]
+varying = [n for n in names if frame[n].astype(str).nunique() > 1]
+extra = ["halving round"] if "halving round" in frame else []
+shown = frame[["run", "architecture", *varying, "mean CV score", "CV std", "fit seconds", *extra]]
+st.subheader(f"{len(frame)} candidates")
+st.caption("Click a column header to sort. Columns appear for the hyperparameters that differ.")
+st.dataframe(shown.sort_values("mean CV score", ascending=False), hide_index=True)
+
+dimensions = []
+for name in ["architecture", *varying]:
+    values = frame[name].astype(str)
+    if name == "architecture" or not pd.to_numeric(frame[name], errors="coerce").notna().all():
+        levels = sorted(values.unique())
+        dimensions.append(
+            {
+                "label": name,
+                "values": values.map(levels.index),
+                "tickvals": list(range(len(levels))),
+                "ticktext": levels,
+            }
+        )
+    else:
+        dimensions.append({"label": name, "values": pd.to_numeric(frame[name])})
+dimensions.append({"label": "mean CV score", "values": frame["mean CV score"]})
+parallel = go.Figure(
+    go.Parcoords(
+        line={"color": frame["mean CV score"], "colorscale": "Viridis", "showscale": True},
+        dimensions=dimensions,
+    )
+)
+parallel.update_layout(
+    title="Hyperparameters against the CV score", height=420, margin={"l": 60, "r": 40}
+)
+st.plotly_chart(parallel, key="cmp_parallel")
+
+best = frame.loc[frame.groupby("architecture")["mean CV score"].idxmax()]
+bars = go.Figure(
+    go.Bar(
+        x=best["architecture"],
+        y=best["mean CV score"],
+        error_y={"type": "data", "array": best["CV std"]},
+        marker_color="#2E6FDB",
+        text=[f"{v:.3f}" for v in best["mean CV score"]],
+        textposition="outside",
+    )
+)
+bars.update_layout(title="Best candidate per architecture (bars: spread across folds)", height=360)
+st.plotly_chart(bars, key="cmp_best")
+
+st.subheader("Confusion matrices on the held-out test split")
+for column, (run_id, run) in zip(st.columns(len(runs)), runs.items(), strict=True):
+    test = run["result"]["test"]
+    title = f"{run_id} · macro-F1 {test['macro_f1']:.3f}"
+    column.plotly_chart(
+        confusion_heatmap(test["confusion_matrix"], test["labels"], title), key=f"cmp_cm_{run_id}"
+    )

@@ -1,0 +1,132 @@
+"""Predict: a saved model labels typed sentences at once, or a whole file for download."""
+
+import io
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from lstm_core.bundle import Bundle, export_zip
+from lstm_core.errors import UserError
+from lstm_core.intake import read_table
+from pages.shared import md, recall, remember, workspace
+
+BATCH_LIMIT = 100_000
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the model...")
+def load_bundle(folder: str) -> Bundle:
+    return Bundle.load(folder)
+
+
+@st.cache_data(max_entries=4)
+def bundle_zip(folder: str) -> bytes:
+    with tempfile.TemporaryDirectory() as scratch:
+        return export_zip(folder, Path(scratch) / "model.zip").read_bytes()
+
+
+def probabilities_chart(probabilities: dict) -> go.Figure:
+    labels = list(probabilities)
+    figure = go.Figure(
+        go.Bar(
+            x=[probabilities[k] for k in labels], y=labels, orientation="h", marker_color="#2E6FDB"
+        )
+    )
+    figure.update_layout(
+        height=80 + 40 * len(labels),
+        xaxis={"range": [0, 1], "title": "probability"},
+        margin={"t": 10},
+    )
+    return figure
+
+
+st.title("Predict")
+ws = workspace()
+models = {
+    r["id"]: r
+    for r in ws.store.list_runs()
+    if r["status"] == "completed" and ws.bundle_dir(r["id"]).exists()
+}
+if not models:
+    st.info("No trained model yet: models appear here when a run completes.")
+    st.stop()
+
+
+def describe(run_id: str) -> str:
+    result = ws.store.get_run(run_id)["result"]
+    best = (
+        ", ".join(f"{k} {v}" for k, v in result["best_params"].items())
+        or result["best_config"]["arch"]
+    )
+    return f"{run_id} · {best} · test macro-F1 {result['test']['macro_f1']:.3f}"
+
+
+run_id = st.selectbox(
+    "Model", list(models), index=recall("run", list(models)), format_func=describe, key="pred_model"
+)
+remember("run", run_id)
+folder = str(ws.bundle_dir(run_id))
+bundle = load_bundle(folder)
+
+sentence = st.text_input(
+    "Type a sentence", key="pred_sentence", placeholder="e.g. You have won a prize! Call now"
+)
+if sentence.strip():
+    prediction = bundle.predict([sentence])[0]
+    left, right = st.columns([1, 2])
+    left.markdown(f"Predicted label: **{md(prediction['label'])}**")
+    left.caption(f"{prediction['probabilities'][prediction['label']]:.1%} sure")
+    right.plotly_chart(probabilities_chart(prediction["probabilities"]), key="pred_chart")
+
+st.subheader("Many texts at once")
+paste, upload = st.tabs(["Paste", "Upload a file"])
+texts: list[str] = []
+with paste:
+    pasted = st.text_area("One text per line", key="pred_paste", height=150)
+    texts = [line for line in pasted.splitlines() if line.strip()]
+with upload:
+    file = st.file_uploader("CSV, TSV or TXT", type=["csv", "tsv", "txt"], key="pred_upload")
+    if file is not None:
+        try:
+            frame, report = read_table(file.getvalue(), file.name)
+        except UserError as error:
+            st.error(md(error))
+        else:
+            columns = [str(c) for c in frame.columns]
+            default = (
+                columns.index(report.suggested_text) if report.suggested_text in columns else 0
+            )
+            column = st.selectbox("Text column", columns, index=default, key="pred_column")
+            texts = frame[column].tolist()[:BATCH_LIMIT]
+if texts:
+    with st.spinner(f"Labelling {len(texts):,} texts..."):
+        predictions = bundle.predict(texts)
+    table = pd.DataFrame(
+        [
+            {
+                "text": p["text"],
+                "label": p["label"],
+                **{f"p({k})": v for k, v in p["probabilities"].items()},
+            }
+            for p in predictions
+        ]
+    )
+    st.dataframe(table, hide_index=True)
+    buffer = io.StringIO()
+    table.to_csv(buffer, index=False)
+    st.download_button(
+        "Download predictions (CSV)",
+        buffer.getvalue(),
+        file_name=f"predictions-{run_id}.csv",
+        mime="text/csv",
+    )
+
+st.download_button(
+    "Download the model bundle (zip)",
+    bundle_zip(folder),
+    file_name=f"model-{run_id}.zip",
+    mime="application/zip",
+    help="The .keras model, the vectorizer, labels, spec and metrics; no pickles.",
+)

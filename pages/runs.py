@@ -1,0 +1,205 @@
+"""Runs: every run with its status; the chosen one live while it trains, in full when it ends."""
+
+from collections import deque
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from lstm_core import jobs
+from lstm_core.errors import UserError
+from lstm_core.progress import run_progress
+from pages.shared import (
+    STATUS_ICONS,
+    age,
+    archs_of,
+    confusion_heatmap,
+    learning_curves,
+    md,
+    metrics_table,
+    recall,
+    remember,
+    run_label,
+    workspace,
+)
+
+REFRESH_S = 2
+LOG_LINES = 30
+ACTIVE = ("queued", "running")
+
+
+def duration(seconds) -> str:
+    if seconds is None:
+        return "?"
+    return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
+def log_tail(run_id: str) -> str:
+    path = workspace().run_dir(run_id) / jobs.WORKER_LOG
+    if not path.exists():
+        return ""
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return "".join(deque(handle, maxlen=LOG_LINES))
+
+
+def curves(run_id: str, key: str) -> None:
+    store = workspace().store
+    epochs = store.epochs(run_id)
+    if epochs:
+        st.plotly_chart(learning_curves(epochs, store.trials(run_id)), key=key)
+    else:
+        st.info(
+            "Waiting for the first epoch: the worker loads TensorFlow and builds the first model."
+        )
+
+
+@st.fragment(run_every=REFRESH_S)
+def live(run_id: str) -> None:
+    """Redrawn every couple of seconds while the run is queued or running."""
+    ws = workspace()
+    jobs.refresh(ws)
+    progress = run_progress(ws.store, run_id)
+    if progress["status"] not in ACTIVE:
+        st.rerun()
+    if progress["status"] == "queued":
+        st.info("Queued: it starts when the run before it finishes.")
+    eta = f" · about {duration(progress['eta_s'])} left" if progress["eta_s"] is not None else ""
+    st.progress(
+        progress["progress"],
+        text=f"{progress['trials_done']} of {progress['trials_total']} fits done · "
+        f"{duration(progress['elapsed_s'])} elapsed{eta}",
+    )
+    if st.button("Cancel this run", key="runs_cancel"):
+        try:
+            st.toast(f"Run {run_id}: {jobs.cancel(ws, run_id)}")
+        except UserError as error:
+            st.warning(md(error))
+    curves(run_id, "runs_live_curves")
+    with st.expander("Worker log"):
+        st.code(log_tail(run_id) or "(empty)", language=None)
+
+
+def roc_and_pr(test: dict, baseline: dict) -> None:
+    if "roc_curve" not in test:
+        return
+    left, right = st.columns(2)
+    roc, pr = go.Figure(), go.Figure()
+    for name, result, dash in (
+        ("recurrent model", test, "solid"),
+        ("TF-IDF baseline", baseline, "dash"),
+    ):
+        if "roc_curve" in result:
+            roc.add_trace(
+                go.Scatter(
+                    x=result["roc_curve"]["fpr"],
+                    y=result["roc_curve"]["tpr"],
+                    name=name,
+                    line={"dash": dash},
+                )
+            )
+            pr.add_trace(
+                go.Scatter(
+                    x=result["pr_curve"]["recall"],
+                    y=result["pr_curve"]["precision"],
+                    name=name,
+                    line={"dash": dash},
+                )
+            )
+    positive = md(test["positive_label"])
+    roc.update_layout(
+        title=f"ROC ({positive} positive), AUC {test['roc_auc']:.3f}",
+        xaxis_title="false positive rate",
+        yaxis_title="true positive rate",
+        height=340,
+    )
+    pr.update_layout(
+        title=f"Precision-recall, AUC {test['pr_auc']:.3f}",
+        xaxis_title="recall",
+        yaxis_title="precision",
+        height=340,
+    )
+    left.plotly_chart(roc, key="runs_roc")
+    right.plotly_chart(pr, key="runs_pr")
+
+
+def finished(run_id: str) -> None:
+    run = workspace().store.get_run(run_id)
+    if run["status"] != "completed":
+        message = {
+            "cancelled": "This run was cancelled.",
+            "interrupted": "This run was interrupted.",
+        }
+        st.error(md(run["error"]) if run["error"] else message.get(run["status"], run["status"]))
+        if run["traceback"]:
+            with st.expander("Technical details (traceback)"):
+                st.code(run["traceback"], language=None)
+        curves(run_id, "runs_done_curves")
+        return
+    result = run["result"]
+    test, baseline = result["test"], result["baseline"]
+    best = ", ".join(f"{k} {v}" for k, v in result["best_params"].items()) or "the only candidate"
+    st.success(
+        f"Best: {md(best)} (cross-validated {result['scoring']} {result['cv_best_score']:.3f}). "
+        f"On the {result['n_test']:,} held-out texts: accuracy {test['accuracy']:.3f}, "
+        f"macro-F1 {test['macro_f1']:.3f}; the TF-IDF baseline: {baseline['macro_f1']:.3f}."
+    )
+    if test["macro_f1"] + 0.005 < baseline["macro_f1"]:
+        st.warning(
+            "The baseline beats the recurrent model here: more epochs or another grid may help."
+        )
+    st.dataframe(metrics_table(test, baseline), hide_index=True)
+    left, right = st.columns(2)
+    left.plotly_chart(
+        confusion_heatmap(test["confusion_matrix"], test["labels"], "Recurrent model"),
+        key="runs_cm",
+    )
+    right.plotly_chart(
+        confusion_heatmap(baseline["confusion_matrix"], baseline["labels"], "TF-IDF baseline"),
+        key="runs_cm_base",
+    )
+    st.dataframe(
+        [
+            {"class": label, **{k: round(v, 4) for k, v in m.items()}}
+            for label, m in test["per_class"].items()
+        ],
+        hide_index=True,
+    )
+    roc_and_pr(test, baseline)
+    st.caption(
+        f"Texts cut at {result['sequence_length']} words (longest {result['longest_text_tokens']}), "
+        f"vocabulary {result['vocabulary_size']:,}, {result['fits']} fits in {duration(result['search_seconds'])}, "
+        f"median {result['median_epoch_seconds']} s per epoch."
+    )
+    curves(run_id, "runs_done_curves")
+    st.page_link("pages/predict.py", label="Try the model on your own sentences", icon="💬")
+
+
+st.title("Runs")
+ws = workspace()
+runs = ws.store.list_runs()
+if not runs:
+    st.info("No runs yet: design one on the Experiment page.")
+    st.page_link("pages/experiment.py", label="Go to Experiment", icon="🧪")
+    st.stop()
+st.dataframe(
+    [
+        {
+            "": STATUS_ICONS.get(r["status"], ""),
+            "run": r["id"],
+            "status": r["status"],
+            "architectures": "/".join(archs_of(r["spec"])),
+            "fits": f"{r['trials_done']}/{r['trials_total'] or '?'}",
+            "started": age(r["created_at"]),
+        }
+        for r in runs
+    ],
+    hide_index=True,
+)
+by_id = {r["id"]: r for r in runs}
+chosen = st.selectbox(
+    "Run", list(by_id), index=recall("run", list(by_id)), format_func=lambda i: run_label(by_id[i])
+)
+remember("run", chosen)
+if by_id[chosen]["status"] in ACTIVE:
+    live(chosen)
+else:
+    finished(chosen)
