@@ -5,16 +5,16 @@ Kept free of TensorFlow so the first page opens in a couple of seconds.
 
 import streamlit as st
 
-from pages.shared import sidebar
+from widgets import sidebar
 
-st.set_page_config(page_title="RNN text workbench", page_icon="🔁", layout="wide")
+st.set_page_config(page_title="RNN text workbench", page_icon=":material/cycle:", layout="wide")
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-    st.Page("pages/data.py", title="Data", icon="📄"),
-    st.Page("pages/experiment.py", title="Experiment", icon="🧪"),
-    st.Page("pages/runs.py", title="Runs", icon="📈"),
-    st.Page("pages/compare.py", title="Compare", icon="⚖️"),
-    st.Page("pages/predict.py", title="Predict", icon="💬"),
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/data.py", title="Data", icon=":material/description:"),
+    st.Page("pages/experiment.py", title="Experiment", icon=":material/science:"),
+    st.Page("pages/runs.py", title="Runs", icon=":material/monitoring:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("pages/predict.py", title="Predict", icon=":material/chat:"),
 ]
 page = st.navigation(PAGES)
 sidebar()

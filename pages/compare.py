@@ -5,14 +5,14 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lstm_core.hyperparams import HYPERPARAMETERS
-from pages.shared import ARCH_NAMES, confusion_heatmap, run_label, workspace
+from widgets import ARCH_NAMES, confusion_heatmap, run_label, workspace
 
 st.title("Compare")
 ws = workspace()
 completed = {r["id"]: r for r in ws.store.list_runs() if r["status"] == "completed"}
 if not completed:
     st.info("No completed run yet: results appear here once a run finishes.")
-    st.page_link("pages/runs.py", label="Go to Runs", icon="📈")
+    st.page_link("pages/runs.py", label="Go to Runs", icon=":material/monitoring:")
     st.stop()
 remembered = st.session_state.get("run") or st.query_params.get("run")
 default = [remembered] if remembered in completed else list(completed)[:2]

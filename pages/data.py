@@ -11,10 +11,11 @@ from lstm_core.errors import UserError
 from lstm_core.intake import read_table
 from lstm_core.validation import column_problems, select_columns
 from lstm_core.vectorizer import SequenceVectorizer
-from pages.shared import SAMPLES, md, recall, remember, workspace
+from widgets import SAMPLES, choose, md, preset, workspace
 
 CHECK_CV, CHECK_TEST_SIZE = 3, 0.2
 LENGTH_SAMPLE = 20_000
+EXAMPLE_CLASSES, EXAMPLE_CHARS = 6, 300
 
 
 @st.cache_data(show_spinner="Reading the file...", max_entries=8)
@@ -30,14 +31,14 @@ def token_lengths(texts: tuple[str, ...]) -> np.ndarray:
 
 st.title("Data")
 sources = ["sample", "upload"]
-source = st.radio(
+source = choose(
+    st.radio,
     "Where is the data?",
     sources,
-    index=recall("data_source", sources),
+    "data_source",
     format_func={"sample": "A bundled sample", "upload": "My own file"}.get,
     horizontal=True,
 )
-remember("data_source", source)
 if source == "sample":
     sample_name = st.selectbox("Sample", list(SAMPLES), key="data_sample")
     path = SAMPLES[sample_name]
@@ -108,6 +109,10 @@ for problem in problems:
 if not problems:
     labels = frame[label_column].str.strip()
     counts = labels[labels != ""].value_counts()
+    st.caption("One example per class")
+    for label in counts.index[:EXAMPLE_CLASSES]:
+        example = frame.loc[labels == label, text_column].iloc[0]
+        st.text(f"{label}: {example[:EXAMPLE_CHARS]}")
     texts = frame[text_column]
     sample = texts if len(texts) <= LENGTH_SAMPLE else texts.sample(LENGTH_SAMPLE, random_state=0)
     lengths = token_lengths(tuple(sample.tolist()))
@@ -142,8 +147,8 @@ if st.button(
     chosen = select_columns(frame, text_column, label_column, CHECK_CV, CHECK_TEST_SIZE)
     with st.spinner("Saving the dataset..."):
         dataset_id = freeze_dataset(workspace(), chosen, filename, text_column, label_column)
-    remember("dataset", dataset_id)
+    preset("dataset", dataset_id)
     for note in chosen.notes:
         st.info(md(note))
     st.success(f"Saved {len(chosen.texts):,} labelled texts as dataset {dataset_id}.")
-    st.page_link("pages/experiment.py", label="Design an experiment", icon="🧪")
+    st.page_link("pages/experiment.py", label="Design an experiment", icon=":material/science:")

@@ -11,7 +11,7 @@ from lstm_core.hyperparams import ARCHITECTURES, HYPERPARAMETERS
 from lstm_core.model_zoo import count_params, layer_table
 from lstm_core.spec import SCORINGS, ExperimentSpec
 from lstm_core.vectorizer import SequenceVectorizer
-from pages.shared import ARCH_NAMES, md, recall, remember, workspace
+from widgets import ARCH_NAMES, choose, md, preset, workspace
 
 GROUPS = {
     "Network": ["units", "layers", "embedding_dim", "dense_units", "activation", "init_mode"],
@@ -47,21 +47,21 @@ ws = workspace()
 datasets = ws.store.list_datasets()
 if not datasets:
     st.info("There is no dataset yet: load a file and confirm its columns first.")
-    st.page_link("pages/data.py", label="Go to Data", icon="📄")
+    st.page_link("pages/data.py", label="Go to Data", icon=":material/description:")
     st.stop()
 by_id = {d["id"]: d for d in datasets}
 dataset = by_id[
-    st.selectbox(
+    choose(
+        st.selectbox,
         "Dataset",
         list(by_id),
-        index=recall("dataset", list(by_id)),
+        "dataset",
         format_func=lambda i: (
             f"{by_id[i]['name']} · {by_id[i]['text_column']} → {by_id[i]['label_column']} · "
             f"{by_id[i]['rows']:,} texts · {i}"
         ),
     )
 ]
-remember("dataset", dataset["id"])
 classes = dataset["class_counts"]
 st.caption("Classes: " + md(", ".join(f"{k} {v:,}" for k, v in classes.items())))
 
@@ -212,5 +212,5 @@ if st.button("Launch in the background", type="primary", key="exp_launch"):
     except UserError as error:
         st.error(md(error))
     else:
-        remember("run", run_id)
+        preset("run", run_id)
         st.switch_page("pages/runs.py")

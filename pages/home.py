@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages.shared import SAMPLES, remember
+from widgets import SAMPLES, preset
 
 st.title("Recurrent text classification workbench")
 st.markdown(
@@ -19,12 +19,12 @@ with left:
     st.subheader("New here?")
     st.write("Start with the bundled SMS spam sample: 1,500 synthetic messages, 15% spam.")
     if st.button("Use the sample data", type="primary", key="home_sample"):
-        remember("data_source", "sample")
+        preset("data_source", "sample")
         st.session_state["data_sample"] = next(iter(SAMPLES))
         st.switch_page("pages/data.py")
 with right:
     st.subheader("Have a CSV?")
     st.write("Upload a CSV, TSV or TXT file with one text per row and a label column.")
     if st.button("Upload a file", key="home_upload"):
-        remember("data_source", "upload")
+        preset("data_source", "upload")
         st.switch_page("pages/data.py")

@@ -11,7 +11,7 @@ import streamlit as st
 from lstm_core.bundle import Bundle, export_zip
 from lstm_core.errors import UserError
 from lstm_core.intake import read_table
-from pages.shared import md, recall, remember, workspace
+from widgets import choose, md, workspace
 
 BATCH_LIMIT = 100_000
 
@@ -63,10 +63,7 @@ def describe(run_id: str) -> str:
     return f"{run_id} · {best} · test macro-F1 {result['test']['macro_f1']:.3f}"
 
 
-run_id = st.selectbox(
-    "Model", list(models), index=recall("run", list(models)), format_func=describe, key="pred_model"
-)
-remember("run", run_id)
+run_id = choose(st.selectbox, "Model", list(models), "run", format_func=describe)
 folder = str(ws.bundle_dir(run_id))
 bundle = load_bundle(folder)
 

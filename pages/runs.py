@@ -8,16 +8,15 @@ import streamlit as st
 from lstm_core import jobs
 from lstm_core.errors import UserError
 from lstm_core.progress import run_progress
-from pages.shared import (
+from widgets import (
     STATUS_ICONS,
     age,
     archs_of,
+    choose,
     confusion_heatmap,
     learning_curves,
     md,
     metrics_table,
-    recall,
-    remember,
     run_label,
     workspace,
 )
@@ -170,7 +169,9 @@ def finished(run_id: str) -> None:
         f"median {result['median_epoch_seconds']} s per epoch."
     )
     curves(run_id, "runs_done_curves")
-    st.page_link("pages/predict.py", label="Try the model on your own sentences", icon="💬")
+    st.page_link(
+        "pages/predict.py", label="Try the model on your own sentences", icon=":material/chat:"
+    )
 
 
 st.title("Runs")
@@ -178,7 +179,7 @@ ws = workspace()
 runs = ws.store.list_runs()
 if not runs:
     st.info("No runs yet: design one on the Experiment page.")
-    st.page_link("pages/experiment.py", label="Go to Experiment", icon="🧪")
+    st.page_link("pages/experiment.py", label="Go to Experiment", icon=":material/science:")
     st.stop()
 st.dataframe(
     [
@@ -195,10 +196,7 @@ st.dataframe(
     hide_index=True,
 )
 by_id = {r["id"]: r for r in runs}
-chosen = st.selectbox(
-    "Run", list(by_id), index=recall("run", list(by_id)), format_func=lambda i: run_label(by_id[i])
-)
-remember("run", chosen)
+chosen = choose(st.selectbox, "Run", list(by_id), "run", format_func=lambda i: run_label(by_id[i]))
 if by_id[chosen]["status"] in ACTIVE:
     live(chosen)
 else:

@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
-from pages.shared import md
+from widgets import md
 
 PAGES = [
     "pages/data.py",

@@ -1,4 +1,7 @@
-"""Widgets and state shared by the pages. Streamlit only; everything else is `lstm_core`.
+"""Widgets and state shared by the pages in `pages/`. Streamlit only; the rest is `lstm_core`.
+
+It lives beside app.py, not in pages/, because Streamlit lists every file in pages/ as a
+page until app.py has called st.navigation once.
 
 User text (file contents, column names, typed sentences) is shown with `st.text`,
 `st.dataframe` or through `md()`, never as raw Markdown or HTML.
@@ -17,7 +20,7 @@ from plotly.subplots import make_subplots
 from lstm_core import jobs
 from lstm_core.workspace import Workspace
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parent
 SAMPLES = {
     "SMS spam / ham (1,500 texts, cp1252)": ROOT / "sample_data" / "sms_spam.csv",
     "Product reviews, 3 sentiments (360 texts)": ROOT / "sample_data" / "sentiment.csv",
@@ -108,6 +111,26 @@ def recall(key: str, options: list[str]) -> int:
     return 0
 
 
+def choose(widget, label: str, options: list, key: str, **kwargs):
+    """A radio or selectbox whose choice survives page switches and browser reloads.
+
+    The widget keeps one key and gets its starting value through session state, so its
+    identity never changes between reruns (a changing `index=` would redraw it).
+    """
+    widget_key = f"{key}_choice"
+    if st.session_state.get(widget_key) not in options:
+        st.session_state[widget_key] = options[recall(key, options)]
+    value = widget(label, options, key=widget_key, **kwargs)
+    remember(key, value)
+    return value
+
+
+def preset(key: str, value: str) -> None:
+    """Set a remembered choice from another page (before its widget is drawn)."""
+    st.session_state.pop(f"{key}_choice", None)
+    remember(key, value)
+
+
 def learning_curves(epochs: list[dict], trials: list[dict]) -> go.Figure:
     """Loss and accuracy per epoch, one colour per trial; validation dashed."""
     names = {}
@@ -151,7 +174,7 @@ def learning_curves(epochs: list[dict], trials: list[dict]) -> go.Figure:
                     row=1,
                     col=column,
                 )
-    figure.update_xaxes(title_text="epoch")
+    figure.update_xaxes(title_text="epoch", dtick=1)
     figure.update_layout(height=380, margin={"t": 40, "b": 10}, legend={"font": {"size": 10}})
     return figure
 
