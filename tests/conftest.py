@@ -51,6 +51,24 @@ def toy_texts(n_per_class: int = 30, seed: int = 0) -> tuple[np.ndarray, np.ndar
     return np.array(texts, dtype=object), np.array(labels, dtype=object)
 
 
+TINY = {"units": 4, "embedding_dim": 4, "epochs": 1, "batch_size": 16, "max_tokens": 100}
+
+
+def tiny_spec(dataset_id: str, epochs: int = 1, **changes):
+    """Two architectures x 2 folds of very small models, one fit at a time, on the toy data."""
+    from lstm_core.spec import ExperimentSpec
+
+    settings = {
+        "params": {**TINY, "epochs": epochs},
+        "grid": {"arch": ["lstm", "gru"]},
+        "cv": 2,
+        "test_size": 0.25,
+        "n_jobs": 1,
+    }
+    settings.update(changes)
+    return ExperimentSpec(dataset_id, **settings)
+
+
 @pytest.fixture
 def toy_dataset(workspace):
     """A frozen toy dataset in the test workspace: (workspace, dataset_id)."""

@@ -10,28 +10,14 @@ import sys
 import time
 
 import pytest
-from conftest import SAMPLE_SMS
+from conftest import SAMPLE_SMS, tiny_spec
 
 from lstm_core import jobs
 from lstm_core.bundle import Bundle
 from lstm_core.progress import run_progress
-from lstm_core.spec import ExperimentSpec
 from lstm_core.training import submit_run, train
 
-TINY = {"units": 4, "embedding_dim": 4, "batch_size": 16, "max_tokens": 100}
 LONG_EPOCHS = 400  # far longer than any test waits: these runs end only when told to
-
-
-def spec_for(dataset_id: str, epochs: int, **changes) -> ExperimentSpec:
-    settings = {
-        "params": {**TINY, "epochs": epochs},
-        "grid": {"arch": ["lstm", "gru"]},
-        "cv": 2,
-        "test_size": 0.25,
-        "n_jobs": 1,
-    }
-    settings.update(changes)
-    return ExperimentSpec(dataset_id, **settings)
 
 
 def wait_for(condition, what: str, timeout: float = 120.0):
@@ -66,7 +52,7 @@ def test_background_run_returns_at_once_streams_epochs_and_predicts_like_foregro
     toy_dataset, stop_workers
 ):
     workspace, dataset_id = toy_dataset
-    spec = spec_for(dataset_id, epochs=6)
+    spec = tiny_spec(dataset_id, epochs=6)
     run_id = jobs.submit(workspace, spec)
     assert status_of(workspace, run_id) in ("queued", "running")
     assert workspace.store.epochs(run_id) == []  # nothing trained in the submitting process
@@ -100,7 +86,7 @@ def test_background_run_returns_at_once_streams_epochs_and_predicts_like_foregro
 
 def test_cancel_stops_a_running_run_within_seconds(toy_dataset, stop_workers):
     workspace, dataset_id = toy_dataset
-    run_id = jobs.submit(workspace, spec_for(dataset_id, epochs=LONG_EPOCHS))
+    run_id = jobs.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS))
     wait_for(lambda: len(workspace.store.epochs(run_id)) >= 2, "a couple of epochs")
     asked = time.monotonic()
     assert jobs.cancel(workspace, run_id) == "cancelling"
@@ -117,7 +103,7 @@ def test_cancel_stops_a_running_run_within_seconds(toy_dataset, stop_workers):
 
 def test_cancel_of_a_queued_run_is_immediate(toy_dataset):
     workspace, dataset_id = toy_dataset
-    run_id = submit_run(workspace, spec_for(dataset_id, epochs=1))  # queued, no dispatch
+    run_id = submit_run(workspace, tiny_spec(dataset_id, epochs=1))  # queued, no dispatch
     assert jobs.cancel(workspace, run_id) == "cancelled"
     assert status_of(workspace, run_id) == "cancelled"
     with pytest.raises(Exception, match="has already ended \\(cancelled\\)"):
@@ -126,7 +112,7 @@ def test_cancel_of_a_queued_run_is_immediate(toy_dataset):
 
 def test_killed_worker_is_marked_interrupted_not_running(toy_dataset, stop_workers):
     workspace, dataset_id = toy_dataset
-    run_id = jobs.submit(workspace, spec_for(dataset_id, epochs=LONG_EPOCHS))
+    run_id = jobs.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS))
     wait_for(lambda: workspace.store.epochs(run_id), "training to start")
     pid = workspace.store.get_run(run_id)["pid"]
     os.kill(pid, signal.SIGKILL)
@@ -140,7 +126,7 @@ def test_killed_worker_is_marked_interrupted_not_running(toy_dataset, stop_worke
 
 def test_a_claim_whose_worker_never_reported_goes_stale(toy_dataset):
     workspace, dataset_id = toy_dataset
-    run_id = submit_run(workspace, spec_for(dataset_id, epochs=1))
+    run_id = submit_run(workspace, tiny_spec(dataset_id, epochs=1))
     assert workspace.store.claim_next(max_running=1)["id"] == run_id
     assert workspace.store.claim_next(max_running=1) is None, "the limit holds"
     with workspace.store._write() as db:
@@ -152,7 +138,7 @@ def test_a_claim_whose_worker_never_reported_goes_stale(toy_dataset):
 def test_queued_runs_wait_for_a_dispatcher_and_then_run(toy_dataset, stop_workers):
     """What a restarted dashboard does: queued runs are still queued, and get started."""
     workspace, dataset_id = toy_dataset
-    run_id = submit_run(workspace, spec_for(dataset_id, epochs=1, cv=0, grid={}))
+    run_id = submit_run(workspace, tiny_spec(dataset_id, epochs=1, cv=0, grid={}))
     assert status_of(workspace, run_id) == "queued"
     assert jobs.dispatch(workspace) == [run_id]
     wait_for(lambda: status_of(workspace, run_id) == "completed", "the dispatched run")
@@ -161,7 +147,7 @@ def test_queued_runs_wait_for_a_dispatcher_and_then_run(toy_dataset, stop_worker
 @pytest.mark.slow
 def test_parallel_trials_report_from_their_own_processes(toy_dataset, stop_workers):
     workspace, dataset_id = toy_dataset
-    run_id = jobs.submit(workspace, spec_for(dataset_id, epochs=2, n_jobs=2))
+    run_id = jobs.submit(workspace, tiny_spec(dataset_id, epochs=2, n_jobs=2))
     wait_for(lambda: status_of(workspace, run_id) in ("completed", "failed"), "the parallel run")
     run = workspace.store.get_run(run_id)
     assert run["status"] == "completed", run["error"]
@@ -214,7 +200,7 @@ def test_cli_background_status_and_cancel(tmp_path):
 def test_five_runs_submitted_together_all_finish_one_at_a_time(toy_dataset, stop_workers):
     workspace, dataset_id = toy_dataset
     run_ids = [
-        jobs.submit(workspace, spec_for(dataset_id, epochs=1, cv=0, grid={}, seed=s))
+        jobs.submit(workspace, tiny_spec(dataset_id, epochs=1, cv=0, grid={}, seed=s))
         for s in range(5)
     ]
     most_at_once = 0

@@ -36,7 +36,7 @@ PRIZE_TEXT = (
 )
 ORDINARY_TEXT = "Are we still meeting for lunch tomorrow? I'll be at the station around noon."
 SCRIPT_TEXT = "<script>window.__injected = 1</script> hello there"
-STEP_TIMEOUT_MS = 240_000
+STEP_TIMEOUT_MS = 150_000
 
 
 def free_port() -> int:

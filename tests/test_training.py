@@ -9,30 +9,16 @@ import zipfile
 
 import numpy as np
 import pytest
+from conftest import TINY, tiny_spec
 
 from lstm_core.bundle import Bundle, export_zip
 from lstm_core.datasets import load_dataset
-from lstm_core.spec import ExperimentSpec
 from lstm_core.training import execute_run, submit_run, train
-
-TINY = {"units": 4, "embedding_dim": 4, "epochs": 1, "batch_size": 16, "max_tokens": 100}
-
-
-def tiny_spec(dataset_id: str, **changes) -> ExperimentSpec:
-    settings = {
-        "params": dict(TINY),
-        "grid": {"arch": ["lstm", "gru"]},
-        "cv": 2,
-        "test_size": 0.25,
-        "n_jobs": 1,
-    }
-    settings.update(changes)
-    return ExperimentSpec(dataset_id, **settings)
 
 
 def test_grid_run_records_every_fit_and_evaluates_once(toy_dataset):
     workspace, dataset_id = toy_dataset
-    run = train(tiny_spec(dataset_id, params={**TINY, "epochs": 2}), workspace)
+    run = train(tiny_spec(dataset_id, epochs=2), workspace)
     assert run["status"] == "completed", run["error"]
     trials = workspace.store.trials(run["id"])
     assert sorted((t["params"]["arch"], t["fold"]) for t in trials) == sorted(
@@ -79,7 +65,7 @@ def test_vectorizer_never_sees_the_test_split(toy_dataset):
 
 def test_bundle_predicts_the_same_in_a_fresh_process(toy_dataset, tmp_path):
     workspace, dataset_id = toy_dataset
-    run = train(tiny_spec(dataset_id, grid={}, params={**TINY, "epochs": 3}), workspace)
+    run = train(tiny_spec(dataset_id, grid={}, epochs=3), workspace)
     folder = workspace.bundle_dir(run["id"])
     texts = ["win cash prize now", "see you at home tonight"]
     here = Bundle.load(folder).predict(texts)
