@@ -60,6 +60,7 @@ class Bundle:
         self.labels = labels
         self.spec = spec
         self.metrics = metrics
+        self._forward = _compiled_forward(model, vectorizer.sequence_length_)
 
     @classmethod
     def load(cls, folder: str | Path) -> Bundle:
@@ -82,12 +83,12 @@ class Bundle:
         return cls(model, vectorizer, read(LABELS_FILE), read(SPEC_FILE), read(METRICS_FILE))
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
-        """Direct model calls in chunks: no `predict()` set-up cost for a single sentence."""
+        """One traced graph for any batch size: no `predict()` set-up, no eager step loop."""
         if len(texts) == 0:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
         sequences = self.vectorizer.transform(list(texts))
         parts = [
-            np.asarray(self.model(sequences[i : i + PREDICT_CHUNK], training=False))
+            np.asarray(self._forward(sequences[i : i + PREDICT_CHUNK]))
             for i in range(0, len(sequences), PREDICT_CHUNK)
         ]
         return np.concatenate(parts)
@@ -104,6 +105,18 @@ class Bundle:
             }
             for text, row in zip(texts, proba, strict=True)
         ]
+
+
+def _compiled_forward(model, sequence_length: int):
+    """The model's inference pass as one TensorFlow graph, traced once for every batch size.
+
+    Called eagerly, a masked recurrent layer steps through time in Python: about 150 ms
+    for one sentence here, against a few ms for the graph.
+    """
+    import tensorflow as tf
+
+    signature = [tf.TensorSpec(shape=(None, sequence_length), dtype=tf.int32)]
+    return tf.function(lambda x: model(x, training=False), input_signature=signature)
 
 
 def export_zip(folder: str | Path, destination: str | Path) -> Path:

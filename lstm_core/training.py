@@ -2,7 +2,8 @@
 
 `execute_run` is what a worker process calls; it is the only writer of that run's status,
 and whatever happens the run ends `completed`, `cancelled` or `failed` (with the error
-and traceback kept for the dashboard).
+and traceback kept for the dashboard). scikit-learn and Keras load only when a run trains,
+so the dashboard's start-up path (which submits and watches runs) stays light.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from lstm_core.datasets import load_dataset
 from lstm_core.errors import RunCancelled, UserError
@@ -105,6 +105,8 @@ def _trial_scores(table: dict, n_splits: int) -> list[tuple[dict, int, float]]:
 def _train_and_evaluate(
     workspace: Workspace, run_id: str, spec: ExperimentSpec
 ) -> tuple[dict, dict]:
+    from sklearn.model_selection import train_test_split
+
     from lstm_core.bundle import save_bundle
     from lstm_core.classifier import TrialReporter
     from lstm_core.evaluation import baseline, evaluate

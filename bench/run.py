@@ -1,0 +1,246 @@
+"""Benchmark suite: `python bench/run.py [--quick] [--json]`.
+
+Every ratio is taken within one run of this script (absolute times wander on shared
+machines). Data: ../shared/data/spam.csv when present, else the bundled sample. With
+`--json` the last line printed is one JSON object.
+
+Figures:
+- overhead_ratio: s/epoch of an LSTM fitted through lstm_core (the run path: pipeline,
+  classifier shim, store callback) over a hand-written Keras fit on the same vectorized
+  data, same model and batch size (medians of the epochs after the first);
+- length_policy_ratio: s/epoch with the default length policy over padding to the longest;
+- parallel_speedup: a 4-candidate x 2-fold grid, default parallelism vs one fit at a time;
+- predict_p95_ms (one sentence, warm bundle) and predict_1000_s (1,000 sentences);
+- home_import_s: importing what the home page needs, in a fresh interpreter;
+- flops_fraction_padded / _real: training FLOP/s of the LSTM epoch (3 x 8H(E+H) per token,
+  counted on padded and on real tokens) over the machine's float32 matmul FLOP/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SPAM = ROOT.parent / "shared" / "data" / "spam.csv"
+SAMPLE = ROOT / "sample_data" / "sms_spam.csv"
+UNITS, EMBEDDING, BATCH, MAX_TOKENS = 32, 32, 32, 10_000
+
+
+def load_texts(path: Path):
+    from lstm_core.intake import read_path
+    from lstm_core.validation import select_columns
+
+    df, report = read_path(str(path))
+    data = select_columns(df, report.suggested_text, report.suggested_label, cv=2)
+    return data
+
+
+def epoch_seconds_callback():
+    import keras
+
+    class EpochTimes(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.seconds = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self._start)
+
+    return EpochTimes()
+
+
+def hand_written_epochs(x, y, n_classes: int, epochs: int) -> list[float]:
+    """The classroom script: Embedding(mask_zero) -> LSTM -> Dense, compiled and fitted."""
+    import keras
+
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(x.shape[1],), dtype="int32"),
+            keras.layers.Embedding(MAX_TOKENS, EMBEDDING, mask_zero=True),
+            keras.layers.LSTM(UNITS),
+            keras.layers.Dense(n_classes, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    timer = epoch_seconds_callback()
+    model.fit(
+        x, y, epochs=epochs, batch_size=BATCH, validation_split=0.1, verbose=0, callbacks=[timer]
+    )
+    return timer.seconds
+
+
+def workbench_epochs(
+    texts, labels, epochs: int, sequence_length="auto"
+) -> tuple[list[float], object]:
+    """The same model through the run path, with its epochs recorded in a real store."""
+    from lstm_core.classifier import TrialReporter
+    from lstm_core.search import make_pipeline
+    from lstm_core.spec import ExperimentSpec
+    from lstm_core.store import RunStore
+
+    fixed = {
+        **ExperimentSpec("bench").fixed(),
+        "units": UNITS,
+        "embedding_dim": EMBEDDING,
+        "batch_size": BATCH,
+        "epochs": epochs,
+        "sequence_length": sequence_length,
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        store = RunStore(Path(folder) / "bench.sqlite")
+        store.add_dataset("d", "bench", "t", "l", len(texts), {})
+        run_id = store.create_run({}, "d")
+        reporter = TrialReporter(store.path, run_id, np.zeros(len(texts), dtype=np.int16))
+        pipeline = make_pipeline(fixed, seed=0, reporter=reporter)
+        pipeline.fit(texts, labels, clf__row_ids=np.arange(len(texts)))
+        seconds = [e["seconds"] for e in store.epochs(run_id)]
+    return seconds, pipeline
+
+
+def steady(seconds: list[float]) -> float:
+    """Median of the epochs after the first (the first one traces the graph)."""
+    return statistics.median(seconds[1:] if len(seconds) > 1 else seconds)
+
+
+def matmul_flops(seconds: float = 2.0) -> float:
+    """float32 GEMM FLOP/s through NumPy's BLAS: the machine's practical peak."""
+    size = 1024
+    a = np.random.default_rng(0).random((size, size), dtype=np.float32)
+    b = a.copy()
+    a @ b
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        a @ b
+        count += 1
+    return 2 * size**3 * count / (time.perf_counter() - start)
+
+
+def parallel_speedup(dataset_texts, epochs: int) -> dict:
+    from lstm_core.datasets import freeze_dataset
+    from lstm_core.spec import ExperimentSpec
+    from lstm_core.training import train
+    from lstm_core.workspace import Workspace
+
+    figures = {}
+    with tempfile.TemporaryDirectory() as folder:
+        workspace = Workspace(folder)
+        dataset_id = freeze_dataset(workspace, dataset_texts, "bench", "text", "label")
+        for name, n_jobs in (("serial", 1), ("default", 0)):
+            spec = ExperimentSpec(
+                dataset_id,
+                params={"epochs": epochs},
+                grid={"arch": ["lstm", "gru"], "units": [16, 32]},
+                cv=2,
+                n_jobs=n_jobs,
+            )
+            start = time.perf_counter()
+            run = train(spec, workspace)
+            assert run["status"] == "completed", run["error"]
+            figures[f"grid_{name}_s"] = round(time.perf_counter() - start, 1)
+    figures["parallel_speedup"] = round(figures["grid_serial_s"] / figures["grid_default_s"], 2)
+    return figures
+
+
+def home_import_seconds() -> float:
+    code = "import time; t = time.perf_counter(); import streamlit, widgets; print(time.perf_counter() - t)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer epochs and repeats (about 3 minutes)"
+    )
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--data", default=str(SPAM if SPAM.exists() else SAMPLE))
+    args = parser.parse_args()
+    epochs = 4 if args.quick else 8
+    figures: dict = {
+        "data": Path(args.data).name,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "quick": args.quick,
+    }
+    data = load_texts(Path(args.data))
+    labels = data.labels.astype(str)
+    classes = sorted(set(labels))
+    y = np.array([classes.index(v) for v in labels])
+
+    ours, pipeline = workbench_epochs(data.texts, labels, epochs)
+    vectorizer = pipeline.named_steps["vec"]
+    x = vectorizer.transform(data.texts)
+    hand = hand_written_epochs(x, y, len(classes), epochs)
+    figures["epoch_s_workbench"] = round(steady(ours), 3)
+    figures["epoch_s_hand_written"] = round(steady(hand), 3)
+    figures["overhead_ratio"] = round(steady(ours) / steady(hand), 3)
+
+    longest, _ = workbench_epochs(
+        data.texts, labels, max(2, epochs // 2), sequence_length=vectorizer.longest_
+    )
+    figures["sequence_length_auto"] = vectorizer.sequence_length_
+    figures["sequence_length_longest"] = vectorizer.longest_
+    figures["epoch_s_longest"] = round(steady(longest), 3)
+    figures["length_policy_ratio"] = round(steady(ours) / steady(longest), 3)
+
+    peak = matmul_flops()
+    per_token = 3 * 8 * UNITS * (EMBEDDING + UNITS)
+    real_tokens = np.minimum(
+        [len(vectorizer.tokenize(t)) or 1 for t in data.texts], vectorizer.sequence_length_
+    ).sum()
+    padded_tokens = len(x) * x.shape[1]
+    figures["matmul_gflops"] = round(peak / 1e9, 1)
+    figures["flops_fraction_padded"] = round(
+        per_token * padded_tokens * 0.9 / steady(ours) / peak, 5
+    )
+    figures["flops_fraction_real"] = round(per_token * real_tokens * 0.9 / steady(ours) / peak, 5)
+
+    from lstm_core.bundle import Bundle, save_bundle
+
+    with tempfile.TemporaryDirectory() as folder:
+        clf = pipeline.named_steps["clf"]
+        save_bundle(Path(folder) / "b", clf.model_, vectorizer, list(clf.classes_), {}, {})
+        bundle = Bundle.load(Path(folder) / "b")
+        bundle.predict(["warm up"])
+        timings = []
+        for i in range(50 if args.quick else 200):
+            start = time.perf_counter()
+            bundle.predict([f"Free entry number {i} to win a prize, text now"])
+            timings.append((time.perf_counter() - start) * 1000)
+        figures["predict_p50_ms"] = round(float(np.percentile(timings, 50)), 2)
+        figures["predict_p95_ms"] = round(float(np.percentile(timings, 95)), 2)
+        batch = list(data.texts[:1000])
+        start = time.perf_counter()
+        bundle.predict(batch)
+        figures["predict_1000_s"] = round(time.perf_counter() - start, 3)
+
+    figures.update(parallel_speedup(data, epochs=1 if args.quick else 2))
+    figures["home_import_s"] = round(home_import_seconds(), 2)
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        for key, value in figures.items():
+            print(f"{key}: {value}")
+
+
+if __name__ == "__main__":
+    main()
