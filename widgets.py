@@ -93,6 +93,12 @@ def age(timestamp: float | None) -> str:
     return f"{seconds:.0f} s ago"
 
 
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
 def run_label(run: dict) -> str:
     return f"{STATUS_ICONS.get(run['status'], '')} {run['id']} · {'/'.join(archs_of(run['spec']))} · {run['status']}"
 

@@ -93,13 +93,13 @@ def _cv_table(search) -> dict:
 
 
 def _trial_scores(table: dict, n_splits: int) -> list[tuple[dict, int, float]]:
-    scores = []
-    for i, config in enumerate(table["config"]):
-        for fold in range(n_splits):
-            value = table.get(f"split{fold}_test_score", [None] * (i + 1))[i]
-            if value is not None:
-                scores.append((config, fold, value))
-    return scores
+    """(configuration, fold, score) for every candidate scored on every fold."""
+    return [
+        (config, fold, table[f"split{fold}_test_score"][i])
+        for fold in range(n_splits)
+        for i, config in enumerate(table["config"])
+        if table[f"split{fold}_test_score"][i] is not None
+    ]
 
 
 def _train_and_evaluate(

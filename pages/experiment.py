@@ -11,7 +11,7 @@ from lstm_core.hyperparams import ARCHITECTURES, HYPERPARAMETERS
 from lstm_core.model_zoo import count_params, layer_table
 from lstm_core.spec import SCORINGS, ExperimentSpec
 from lstm_core.vectorizer import SequenceVectorizer
-from widgets import ARCH_NAMES, choose, md, preset, workspace
+from widgets import ARCH_NAMES, choose, duration, md, preset, workspace
 
 GROUPS = {
     "Network": ["units", "layers", "embedding_dim", "dense_units", "activation", "init_mode"],
@@ -36,10 +36,6 @@ def auto_length(dataset_id: str) -> int:
     texts = load_dataset(workspace(), dataset_id).texts
     tokenize = SequenceVectorizer().tokenize
     return int(max(1, np.ceil(np.percentile([len(tokenize(t)) for t in texts], 95))))
-
-
-def duration(seconds: float) -> str:
-    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
 
 st.title("Experiment")

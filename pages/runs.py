@@ -14,6 +14,7 @@ from widgets import (
     archs_of,
     choose,
     confusion_heatmap,
+    duration,
     learning_curves,
     md,
     metrics_table,
@@ -24,12 +25,6 @@ from widgets import (
 REFRESH_S = 2
 LOG_LINES = 30
 ACTIVE = ("queued", "running")
-
-
-def duration(seconds) -> str:
-    if seconds is None:
-        return "?"
-    return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
 
 def log_tail(run_id: str) -> str:
