@@ -7,23 +7,22 @@ token), and every new model costs about 2 s of graph tracing before its first st
 
 from __future__ import annotations
 
-from lstm_core.model_zoo import CELLS
+from lstm_core.model_zoo import CELLS, recurrent_params
 from lstm_core.spec import ExperimentSpec
 
 TRACE_SECONDS_PER_FIT = 2.0
 BASE_US_PER_TOKEN = 10.0
 WEIGHT_US_PER_TOKEN = 1e-3  # per recurrent weight touched per token
 RECURRENT_DROPOUT_SLOWDOWN = 2.0  # measured: 10.3 s vs 5.6 s per epoch (ARCHITECTURE.md)
-PARALLEL_CONTENTION = 1.45  # 2 workers on 2 cores gave 1.38x, not 2x (bench/parallel.py)
+PARALLEL_CONTENTION = 1.45  # 2 workers on 2 cores gave 1.38x, not 2x (bench/run.py)
 
 
 def seconds_per_epoch(config: dict, n_rows: int, tokens_per_text: float) -> float:
-    _, gates, bidirectional = CELLS[config["arch"]]
-    units, width = config["units"], config["embedding_dim"]
+    arch, units, width = config["arch"], config["units"], config["embedding_dim"]
     weights = 0
     for _ in range(config["layers"]):
-        weights += gates * units * (width + units) * (2 if bidirectional else 1)
-        width = units * (2 if bidirectional else 1)
+        weights += recurrent_params(arch, width, units)
+        width = units * (2 if CELLS[arch][2] else 1)
     microseconds = BASE_US_PER_TOKEN + WEIGHT_US_PER_TOKEN * weights
     if config["recurrent_dropout"]:
         microseconds *= RECURRENT_DROPOUT_SLOWDOWN

@@ -52,9 +52,6 @@ class LoadReport:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    def kind_of(self, name: str) -> str | None:
-        return next((c.kind for c in self.columns if c.name == name), None)
-
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
     """Decode with the BOMs first, then strict UTF-8, then the Windows / Latin-1 fallbacks."""

@@ -36,7 +36,8 @@ class LayerRow:
     params: int
 
 
-def _recurrent_params(arch: str, input_dim: int, units: int) -> int:
+def recurrent_params(arch: str, input_dim: int, units: int) -> int:
+    """Trainable weights of one recurrent layer (both directions for bidirectional)."""
     _, gates, bidirectional = CELLS[arch]
     # GRU in Keras 3 defaults to reset_after=True: a second bias vector per gate.
     biases = 2 * units if arch in ("gru", "bigru") else units
@@ -72,7 +73,7 @@ def layer_table(
         last = depth == layers - 1
         name = f"Bidirectional({cell})" if bidirectional else cell
         shape = f"(None, {out_units})" if last else f"(None, {length}, {out_units})"
-        rows.append(LayerRow(name, shape, _recurrent_params(arch, width, units)))
+        rows.append(LayerRow(name, shape, recurrent_params(arch, width, units)))
         if dropout_rate:
             rows.append(LayerRow("Dropout", shape, 0))
         width = out_units
