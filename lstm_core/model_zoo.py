@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 # cell name in Keras, gate count (weights per unit), bidirectional?
 CELLS = {
     "rnn": ("SimpleRNN", 1, False),
@@ -92,7 +94,7 @@ def build_model(
     arch: str = "lstm",
     *,
     n_classes: int,
-    sequence_length: int,
+    sequence_length: int | None,
     max_tokens: int = 10_000,
     embedding_dim: int = 32,
     units: int = 32,
@@ -108,7 +110,8 @@ def build_model(
     """A compiled Keras classifier: masked embedding -> recurrent stack -> softmax.
 
     The embedding masks padding (id 0), so post-padded sequences are read correctly and the
-    fused cuDNN kernel stays usable on a GPU (it accepts right-padded masks).
+    fused cuDNN kernel stays usable on a GPU (it accepts right-padded masks). A
+    `sequence_length` of None takes batches of any length (bench/bucketing.py).
     """
     import keras
 
@@ -139,5 +142,11 @@ def build_model(
         optimizer=optimizer_class(**kwargs),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
+    )
+    # Create the optimizer's and the metrics' variables now, as Keras itself does under a
+    # distribution strategy: variables first created while the training step is traced make
+    # TensorFlow trace that step twice (about 0.5 s more per model, measured in bench/).
+    model._symbolic_build(
+        data_batch=(np.ones((1, sequence_length or 1), "int32"), np.zeros(1, "int32"), None)
     )
     return model

@@ -97,7 +97,7 @@ def make_search(spec: ExperimentSpec, reporter: TrialReporter | None = None):
     common = {
         "scoring": spec.scoring,
         "cv": make_splitter(spec),
-        "refit": True,
+        "refit": False,  # the run refits the best candidate itself, with every core
         "error_score": "raise",
         "n_jobs": n_jobs,
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -153,7 +154,12 @@ def test_parallel_trials_report_from_their_own_processes(toy_dataset, stop_worke
     assert run["status"] == "completed", run["error"]
     trials = workspace.store.trials(run_id)
     assert len(trials) == 5 and all(t["status"] == "completed" for t in trials)
-    assert len({t["pid"] for t in trials if t["fold"] >= 0} - {run["pid"]}) >= 2
+    fit_pids = {t["pid"] for t in trials if t["fold"] >= 0}
+    assert len(fit_pids - {run["pid"]}) >= 2
+    # the workers started while the run imported TensorFlow are the ones that fitted
+    log = (workspace.run_dir(run_id) / jobs.WORKER_LOG).read_text()
+    started = re.search(r"fit workers ready: pids ([\d ]+)", log)
+    assert started and fit_pids <= {int(pid) for pid in started.group(1).split()}
 
 
 def test_cli_background_status_and_cancel(tmp_path):

@@ -81,3 +81,22 @@ def test_every_activation_builds_a_dense_layer(activation):
     )
     dense = [layer for layer in model.layers if layer.__class__.__name__ == "Dense"][0]
     assert dense.activation.__name__ == activation
+
+
+@pytest.mark.parametrize("arch", ["lstm", "bigru"])
+def test_training_step_is_traced_once_per_model(arch):
+    """No variable is first created inside the traced step (TensorFlow would trace it again)."""
+    import tensorflow as tf
+
+    model = build_model(arch, n_classes=2, sequence_length=5, **SMALL)
+    created_while_tracing = []
+
+    def creator(next_creator, **kwargs):
+        if tf.inside_function():
+            created_while_tracing.append(kwargs.get("name"))
+        return next_creator(**kwargs)
+
+    x = np.arange(1, 21, dtype="int32").reshape(4, 5) % SMALL["max_tokens"]
+    with tf.variable_creator_scope(creator):
+        model.fit(x, np.array([0, 1, 0, 1]), epochs=1, batch_size=2, verbose=0)
+    assert created_while_tracing == []
