@@ -144,33 +144,40 @@ def settle(page) -> None:
     )
 
 
+def click_option(page, field, value: str) -> None:
+    """Type into a combobox and click the option; type again if a rerun closed the list first."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    option = page.get_by_role("option", name=value, exact=True)
+    for _ in range(5):
+        settle(page)
+        field.click()
+        field.fill(value)
+        try:
+            option.click(timeout=5_000)
+            return
+        except PlaywrightTimeout:  # the list closed under us: a rerun redrew the widget
+            page.keyboard.press("Escape")
+    raise AssertionError(f"the option {value!r} never stayed open long enough to click")
+
+
 def choose_values(page, label: str, values: list[str]) -> None:
     """Replace a multiselect's selection: clear it, then type and pick each value."""
     field = page.get_by_role("combobox", name=label, exact=True)
     box = page.locator('[data-testid="stMultiSelect"]').filter(has=field)
     box.get_by_role("button", name="Clear all").click()
-    settle(page)
     for value in values:
-        field.fill(value)
-        page.get_by_role("option", name=value, exact=True).click()
-        settle(page)
+        click_option(page, field, value)
     page.keyboard.press("Escape")
     settle(page)
 
 
 def pick_option(page, name: str, option: str) -> None:
-    """Open a selectbox and pick an option; reopen if a rerun closed the list first."""
+    """Pick a selectbox option and check that it stuck."""
     field = page.get_by_role("combobox", name=name, exact=True)
-    choice = page.get_by_role("option", name=option, exact=True)
     for _ in range(5):
+        click_option(page, field, option)
         settle(page)
-        field.click()
-        field.fill(option)
-        try:
-            choice.click(timeout=5_000)
-        except Exception:  # the list closed under us: a rerun redrew the widget
-            page.keyboard.press("Escape")
-            continue
         if field.input_value() == option:
             return
     raise AssertionError(f"could not choose {option!r} in {name!r}")
