@@ -10,7 +10,6 @@ macro-F1 each way (length-sorted batches can be class-skewed: spam is longer tha
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import BATCH, SAMPLE, SPAM, UNITS, load_texts  # noqa: E402
+from run import BATCH, SAMPLE, SPAM, UNITS, load_texts, steady  # noqa: E402
 
 CHUNK_BATCHES = 50  # sort by length within random chunks of this many batches
 
@@ -81,7 +80,7 @@ def main() -> None:
             start = time.perf_counter()
             fit_one_epoch()
             times.append(time.perf_counter() - start)
-        return statistics.median(times[1:])
+        return steady(times)
 
     def held_out_f1(model) -> float:
         predicted = model.predict(x_test, batch_size=256, verbose=0).argmax(axis=1)

@@ -113,6 +113,11 @@ def make_search(spec: ExperimentSpec, reporter: TrialReporter | None = None):
     return GridSearchCV(pipeline, grid, **common)
 
 
+def best_for_refit(search) -> Pipeline:
+    """The best candidate, unfitted, set to use every core: the refit runs alone."""
+    return clone(search.estimator).set_params(**search.best_params_, clf__threads=None)
+
+
 def candidate_params(search, candidate: dict) -> dict:
     """The full configuration (people's names) of one cv_results_ candidate."""
     return clone(search.estimator).set_params(**candidate).named_steps["clf"].trial_params()

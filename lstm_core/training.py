@@ -109,13 +109,12 @@ def _train_and_evaluate(
 
     # Parallel fit workers start first and import TensorFlow while this process does.
     workers = WorkerStart(spec.effective_n_jobs()) if spec.effective_n_jobs() > 1 else None
-    from sklearn.base import clone
     from sklearn.model_selection import train_test_split
 
     from lstm_core.bundle import save_bundle
     from lstm_core.classifier import TrialReporter
     from lstm_core.evaluation import baseline, evaluate
-    from lstm_core.search import fold_of_each_row, make_search, make_splitter
+    from lstm_core.search import best_for_refit, fold_of_each_row, make_search, make_splitter
 
     store = workspace.store
     data = load_dataset(workspace, spec.dataset_id)
@@ -136,9 +135,7 @@ def _train_and_evaluate(
     grid_started = time.perf_counter()
     search.fit(x_train, y_train, clf__row_ids=np.arange(len(x_train)))
     grid_seconds = time.perf_counter() - grid_started
-    # The refit runs alone, so it gets every core rather than a parallel fit's share.
-    best = clone(search.estimator).set_params(**search.best_params_, clf__threads=None)
-    best.fit(x_train, y_train)
+    best = best_for_refit(search).fit(x_train, y_train)
     search_seconds = time.perf_counter() - started
     classes = [str(c) for c in best.classes_]
     test = evaluate(y_test, best.predict_proba(x_test), classes, minority)
