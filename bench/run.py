@@ -7,16 +7,21 @@ machines). Data: ../shared/data/spam.csv when present, else the bundled sample. 
 Figures:
 - overhead_ratio: s/epoch of an LSTM fitted through lstm_core (the run path: pipeline,
   classifier shim, store callback) over a hand-written Keras fit on the same vectorized
-  data, same model and batch size (medians of the epochs after the first);
-- length_policy_ratio: s/epoch with the default length policy over padding to the longest;
+  data, same model, batch size and batching (every batch padded to the run's length;
+  medians of the epochs after the first);
+- bucketing_ratio: s/epoch with the default length-bucketed batches over the same fit with
+  every batch padded to the run's length;
+- length_policy_ratio: s/epoch with the defaults (length from the data, length buckets)
+  over padding every text to the longest;
 - parallel_speedup: a 4-candidate x 2-fold grid at the default epochs, run as a run is run
   (a worker process), default parallelism vs one fit at a time; run_speedup: the same for
   the whole run (refit, evaluation and bundle included); search_fit_speedup: the same for
   the search's fits alone, once the fit processes are up;
 - predict_p95_ms (one sentence, warm bundle) and predict_1000_s (1,000 sentences);
 - home_import_s: importing what the home page needs, in a fresh interpreter;
-- flops_fraction_padded / _real: training FLOP/s of the LSTM epoch (3 x 8H(E+H) per token,
-  counted on padded and on real tokens) over the machine's float32 matmul FLOP/s.
+- flops_fraction_padded / _bucketed / _real: training FLOP/s of an LSTM epoch (3 x 8H(E+H)
+  per token) over the machine's float32 matmul FLOP/s, counted on the padded epoch's tokens,
+  on the tokens the default bucketed batches hold, and on real tokens in the default epoch.
 """
 
 from __future__ import annotations
@@ -88,10 +93,11 @@ def hand_written_epochs(x, y, n_classes: int, epochs: int) -> list[float]:
     return timer.seconds
 
 
-def workbench_epochs(
-    texts, labels, epochs: int, sequence_length="auto"
-) -> tuple[list[float], object]:
-    """The same model through the run path, with its epochs recorded in a real store."""
+def workbench_epochs(texts, labels, epochs: int, seed: int = 0, **changes) -> tuple[list, object]:
+    """The same model through the run path, with its epochs recorded in a real store.
+
+    `changes` override the defaults (sequence_length, length_buckets, arch, ...).
+    """
     from lstm_core.classifier import TrialReporter
     from lstm_core.search import make_pipeline
     from lstm_core.spec import ExperimentSpec
@@ -103,14 +109,14 @@ def workbench_epochs(
         "embedding_dim": EMBEDDING,
         "batch_size": BATCH,
         "epochs": epochs,
-        "sequence_length": sequence_length,
+        **changes,
     }
     with tempfile.TemporaryDirectory() as folder:
         store = RunStore(Path(folder) / "bench.sqlite")
         store.add_dataset("d", "bench", "t", "l", len(texts), {})
         run_id = store.create_run({}, "d")
         reporter = TrialReporter(store.path, run_id, np.zeros(len(texts), dtype=np.int16))
-        pipeline = make_pipeline(fixed, seed=0, reporter=reporter)
+        pipeline = make_pipeline(fixed, seed=seed, reporter=reporter)
         pipeline.fit(texts, labels, clf__row_ids=np.arange(len(texts)))
         seconds = [e["seconds"] for e in store.epochs(run_id)]
     return seconds, pipeline
@@ -202,7 +208,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--data", default=str(SPAM if SPAM.exists() else SAMPLE))
     args = parser.parse_args()
-    epochs = 4 if args.quick else 8
+    epochs = 6 if args.quick else 10
     figures: dict = {
         "data": Path(args.data).name,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
@@ -214,32 +220,45 @@ def main() -> None:
     y = np.array([classes.index(v) for v in labels])
 
     ours, pipeline = workbench_epochs(data.texts, labels, epochs)
+    padded, _ = workbench_epochs(data.texts, labels, epochs, length_buckets=False)
     vectorizer = pipeline.named_steps["vec"]
     x = vectorizer.transform(data.texts)
     hand = hand_written_epochs(x, y, len(classes), epochs)
     figures["epoch_s_workbench"] = round(steady(ours), 3)
+    figures["epoch_s_workbench_padded"] = round(steady(padded), 3)
     figures["epoch_s_hand_written"] = round(steady(hand), 3)
-    figures["overhead_ratio"] = round(steady(ours) / steady(hand), 3)
+    figures["overhead_ratio"] = round(steady(padded) / steady(hand), 3)
+    figures["bucketing_ratio"] = round(steady(ours) / steady(padded), 3)
 
     longest, _ = workbench_epochs(
-        data.texts, labels, max(2, epochs // 2), sequence_length=vectorizer.longest_
+        data.texts,
+        labels,
+        max(2, epochs // 2),
+        sequence_length=vectorizer.longest_,
+        length_buckets=False,
     )
     figures["sequence_length_auto"] = vectorizer.sequence_length_
     figures["sequence_length_longest"] = vectorizer.longest_
     figures["epoch_s_longest"] = round(steady(longest), 3)
     figures["length_policy_ratio"] = round(steady(ours) / steady(longest), 3)
 
+    from lstm_core.batching import padded_tokens, plan_batches, text_lengths
+
     peak = matmul_flops()
     per_token = 3 * 8 * UNITS * (EMBEDDING + UNITS)
-    real_tokens = np.minimum(
-        [len(vectorizer.tokenize(t)) or 1 for t in data.texts], vectorizer.sequence_length_
-    ).sum()
-    padded_tokens = len(x) * x.shape[1]
+    train_rows = int(len(x) * 0.9)  # the default validation split is not trained on
+    lengths = text_lengths(x[:train_rows])
+    tokens = {
+        "padded": (train_rows * x.shape[1], steady(padded)),
+        "bucketed": (
+            padded_tokens(lengths, plan_batches(lengths, BATCH, np.random.default_rng(0))),
+            steady(ours),
+        ),
+        "real": (int(lengths.sum()), steady(ours)),
+    }
     figures["matmul_gflops"] = round(peak / 1e9, 1)
-    figures["flops_fraction_padded"] = round(
-        per_token * padded_tokens * 0.9 / steady(ours) / peak, 5
-    )
-    figures["flops_fraction_real"] = round(per_token * real_tokens * 0.9 / steady(ours) / peak, 5)
+    for name, (count, seconds) in tokens.items():
+        figures[f"flops_fraction_{name}"] = round(per_token * count / seconds / peak, 5)
 
     from lstm_core.bundle import Bundle, save_bundle
 

@@ -20,6 +20,7 @@ import numpy as np
 from scikeras.wrappers import KerasClassifier
 from sklearn.utils import ClassifierTags
 
+from lstm_core.batching import bucketed_dataset
 from lstm_core.errors import RunCancelled
 from lstm_core.model_zoo import build_model
 from lstm_core.store import CANCELLED, COMPLETED, FAILED, REFIT_FOLD, RunStore
@@ -144,10 +145,19 @@ class RecurrentClassifier(KerasClassifier):
     """
 
     def __init__(
-        self, *, preprocessing=None, patience=0, seed=0, threads=None, reporter=None, **kwargs
+        self,
+        *,
+        preprocessing=None,
+        length_buckets=True,
+        patience=0,
+        seed=0,
+        threads=None,
+        reporter=None,
+        **kwargs,
     ):
         super().__init__(**kwargs)
         self.preprocessing = preprocessing
+        self.length_buckets = length_buckets
         self.patience = patience
         self.seed = seed
         self.threads = threads
@@ -165,7 +175,7 @@ class RecurrentClassifier(KerasClassifier):
             hyper.pop(routed_extra, None)
         return build_model(
             n_classes=meta["n_classes_"],
-            sequence_length=meta["n_features_in_"],
+            sequence_length=None if self.length_buckets else meta["n_features_in_"],
             max_tokens=int((self.preprocessing or {}).get("max_tokens", 10_000)),
             **hyper,
         )
@@ -179,6 +189,7 @@ class RecurrentClassifier(KerasClassifier):
             epochs=self.epochs,
             batch_size=self.batch_size,
             class_weight=self.class_weight,
+            length_buckets=self.length_buckets,
             patience=self.patience,
             validation_split=self.validation_split,
         )
@@ -198,6 +209,43 @@ class RecurrentClassifier(KerasClassifier):
         if getattr(self, "_recorder", None) is not None:
             extra.append(self._recorder)
         self._fit_callbacks = self._fit_callbacks + extra
+
+    def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        """With `length_buckets`, hand Keras bucketed batches and the validation split.
+
+        The split is the last `validation_split` of the (already shuffled) rows, as Keras
+        takes it from arrays; sample weights (class weights included) travel with each batch.
+        """
+        if not self.length_buckets:
+            return super()._fit_keras_model(
+                X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
+            )
+        batch_size = int(self.batch_size or 32)
+        split_at = int(np.floor(len(X) * (1.0 - float(self.validation_split or 0.0))))
+        if not 0 < split_at < len(X):
+            split_at = len(X)
+        weights = (
+            (None, None)
+            if sample_weight is None
+            else (
+                sample_weight[:split_at],
+                sample_weight[split_at:],
+            )
+        )
+        train = bucketed_dataset(
+            X[:split_at], y[:split_at], weights[0], batch_size=batch_size, seed=int(self.seed)
+        )
+        validation = None
+        if split_at < len(X):
+            validation = bucketed_dataset(
+                X[split_at:], y[split_at:], weights[1], batch_size=batch_size, seed=None
+            )
+        kwargs.update(
+            batch_size=None, validation_split=0.0, validation_data=validation, shuffle=False
+        )
+        return super()._fit_keras_model(
+            train, None, None, warm_start, epochs, initial_epoch, **kwargs
+        )
 
     def fit(self, X, y, sample_weight=None, row_ids=None, **kwargs):
         """Fit on shuffled rows (Keras takes its validation split from the end)."""

@@ -14,6 +14,7 @@ TRACE_SECONDS_PER_FIT = 2.0
 BASE_US_PER_TOKEN = 10.0
 WEIGHT_US_PER_TOKEN = 1e-3  # per recurrent weight touched per token
 RECURRENT_DROPOUT_SLOWDOWN = 2.0  # measured: 10.3 s vs 5.6 s per epoch (ARCHITECTURE.md)
+BUCKETED_TIME_SHARE = 0.7  # length-bucketed batches, spam.csv LSTM (bench/bucketing.py)
 PARALLEL_CONTENTION = 1.45  # 2 workers on 2 cores gave 1.38x, not 2x (bench/run.py)
 
 
@@ -26,14 +27,18 @@ def seconds_per_epoch(config: dict, n_rows: int, tokens_per_text: float) -> floa
     microseconds = BASE_US_PER_TOKEN + WEIGHT_US_PER_TOKEN * weights
     if config["recurrent_dropout"]:
         microseconds *= RECURRENT_DROPOUT_SLOWDOWN
+    if config["length_buckets"]:
+        microseconds *= BUCKETED_TIME_SHARE
     return n_rows * tokens_per_text * microseconds / 1e6
 
 
 def estimate_run_seconds(spec: ExperimentSpec, n_rows: int, auto_length: int) -> float:
     """Wall seconds for the search plus the refit, with the fits spread over the workers.
 
-    `auto_length` is the sequence length the "auto" policy picks for this data; a fixed
-    length costs its full size, since padded steps are still computed.
+    `auto_length` is the sequence length the "auto" policy picks for this data. Padded to
+    a fixed length, every text costs that length; with length buckets a batch pads only to
+    its own longest text, so a length above `auto_length` costs about `auto_length` (few
+    texts are longer).
     """
     train_rows = n_rows * (1 - spec.test_size)
     fold_rows = train_rows * (1 - 1 / spec.cv) if spec.cv else train_rows * 0.8
@@ -41,6 +46,8 @@ def estimate_run_seconds(spec: ExperimentSpec, n_rows: int, auto_length: int) ->
 
     def fit(config: dict, rows: float) -> float:
         length = auto_length if config["sequence_length"] == "auto" else config["sequence_length"]
+        if config["length_buckets"]:
+            length = min(length, auto_length)
         return TRACE_SECONDS_PER_FIT + config["epochs"] * seconds_per_epoch(config, rows, length)
 
     search = sum(fit(c, fold_rows) for c in candidates) * spec.n_splits()

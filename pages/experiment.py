@@ -16,7 +16,14 @@ from widgets import ARCH_NAMES, choose, duration, md, preset, workspace
 GROUPS = {
     "Network": ["units", "layers", "embedding_dim", "dense_units", "activation", "init_mode"],
     "Regularisation": ["dropout_rate", "recurrent_dropout", "class_weight", "patience"],
-    "Training": ["optimizer", "learning_rate", "batch_size", "epochs", "validation_split"],
+    "Training": [
+        "optimizer",
+        "learning_rate",
+        "batch_size",
+        "epochs",
+        "validation_split",
+        "length_buckets",
+    ],
     "Text": ["max_tokens", "sequence_length", "lowercase", "strip_punctuation"],
 }
 FOLD_CHOICES = [0, 2, 3, 5, 10]

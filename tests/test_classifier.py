@@ -52,3 +52,31 @@ def test_reporter_names_the_fold_a_fit_leaves_out():
     for fold, (train, _) in enumerate(splitter.split(np.zeros(20), y)):
         assert reporter.fold_of(train) == fold
     assert reporter.fold_of(np.arange(20)) == REFIT_FOLD
+
+
+def test_bucketed_and_padded_fits_split_and_step_alike():
+    """The validation split and the steps per epoch do not depend on the batching."""
+    import keras
+
+    from tests.conftest import TINY, toy_texts
+
+    texts, labels = toy_texts(25)
+    seen = {}
+
+    class Steps(keras.callbacks.Callback):
+        def __init__(self, buckets):
+            super().__init__()
+            self.buckets = buckets
+
+        def on_train_begin(self, logs=None):
+            seen[self.buckets] = self.params["steps"]
+
+    for buckets in (True, False):
+        fixed = {**ExperimentSpec("d").fixed(), **TINY, "epochs": 2, "batch_size": 8}
+        pipeline = make_pipeline({**fixed, "length_buckets": buckets, "validation_split": 0.2})
+        pipeline.set_params(clf__callbacks=[Steps(buckets)], clf__class_weight="balanced")
+        pipeline.fit(texts, labels)
+        history = pipeline.named_steps["clf"].history_
+        assert len(history["val_loss"]) == 2
+        assert set(pipeline.predict(texts)) <= {"spam", "ham"}
+    assert seen[True] == seen[False] == 5  # 40 of 50 rows in batches of 8

@@ -1,0 +1,77 @@
+"""Length-bucketed batches: texts of similar length share a batch padded only to its longest.
+
+Padding every batch to the run's sequence length makes the recurrent layer step through
+padding; on spam.csv bucketed batches hold 0.47x the tokens and an LSTM epoch takes about
+0.7x the time (bench/bucketing.py). Length and class go together in real data (spam is
+longer than ham), so rows are sorted by length only within random chunks of
+`CHUNK_BATCHES` batches and the batches are then shuffled: each batch stays a near-random
+sample of the classes.
+
+Sequences are post-padded with id 0, so cutting a batch to its longest text drops only
+padding. The tf.data signature leaves the length open: Keras traces the training step once
+for every width.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+CHUNK_BATCHES = 50
+
+
+def text_lengths(x: np.ndarray) -> np.ndarray:
+    """Tokens up to and including the last non-padding id of each row (at least 1)."""
+    x = np.asarray(x)
+    if x.shape[1] == 0:
+        return np.ones(len(x), dtype=np.int64)
+    last = x.shape[1] - np.argmax(x[:, ::-1] != 0, axis=1)
+    return np.where((x != 0).any(axis=1), last, 1)
+
+
+def plan_batches(
+    lengths: np.ndarray, batch_size: int, rng: np.random.Generator | None
+) -> list[np.ndarray]:
+    """Row indices of each batch. With `rng`: shuffled for training; without: sorted."""
+    if rng is None:
+        order = np.argsort(lengths, kind="stable")
+        return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    order = rng.permutation(len(lengths))
+    batches = []
+    chunk_rows = batch_size * CHUNK_BATCHES
+    for start in range(0, len(order), chunk_rows):
+        chunk = order[start : start + chunk_rows]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def padded_tokens(lengths: np.ndarray, batches: list[np.ndarray]) -> int:
+    """Token slots the recurrent layer steps through for these batches."""
+    return int(sum(int(lengths[rows].max()) * len(rows) for rows in batches))
+
+
+def bucketed_dataset(x, y, sample_weight=None, *, batch_size: int, seed: int | None):
+    """A tf.data.Dataset of (x, y[, weight]) batches, re-planned at every pass.
+
+    `seed` None gives a fixed, length-sorted order (validation); an int gives training
+    batches, reshuffled each epoch from that seed.
+    """
+    import tensorflow as tf
+
+    x, y = np.asarray(x), np.asarray(y)
+    lengths = text_lengths(x)
+    rng = None if seed is None else np.random.default_rng(seed)
+    parts = (x, y) if sample_weight is None else (x, y, np.asarray(sample_weight, "float32"))
+
+    def batches():
+        for rows in plan_batches(lengths, batch_size, rng):
+            width = int(lengths[rows].max())
+            yield (parts[0][rows, :width], *(part[rows] for part in parts[1:]))
+
+    signature = (tf.TensorSpec((None, None), tf.as_dtype(x.dtype)),) + tuple(
+        tf.TensorSpec((None, *part.shape[1:]), tf.as_dtype(part.dtype)) for part in parts[1:]
+    )
+    n_batches = -(-len(x) // batch_size)
+    dataset = tf.data.Dataset.from_generator(batches, output_signature=signature)
+    return dataset.apply(tf.data.experimental.assert_cardinality(n_batches)).prefetch(2)
