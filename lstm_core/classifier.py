@@ -20,6 +20,7 @@ import numpy as np
 from scikeras.wrappers import KerasClassifier
 from sklearn.utils import ClassifierTags
 
+from lstm_core import model_pool
 from lstm_core.batching import bucketed_dataset
 from lstm_core.errors import RunCancelled
 from lstm_core.model_zoo import build_model
@@ -173,12 +174,18 @@ class RecurrentClassifier(KerasClassifier):
     def _keras_build_fn(self, meta, **hyper):
         for routed_extra in ("compile_kwargs", "params"):
             hyper.pop(routed_extra, None)
-        return build_model(
+        settings = dict(
             n_classes=meta["n_classes_"],
             sequence_length=None if self.length_buckets else meta["n_features_in_"],
             max_tokens=int((self.preprocessing or {}).get("max_tokens", 10_000)),
             **hyper,
         )
+        key = (int(self.seed), tuple(sorted(settings.items())))
+        model = model_pool.checkout(self, key, lambda: build_model(**settings))
+        # Leave the random state as a new build does, kept model or not (Keras' shuffling
+        # of padded batches draws from it).
+        keras.utils.set_random_seed(int(self.seed))
+        return model
 
     def trial_params(self) -> dict:
         """The full configuration of this fit, under the names people use."""
