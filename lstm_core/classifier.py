@@ -23,7 +23,7 @@ from sklearn.utils import ClassifierTags
 from lstm_core import model_pool
 from lstm_core.batching import bucketed_dataset
 from lstm_core.errors import RunCancelled
-from lstm_core.model_zoo import build_model
+from lstm_core.model_zoo import STEPS_PER_EXECUTION, build_model
 from lstm_core.store import CANCELLED, COMPLETED, FAILED, REFIT_FOLD, RunStore
 
 PROGRESS_EVERY_S = 1.0
@@ -218,15 +218,25 @@ class RecurrentClassifier(KerasClassifier):
         self._fit_callbacks = self._fit_callbacks + extra
 
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
-        """With `length_buckets`, hand Keras bucketed batches and the validation split.
+        """Fit several steps per graph call (prediction stays one batch per call)."""
+        self.model_.steps_per_execution = STEPS_PER_EXECUTION
+        try:
+            if not self.length_buckets:
+                return super()._fit_keras_model(
+                    X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
+                )
+            return self._fit_bucketed(
+                X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
+            )
+        finally:
+            self.model_.steps_per_execution = 1
+
+    def _fit_bucketed(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        """Hand Keras length-bucketed batches and the validation split.
 
         The split is the last `validation_split` of the (already shuffled) rows, as Keras
         takes it from arrays; sample weights (class weights included) travel with each batch.
         """
-        if not self.length_buckets:
-            return super()._fit_keras_model(
-                X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
-            )
         batch_size = int(self.batch_size or 32)
         split_at = int(np.floor(len(X) * (1.0 - float(self.validation_split or 0.0))))
         if not 0 < split_at < len(X):

@@ -20,7 +20,8 @@ CELLS = {
     "bigru": ("GRU", 3, True),
 }
 # Training steps per call into the traced graph: each call costs about 1.5 ms of Python and
-# callback overhead, as much as a 32-text LSTM batch itself (bench/RESULTS.md).
+# callback overhead, as much as a 32-text LSTM batch itself (bench/RESULTS.md). Fitting
+# only: Keras unrolls prediction steps into one graph, which took 11 s to trace.
 STEPS_PER_EXECUTION = 32
 KERAS_INITIALIZERS = {"uniform": "random_uniform", "normal": "random_normal", "zero": "zeros"}
 KERAS_OPTIMIZERS = {
@@ -145,7 +146,6 @@ def build_model(
         optimizer=optimizer_class(**kwargs),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
-        steps_per_execution=STEPS_PER_EXECUTION,
     )
     # Create the optimizer's and the metrics' variables now, as Keras itself does under a
     # distribution strategy: variables first created while the training step is traced make

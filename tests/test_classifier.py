@@ -80,3 +80,21 @@ def test_bucketed_and_padded_fits_split_and_step_alike():
         assert len(history["val_loss"]) == 2
         assert set(pipeline.predict(texts)) <= {"spam", "ham"}
     assert seen[True] == seen[False] == 5  # 40 of 50 rows in batches of 8
+
+
+def test_prediction_after_a_fit_traces_one_step(monkeypatch):
+    """Fitting runs many steps per graph call; predicting must not unroll them (11 s)."""
+    import keras
+
+    from tests.conftest import TINY, toy_texts
+
+    calls = []
+    step = keras.Model.predict_step
+    monkeypatch.setattr(
+        keras.Model, "predict_step", lambda self, data: calls.append(1) or step(self, data)
+    )
+    texts, labels = toy_texts(40)
+    pipeline = make_pipeline({**ExperimentSpec("d").fixed(), **TINY, "units": 3})
+    pipeline.fit(texts, labels)
+    pipeline.predict(texts)
+    assert len(calls) == 1
