@@ -199,7 +199,7 @@ _PARAMETERS = (
         "length_buckets",
         FIT,
         True,
-        "Batch texts of similar length, each batch padded only to its longest (about 0.7x "
+        "Batch texts of similar length, each batch padded only to its longest (0.55-0.8x "
         "the epoch time on spam.csv)",
         None,
         (True, False),
