@@ -1,11 +1,14 @@
 """The scikeras wrapper, made a real scikit-learn classifier that reports every fit.
 
-Two things scikeras 0.13 does not do for us live here, and only here:
+What scikeras 0.13 does not do for us lives here, and only here:
 - with scikit-learn >= 1.6 it is not recognised as a classifier (`is_classifier` is False),
   so searches would silently use unstratified folds; `__sklearn_tags__` fixes that;
 - each fit (one candidate on one fold) must record its epochs in the run store, wherever
   it runs: a `TrialReporter` is a small picklable handle (database path, run id, the test
-  fold of each training row) and opens its own connection in whichever process fits.
+  fold of each training row) and opens its own connection in whichever process fits;
+- Keras gets length-bucketed batches (`lstm_core.batching`), several training steps per
+  graph call, and an already traced model of the same architecture when one is kept
+  (`lstm_core.model_pool`).
 """
 
 from __future__ import annotations
@@ -23,10 +26,14 @@ from sklearn.utils import ClassifierTags
 from lstm_core import model_pool
 from lstm_core.batching import bucketed_dataset
 from lstm_core.errors import RunCancelled
-from lstm_core.model_zoo import STEPS_PER_EXECUTION, build_model
+from lstm_core.model_zoo import build_model
 from lstm_core.store import CANCELLED, COMPLETED, FAILED, REFIT_FOLD, RunStore
 
 PROGRESS_EVERY_S = 1.0
+# Training steps per call into the traced graph: each call costs about 1.5 ms of Python and
+# callback overhead, as much as a 32-text LSTM batch itself (bench/RESULTS.md). Fitting
+# only: Keras unrolls prediction steps into one graph, which took 11 s to trace.
+STEPS_PER_EXECUTION = 32
 log = logging.getLogger("lstm_core")
 
 
@@ -241,21 +248,17 @@ class RecurrentClassifier(KerasClassifier):
         split_at = int(np.floor(len(X) * (1.0 - float(self.validation_split or 0.0))))
         if not 0 < split_at < len(X):
             split_at = len(X)
-        weights = (
-            (None, None)
-            if sample_weight is None
-            else (
-                sample_weight[:split_at],
-                sample_weight[split_at:],
-            )
-        )
+
+        def rows(part: slice):
+            return (X[part], y[part], None if sample_weight is None else sample_weight[part])
+
         train = bucketed_dataset(
-            X[:split_at], y[:split_at], weights[0], batch_size=batch_size, seed=int(self.seed)
+            *rows(slice(0, split_at)), batch_size=batch_size, seed=int(self.seed)
         )
         validation = None
         if split_at < len(X):
             validation = bucketed_dataset(
-                X[split_at:], y[split_at:], weights[1], batch_size=batch_size, seed=None
+                *rows(slice(split_at, None)), batch_size=batch_size, seed=None
             )
         kwargs.update(
             batch_size=None, validation_split=0.0, validation_data=validation, shuffle=False

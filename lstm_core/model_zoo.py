@@ -19,10 +19,6 @@ CELLS = {
     "bilstm": ("LSTM", 4, True),
     "bigru": ("GRU", 3, True),
 }
-# Training steps per call into the traced graph: each call costs about 1.5 ms of Python and
-# callback overhead, as much as a 32-text LSTM batch itself (bench/RESULTS.md). Fitting
-# only: Keras unrolls prediction steps into one graph, which took 11 s to trace.
-STEPS_PER_EXECUTION = 32
 KERAS_INITIALIZERS = {"uniform": "random_uniform", "normal": "random_normal", "zero": "zeros"}
 KERAS_OPTIMIZERS = {
     "sgd": "SGD",
