@@ -111,7 +111,7 @@ def build_model(
 
     The embedding masks padding (id 0), so post-padded sequences are read correctly and the
     fused cuDNN kernel stays usable on a GPU (it accepts right-padded masks). A
-    `sequence_length` of None takes batches of any length (bench/bucketing.py).
+    `sequence_length` of None takes batches of any length (lstm_core/batching.py).
     """
     import keras
 

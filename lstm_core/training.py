@@ -105,7 +105,7 @@ def _trial_scores(table: dict, n_splits: int) -> list[tuple[dict, int, float]]:
 def _train_and_evaluate(
     workspace: Workspace, run_id: str, spec: ExperimentSpec
 ) -> tuple[dict, dict]:
-    from lstm_core.pool import WorkerStart
+    from lstm_core.fit_workers import WorkerStart
 
     # Parallel fit workers start first and import TensorFlow while this process does.
     workers = WorkerStart(spec.effective_n_jobs()) if spec.effective_n_jobs() > 1 else None
