@@ -1,4 +1,4 @@
-"""Widgets and state shared by the pages in `pages/`. Streamlit only; the rest is `lstm_core`.
+"""Widgets and state shared by the pages in `pages/`. Streamlit only; the rest is `lstm_core.api`.
 
 It lives beside app.py, not in pages/, because Streamlit lists every file in pages/ as a
 page until app.py has called st.navigation once.
@@ -17,28 +17,28 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from lstm_core import jobs
-from lstm_core.workspace import Workspace
+from lstm_core.api import (
+    ARCHITECTURE_NAMES,
+    Engine,
+    Epoch,
+    Evaluation,
+    Run,
+    RunStatus,
+    Trial,
+)
 
 ROOT = Path(__file__).resolve().parent
 SAMPLES = {
     "SMS spam / ham (1,500 texts, cp1252)": ROOT / "sample_data" / "sms_spam.csv",
     "Product reviews, 3 sentiments (360 texts)": ROOT / "sample_data" / "sentiment.csv",
 }
-ARCH_NAMES = {
-    "rnn": "SimpleRNN",
-    "lstm": "LSTM",
-    "gru": "GRU",
-    "bilstm": "BiLSTM",
-    "bigru": "BiGRU",
-}
 STATUS_ICONS = {
-    "queued": "⏳",
-    "running": "🏃",
-    "completed": "✅",
-    "failed": "❌",
-    "cancelled": "⛔",
-    "interrupted": "⚠️",
+    RunStatus.QUEUED: "⏳",
+    RunStatus.RUNNING: "🏃",
+    RunStatus.COMPLETED: "✅",
+    RunStatus.FAILED: "❌",
+    RunStatus.CANCELLED: "⛔",
+    RunStatus.INTERRUPTED: "⚠️",
 }
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
@@ -49,38 +49,33 @@ def md(text: object) -> str:
 
 
 @st.cache_resource
-def _open_workspace(root: str) -> Workspace:
-    ws = Workspace(root)
-    jobs.refresh(ws)
-    return ws
+def _open_engine(root: str) -> Engine:
+    engine = Engine(root)
+    engine.refresh()
+    return engine
 
 
-def workspace() -> Workspace:
+def engine() -> Engine:
     """One per server and folder; on first use dead workers are marked and queued runs start."""
-    return _open_workspace(str(Workspace().root))
+    return _open_engine(str(Engine().root))
 
 
 def sidebar() -> None:
-    ws = workspace()
-    jobs.refresh(ws)
-    runs = ws.store.list_runs(limit=50)
-    active = [r for r in runs if r["status"] in ("running", "queued")]
+    workbench = engine()
+    workbench.refresh()
+    runs = workbench.runs(limit=50)
+    active = [r for r in runs if r.status.active]
     with st.sidebar:
         st.caption("Workspace")
-        st.text(str(ws.root))
+        st.text(str(workbench.root))
         if active:
             st.caption("In progress")
             for run in active:
                 st.text(
-                    f"{STATUS_ICONS[run['status']]} {run['id']} {run['trials_done']}/{run['trials_total'] or '?'}"
+                    f"{STATUS_ICONS[run.status]} {run.id} {run.trials_done}/{run.trials_total or '?'}"
                 )
         else:
             st.caption(f"{len(runs)} run(s) in the workspace, none training now.")
-
-
-def archs_of(spec: dict) -> list[str]:
-    archs = spec.get("grid", {}).get("arch") or [spec.get("params", {}).get("arch", "lstm")]
-    return [ARCH_NAMES[a] for a in archs]
 
 
 def age(timestamp: float | None) -> str:
@@ -99,8 +94,11 @@ def duration(seconds: float | None) -> str:
     return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
 
-def run_label(run: dict) -> str:
-    return f"{STATUS_ICONS.get(run['status'], '')} {run['id']} · {'/'.join(archs_of(run['spec']))} · {run['status']}"
+def run_label(run: Run) -> str:
+    return (
+        f"{STATUS_ICONS.get(run.status, '')} {run.id} · {'/'.join(run.architectures)} · "
+        f"{run.status}"
+    )
 
 
 def remember(key: str, value: str) -> None:
@@ -137,14 +135,12 @@ def preset(key: str, value: str) -> None:
     remember(key, value)
 
 
-def learning_curves(epochs: list[dict], trials: list[dict]) -> go.Figure:
+def learning_curves(epochs: list[Epoch], trials: list[Trial]) -> go.Figure:
     """Loss and accuracy per epoch, one colour per trial; validation dashed."""
     names = {}
     for t in trials:
-        fold = "refit" if t["fold"] < 0 else f"fold {t['fold']}"
-        names[t["id"]] = (
-            f"{ARCH_NAMES[t['params']['arch']]} u{t['params']['units']} {fold} #{t['id']}"
-        )
+        fold = "refit" if t.is_refit else f"fold {t.fold}"
+        names[t.id] = f"{ARCHITECTURE_NAMES[t.params['arch']]} u{t.params['units']} {fold} #{t.id}"
     figure = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"))
     palette = [
         "#2E6FDB",
@@ -157,14 +153,14 @@ def learning_curves(epochs: list[dict], trials: list[dict]) -> go.Figure:
         "#C5283D",
     ]
     for index, trial_id in enumerate(names):
-        rows = [e for e in epochs if e["trial_id"] == trial_id]
+        rows = [e for e in epochs if e.trial_id == trial_id]
         if not rows:
             continue
         colour = palette[index % len(palette)]
-        x = [e["epoch"] + 1 for e in rows]
+        x = [e.epoch + 1 for e in rows]
         for column, metric in enumerate(("loss", "accuracy"), start=1):
             for prefix, dash in (("", "solid"), ("val_", "dash")):
-                y = [e[prefix + metric] for e in rows]
+                y = [getattr(e, prefix + metric) for e in rows]
                 if all(v is None for v in y):
                     continue
                 figure.add_trace(
@@ -202,15 +198,19 @@ def confusion_heatmap(matrix: list[list[int]], labels: list[str], title: str = "
     return figure
 
 
-def metrics_table(test: dict, baseline: dict) -> list[dict]:
-    keys = [
+def metrics_table(test: Evaluation, baseline: Evaluation) -> list[dict]:
+    names = [
         ("accuracy", "Accuracy"),
         ("macro_f1", "Macro-F1"),
         ("roc_auc", "ROC-AUC"),
         ("pr_auc", "PR-AUC"),
     ]
     return [
-        {"metric": name, "recurrent model": test.get(key), "TF-IDF baseline": baseline.get(key)}
-        for key, name in keys
-        if key in test
+        {
+            "metric": label,
+            "recurrent model": getattr(test, name),
+            "TF-IDF baseline": getattr(baseline, name),
+        }
+        for name, label in names
+        if getattr(test, name) is not None
     ]

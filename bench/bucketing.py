@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import BATCH, SAMPLE, SPAM, load_texts, steady, workbench_epochs  # noqa: E402
+from run import BATCH, SAMPLE, SPAM, load_texts, steady, workbench_fit  # noqa: E402
 
 
 def main() -> None:
@@ -41,13 +41,19 @@ def main() -> None:
     seconds, f1 = {False: [], True: []}, {False: [], True: []}
     for seed in range(args.seeds):
         for buckets in (False, True):
-            epochs, pipeline = workbench_epochs(
-                texts_train, y_train, args.epochs, seed, arch=args.arch, length_buckets=buckets
+            epochs, bundle, proba = workbench_fit(
+                texts_train,
+                y_train,
+                args.epochs,
+                seed,
+                held_out=texts_test,
+                arch=args.arch,
+                length_buckets=buckets,
             )
             seconds[buckets].append(steady(epochs))
-            predicted = pipeline.predict(texts_test)
+            predicted = np.asarray(bundle.labels)[proba.argmax(axis=1)]
             f1[buckets].append(f1_score(y_test, predicted, average="macro"))
-    x = pipeline.named_steps["vec"].transform(texts_train)
+    x = bundle.vectorizer.transform(texts_train)
     lengths = text_lengths(x)
     bucketed = padded_tokens(lengths, plan_batches(lengths, BATCH, np.random.default_rng(0)))
     for buckets, name in ((False, f"padded to {x.shape[1]}"), (True, "bucketed")):

@@ -93,17 +93,23 @@ def hand_written_epochs(x, y, n_classes: int, epochs: int) -> list[float]:
     return timer.seconds
 
 
-def workbench_epochs(texts, labels, epochs: int, seed: int = 0, **changes) -> tuple[list, object]:
-    """The same model through the run path, with its epochs recorded in a real store.
+def workbench_fit(texts, labels, epochs: int, seed: int = 0, held_out=None, **changes):
+    """One fit through the run path (`fit_trial` in the in-process executor), its epochs
+    recorded by the run's recorder in a real SQLite store.
 
-    `changes` override the defaults (sequence_length, length_buckets, arch, ...).
+    `changes` override the defaults (sequence_length, length_buckets, arch, ...). Returns
+    the epoch seconds, the fitted model as a loaded bundle, and the class probabilities
+    of the `held_out` texts (predicted by the fit itself).
     """
-    from lstm_core.classifier import TrialReporter
-    from lstm_core.search import make_pipeline
+    from lstm_core.bundle import Bundle, save_bundle
+    from lstm_core.entities import Dataset
+    from lstm_core.executors import InProcess
+    from lstm_core.run_loop import StoreRecorder
     from lstm_core.spec import ExperimentSpec
-    from lstm_core.store import RunStore
+    from lstm_core.store import SQLiteRunStore
+    from lstm_core.trial import TrainingData, TrialTask
 
-    fixed = {
+    config = {
         **ExperimentSpec("bench").fixed(),
         "units": UNITS,
         "embedding_dim": EMBEDDING,
@@ -111,15 +117,28 @@ def workbench_epochs(texts, labels, epochs: int, seed: int = 0, **changes) -> tu
         "epochs": epochs,
         **changes,
     }
+    held_out = [] if held_out is None else list(held_out)
+    every_text = np.array(list(texts) + held_out, dtype=object)
+    every_label = np.array(list(labels) + [labels[0]] * len(held_out), dtype=object)
+    fit_rows = np.arange(len(texts))
+    scored = np.arange(len(texts), len(every_text)) if held_out else fit_rows[:1]
     with tempfile.TemporaryDirectory() as folder:
-        store = RunStore(Path(folder) / "bench.sqlite")
-        store.add_dataset("d", "bench", "t", "l", len(texts), {})
-        run_id = store.create_run({}, "d")
-        reporter = TrialReporter(store.path, run_id, np.zeros(len(texts), dtype=np.int16))
-        pipeline = make_pipeline(fixed, seed=seed, reporter=reporter)
-        pipeline.fit(texts, labels, clf__row_ids=np.arange(len(texts)))
-        seconds = [e["seconds"] for e in store.epochs(run_id)]
-    return seconds, pipeline
+        store = SQLiteRunStore(Path(folder) / "bench.sqlite")
+        store.add_dataset(Dataset("d", "bench", "t", "l", len(texts)))
+        run_id = store.create_run(ExperimentSpec("d"), 1)
+        recorder = StoreRecorder(store, run_id)
+        executor = InProcess(TrainingData(every_text, every_label), recorder)
+        executor.submit([TrialTask(run_id, 0, 0, None, config, fit_rows, scored, "f1_macro", seed)])
+        outcome = executor.wait()
+        recorder.finish(outcome)
+        assert outcome.refit is not None, outcome.error
+        seconds = [e.seconds for e in store.epochs(run_id)]
+        refit = outcome.refit
+        save_bundle(
+            Path(folder) / "bundle", refit.model_file, refit.vectorizer_json, refit.classes, {}, {}
+        )
+        bundle = Bundle.load(Path(folder) / "bundle")
+    return seconds, bundle, refit.test_proba if held_out else None
 
 
 def steady(seconds: list[float]) -> float:
@@ -149,14 +168,13 @@ def parallel_speedup(dataset_texts, epochs: int) -> dict:
     """
     from lstm_core.datasets import freeze_dataset
     from lstm_core.spec import ExperimentSpec
-    from lstm_core.store import REFIT_FOLD
     from lstm_core.training import submit_run
     from lstm_core.workspace import HOME_VARIABLE, Workspace
 
     figures = {}
     with tempfile.TemporaryDirectory() as folder:
         workspace = Workspace(folder)
-        dataset_id = freeze_dataset(workspace, dataset_texts, "bench", "text", "label")
+        dataset_id = freeze_dataset(workspace, dataset_texts, "bench", "text", "label").id
         for name, n_jobs in (("serial", 1), ("default", 0)):
             spec = ExperimentSpec(
                 dataset_id,
@@ -175,13 +193,13 @@ def parallel_speedup(dataset_texts, epochs: int) -> dict:
                 check=True,
             )
             run = workspace.store.get_run(run_id)
-            assert run["status"] == "completed", run["error"]
-            fits = [t for t in workspace.store.trials(run_id) if t["fold"] != REFIT_FOLD]
-            grid_end = max(t["finished_at"] for t in fits)
+            assert run.status == "completed", run.error
+            fits = [t for t in workspace.store.trials(run_id) if not t.is_refit]
+            grid_end = max(t.finished_at for t in fits)
             figures[f"grid_{name}_s"] = round(grid_end - launched, 1)
-            figures[f"run_{name}_s"] = round(run["finished_at"] - launched, 1)
-            figures[f"search_fit_{name}_s"] = run["result"]["grid_seconds"]
-            figures[f"fit_processes_{name}"] = len({t["pid"] for t in fits})
+            figures[f"run_{name}_s"] = round(run.finished_at - launched, 1)
+            figures[f"search_fit_{name}_s"] = round(grid_end - min(t.started_at for t in fits), 1)
+            figures[f"fit_processes_{name}"] = len({t.pid for t in fits})
     figures["parallel_speedup"] = round(figures["grid_serial_s"] / figures["grid_default_s"], 2)
     figures["run_speedup"] = round(figures["run_serial_s"] / figures["run_default_s"], 2)
     figures["search_fit_speedup"] = round(
@@ -219,9 +237,9 @@ def main() -> None:
     classes = sorted(set(labels))
     y = np.array([classes.index(v) for v in labels])
 
-    ours, pipeline = workbench_epochs(data.texts, labels, epochs)
-    padded, _ = workbench_epochs(data.texts, labels, epochs, length_buckets=False)
-    vectorizer = pipeline.named_steps["vec"]
+    ours, bundle, _ = workbench_fit(data.texts, labels, epochs)
+    padded, _, _ = workbench_fit(data.texts, labels, epochs, length_buckets=False)
+    vectorizer = bundle.vectorizer
     x = vectorizer.transform(data.texts)
     hand = hand_written_epochs(x, y, len(classes), epochs)
     figures["epoch_s_workbench"] = round(steady(ours), 3)
@@ -230,7 +248,7 @@ def main() -> None:
     figures["overhead_ratio"] = round(steady(padded) / steady(hand), 3)
     figures["bucketing_ratio"] = round(steady(ours) / steady(padded), 3)
 
-    longest, _ = workbench_epochs(
+    longest, _, _ = workbench_fit(
         data.texts,
         labels,
         max(2, epochs // 2),
@@ -260,24 +278,18 @@ def main() -> None:
     for name, (count, seconds) in tokens.items():
         figures[f"flops_fraction_{name}"] = round(per_token * count / seconds / peak, 5)
 
-    from lstm_core.bundle import Bundle, save_bundle
-
-    with tempfile.TemporaryDirectory() as folder:
-        clf = pipeline.named_steps["clf"]
-        save_bundle(Path(folder) / "b", clf.model_, vectorizer, list(clf.classes_), {}, {})
-        bundle = Bundle.load(Path(folder) / "b")
-        bundle.predict(["warm up"])
-        timings = []
-        for i in range(50 if args.quick else 200):
-            start = time.perf_counter()
-            bundle.predict([f"Free entry number {i} to win a prize, text now"])
-            timings.append((time.perf_counter() - start) * 1000)
-        figures["predict_p50_ms"] = round(float(np.percentile(timings, 50)), 2)
-        figures["predict_p95_ms"] = round(float(np.percentile(timings, 95)), 2)
-        batch = list(data.texts[:1000])
+    bundle.predict(["warm up"])
+    timings = []
+    for i in range(50 if args.quick else 200):
         start = time.perf_counter()
-        bundle.predict(batch)
-        figures["predict_1000_s"] = round(time.perf_counter() - start, 3)
+        bundle.predict([f"Free entry number {i} to win a prize, text now"])
+        timings.append((time.perf_counter() - start) * 1000)
+    figures["predict_p50_ms"] = round(float(np.percentile(timings, 50)), 2)
+    figures["predict_p95_ms"] = round(float(np.percentile(timings, 95)), 2)
+    batch = list(data.texts[:1000])
+    start = time.perf_counter()
+    bundle.predict(batch)
+    figures["predict_1000_s"] = round(time.perf_counter() - start, 3)
 
     from lstm_core.hyperparams import defaults
 

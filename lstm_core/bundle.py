@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lstm_core.entities import LabelledText
 from lstm_core.errors import UserError
 from lstm_core.vectorizer import SequenceVectorizer
 
@@ -28,19 +29,23 @@ PREDICT_CHUNK = 1024
 
 def save_bundle(
     folder: Path,
-    model,
-    vectorizer: SequenceVectorizer,
+    model_file: bytes,
+    vectorizer_json: str,
     labels: list[str],
     spec: dict,
     metrics: dict,
 ) -> Path:
-    """Write into a scratch folder first, then rename, so a half-written bundle never exists."""
+    """Write into a scratch folder first, then rename, so a half-written bundle never exists.
+
+    The model arrives as the bytes of its `.keras` file: it was fitted in whatever process
+    ran the refit, and this process need not load Keras to save it.
+    """
     folder = Path(folder)
     scratch = folder.with_name(folder.name + ".partial")
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
-    model.save(scratch / MODEL_FILE)
-    (scratch / VECTORIZER_FILE).write_text(vectorizer.to_json(), encoding="utf-8")
+    (scratch / MODEL_FILE).write_bytes(model_file)
+    (scratch / VECTORIZER_FILE).write_text(vectorizer_json, encoding="utf-8")
     (scratch / LABELS_FILE).write_text(json.dumps([str(x) for x in labels]), encoding="utf-8")
     (scratch / SPEC_FILE).write_text(json.dumps(spec, indent=2), encoding="utf-8")
     (scratch / METRICS_FILE).write_text(json.dumps(metrics, indent=2), encoding="utf-8")
@@ -93,16 +98,16 @@ class Bundle:
         ]
         return np.concatenate(parts)
 
-    def predict(self, texts: list[str]) -> list[dict]:
+    def predict(self, texts: list[str]) -> list[LabelledText]:
         proba = self.predict_proba(texts)
         return [
-            {
-                "text": text,
-                "label": self.labels[int(row.argmax())],
-                "probabilities": {
+            LabelledText(
+                text=text,
+                label=self.labels[int(row.argmax())],
+                probabilities={
                     label: round(float(p), 6) for label, p in zip(self.labels, row, strict=True)
                 },
-            }
+            )
             for text, row in zip(texts, proba, strict=True)
         ]
 

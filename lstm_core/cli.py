@@ -1,7 +1,9 @@
 """`lstm-core`: the dashboard's twin for scripts, tests and benchmarks.
 
-Its output is a contract: with `--json` the last line printed is one JSON object (or one
-per text for `predict`). A mistake in the input prints one line and exits with status 2.
+Its output is a contract: with `--json` the last line printed is one JSON value (one
+object, a list of objects for `runs` and `datasets`, or one object per text for
+`predict`). A mistake in the input prints one line and exits with status 2. It talks to
+the engine only through `lstm_core.api`.
 """
 
 from __future__ import annotations
@@ -12,10 +14,21 @@ import sys
 import time
 from pathlib import Path
 
-from lstm_core.errors import UserError
-from lstm_core.hyperparams import parse_assignment
-from lstm_core.spec import SCORINGS, SEARCHES, ExperimentSpec
-from lstm_core.workspace import Workspace
+from lstm_core.api import (
+    HALVING_RESOURCES,
+    SCORINGS,
+    SEARCHES,
+    SPEC_DEFAULTS,
+    Engine,
+    ExperimentSpec,
+    Progress,
+    Run,
+    RunStatus,
+    Trial,
+    UserError,
+    parse_assignment,
+    to_plain,
+)
 
 EXIT_USER_ERROR = 2
 
@@ -29,16 +42,9 @@ def _print_json(payload) -> None:
     print(json.dumps(payload, default=str))
 
 
-def _without_curves(metrics: dict | None) -> dict | None:
-    """Curve points are for charts (they stay in the store), not for a terminal."""
-    return metrics and {k: v for k, v in metrics.items() if not k.endswith("_curve")}
-
-
 def cmd_inspect(args) -> int:
-    from lstm_core.intake import read_path
-
     started = time.perf_counter()
-    _, report = read_path(args.file)
+    _, report = Engine().read_path(args.file)
     seconds = time.perf_counter() - started
     if args.json:
         _print_json({**report.to_dict(), "seconds": round(seconds, 3)})
@@ -85,154 +91,215 @@ def _spec_from_args(args, dataset_id: str) -> ExperimentSpec:
         seed=args.seed,
         scoring=args.scoring,
         n_jobs=args.n_jobs,
+        halving_resource=args.halving_resource,
     ).validated()
 
 
-def cmd_train(args) -> int:
-    from lstm_core.datasets import freeze_dataset
-    from lstm_core.intake import read_path
-    from lstm_core.jobs import submit
-    from lstm_core.training import execute_run, submit_run
-    from lstm_core.validation import select_columns
+def _run_json(run: Run) -> dict:
+    return {
+        "id": run.id,
+        "status": run.status,
+        "created_at": run.created_at,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "trials_done": run.trials_done,
+        "trials_total": run.trials_total,
+        "architectures": run.architectures,
+        "dataset": {
+            "id": run.dataset.id,
+            "name": run.dataset.name,
+            "text_column": run.dataset.text_column,
+            "label_column": run.dataset.label_column,
+            "rows": run.dataset.rows,
+        },
+        "spec": run.spec.to_dict(),
+        "error": run.error,
+    }
 
-    workspace = Workspace()
-    df, _ = read_path(args.file)
-    data = select_columns(df, args.text, args.label, args.cv, args.test_size)
-    dataset_id = freeze_dataset(workspace, data, Path(args.file).name, args.text, args.label)
-    spec = _spec_from_args(args, dataset_id)
+
+def _trial_json(trial: Trial) -> dict:
+    return {
+        "id": trial.id,
+        "candidate": trial.candidate,
+        "round": trial.round,
+        "fold": trial.fold,
+        "status": trial.status,
+        "score": trial.score,
+        "n_train": trial.n_train,
+        "pid": trial.pid,
+        "worker": trial.worker,
+        "params": trial.params,
+    }
+
+
+def _progress_json(progress: Progress, trials: list[Trial]) -> dict:
+    return {
+        "run_id": progress.run_id,
+        "status": progress.status,
+        "pid": progress.pid,
+        "trials_done": progress.trials_done,
+        "trials_total": progress.trials_total,
+        "epochs_logged": progress.epochs_logged,
+        "progress": progress.fraction,
+        "elapsed_s": progress.elapsed_s,
+        "eta_s": progress.eta_s,
+        "latest_metrics": to_plain(progress.latest),
+        "error": progress.error,
+        "trials": [_trial_json(t) for t in trials],
+    }
+
+
+def cmd_train(args) -> int:
+    engine = Engine()
+    frame, _ = engine.read_path(args.file)
+    dataset, _ = engine.freeze_dataset(
+        frame, args.text, args.label, Path(args.file).name, args.cv, args.test_size
+    )
+    spec = _spec_from_args(args, dataset.id)
+    for note in engine.advice(spec):
+        print(f"note: {note}", file=sys.stderr)
     if args.background:
-        run_id = submit(workspace, spec)
-        status = workspace.store.get_run(run_id)["status"]
+        run = engine.submit(spec)
         if args.json:
-            _print_json({"run_id": run_id, "status": status})
+            _print_json({"run_id": run.id, "status": run.status})
         else:
-            print(f"run {run_id} {status}; follow it with: lstm-core status {run_id}")
+            print(f"run {run.id} {run.status}; follow it with: lstm-core status {run.id}")
         return 0
-    run_id = submit_run(workspace, spec, foreground=True)
+    run = engine.start(spec)
     print(
-        f"run {run_id}: {spec.n_candidates()} candidate(s), about {spec.n_fits()} fits, "
-        f"on {len(data.texts):,} texts",
+        f"run {run.id}: {spec.n_candidates()} candidate(s), {spec.n_fits()} fits, "
+        f"on {dataset.rows:,} texts",
         file=sys.stderr,
     )
-    run = execute_run(workspace, run_id)
-    result = run["result"] or {}
+    run = engine.execute(run.id)
+    result = engine.result(run.id)
     if args.json:
         _print_json(
             {
-                "run_id": run_id,
-                "status": run["status"],
-                "error": run["error"],
-                "best_params": result.get("best_params"),
-                "cv_best_score": result.get("cv_best_score"),
-                "test": _without_curves(result.get("test")),
-                "baseline": _without_curves(result.get("baseline")),
-                "median_epoch_seconds": result.get("median_epoch_seconds"),
-                "sequence_length": result.get("sequence_length"),
+                "run_id": run.id,
+                "status": run.status,
+                "error": run.error,
+                "best_params": result and result.best_params,
+                "cv_best_score": result and result.cv_best_score,
+                "test": result and result.test.summary(),
+                "baseline": result and result.baseline.summary(),
+                "median_epoch_seconds": result and result.median_epoch_seconds,
+                "sequence_length": result and result.sequence_length,
             }
         )
-    elif run["status"] == "completed":
-        test, base = result["test"], result["baseline"]
+    elif result is not None:
+        test, base = result.test, result.baseline
         print(
-            f"run {run_id} completed; best {result['best_params']} (CV {spec.scoring} {result['cv_best_score']:.3f})"
+            f"run {run.id} completed; best {result.best_params} "
+            f"(CV {spec.scoring} {result.cv_best_score:.3f})"
         )
-        print(f"  test:     accuracy {test['accuracy']:.3f}  macro-F1 {test['macro_f1']:.3f}")
+        print(f"  test:     accuracy {test.accuracy:.3f}  macro-F1 {test.macro_f1:.3f}")
         print(
-            f"  baseline: accuracy {base['accuracy']:.3f}  macro-F1 {base['macro_f1']:.3f}  ({base['model']})"
+            f"  baseline: accuracy {base.accuracy:.3f}  macro-F1 {base.macro_f1:.3f}  ({base.model})"
         )
     else:
-        print(f"run {run_id} {run['status']}: {run['error'] or ''}".rstrip())
-    return 0 if run["status"] == "completed" else 1
+        print(f"run {run.id} {run.status}: {run.error or ''}".rstrip())
+    return 0 if run.status == RunStatus.COMPLETED else 1
 
 
 def cmd_predict(args) -> int:
-    from lstm_core.bundle import Bundle
-
-    workspace = Workspace()
-    folder = workspace.bundle_dir(args.run_id)
-    if workspace.store.get_run(args.run_id) is None or not folder.exists():
-        raise UserError(
-            f"Run '{args.run_id}' has no saved model in {workspace.root}; see lstm-core runs."
-        )
-    for item in Bundle.load(folder).predict(args.texts):
+    for item in Engine().predict(args.run_id, args.texts):
         if args.json:
-            _print_json(item)
+            _print_json(to_plain(item))
         else:
-            best = item["probabilities"][item["label"]]
-            print(f"{item['label']}\t{best:.3f}\t{item['text']}")
+            print(f"{item.label}\t{item.probabilities[item.label]:.3f}\t{item.text}")
     return 0
 
 
 def cmd_status(args) -> int:
-    from lstm_core.jobs import refresh
-    from lstm_core.progress import run_progress
-
-    workspace = Workspace()
-    refresh(workspace)
-    progress = run_progress(workspace.store, args.run_id)
-    if progress is None:
-        raise UserError(f"There is no run '{args.run_id}' in {workspace.root}; see lstm-core runs.")
+    engine = Engine()
+    engine.refresh()
+    progress = engine.progress(args.run_id)
     if args.json:
-        _print_json(progress)
+        _print_json(_progress_json(progress, engine.trials(args.run_id)))
         return 0
-    eta = f", about {progress['eta_s']:.0f} s left" if progress["eta_s"] is not None else ""
+    eta = f", about {progress.eta_s:.0f} s left" if progress.eta_s is not None else ""
     print(
-        f"run {args.run_id} {progress['status']}: {progress['trials_done']}/{progress['trials_total']} fits, "
-        f"{progress['progress']:.0%}{eta}"
+        f"run {args.run_id} {progress.status}: {progress.trials_done}/{progress.trials_total} "
+        f"fits, {progress.fraction:.0%}{eta}"
     )
-    latest = progress["latest_metrics"]
-    if latest:
-        shown = {
-            k: round(latest[k], 4)
-            for k in ("loss", "accuracy", "val_loss", "val_accuracy")
-            if latest[k] is not None
-        }
-        print(f"  latest epoch {latest['epoch'] + 1}: {shown}")
-    if progress["error"]:
-        print(f"  error: {progress['error']}")
+    if progress.latest is not None:
+        shown = {k: round(v, 4) for k, v in progress.latest.metrics().items()}
+        print(f"  latest epoch {progress.latest.epoch + 1}: {shown}")
+    if progress.error:
+        print(f"  error: {progress.error}")
     return 0
 
 
 def cmd_cancel(args) -> int:
-    from lstm_core.jobs import cancel
+    print(f"run {args.run_id} {Engine().cancel(args.run_id)}")
+    return 0
 
-    status = cancel(Workspace(), args.run_id)
-    print(f"run {args.run_id} {status}")
+
+def cmd_resume(args) -> int:
+    run = Engine().resume(args.run_id)
+    if args.json:
+        _print_json({"run_id": run.id, "status": run.status})
+    else:
+        print(f"run {run.id} {run.status}; follow it with: lstm-core status {run.id}")
+    return 0
+
+
+def _confirmed(args, what: str) -> None:
+    if not args.yes:
+        raise UserError(f"Deleting {what} cannot be undone; add --yes to confirm.")
+
+
+def cmd_delete(args) -> int:
+    _confirmed(args, f"run '{args.run_id}'")
+    Engine().delete_run(args.run_id)
+    print(f"run {args.run_id} deleted")
+    return 0
+
+
+def cmd_delete_dataset(args) -> int:
+    _confirmed(args, f"dataset '{args.dataset_id}'")
+    Engine().delete_dataset(args.dataset_id)
+    print(f"dataset {args.dataset_id} deleted")
     return 0
 
 
 def cmd_runs(args) -> int:
-    from lstm_core.jobs import refresh
-
-    workspace = Workspace()
-    refresh(workspace)
-    runs = workspace.store.list_runs()
+    engine = Engine()
+    engine.refresh()
+    runs = engine.runs()
     if args.json:
-        _print_json(runs)
+        _print_json([_run_json(run) for run in runs])
         return 0
     for run in runs:
-        created = time.strftime("%Y-%m-%d %H:%M", time.localtime(run["created_at"]))
-        archs = ",".join(
-            run["spec"].get("grid", {}).get("arch", [run["spec"]["params"].get("arch", "lstm")])
-        )
+        created = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.created_at))
         print(
-            f"{run['id']}  {run['status']:<11} {created}  {archs:<16} "
-            f"{run['trials_done']}/{run['trials_total'] or '?'} fits"
+            f"{run.id}  {run.status:<11} {created}  {'/'.join(run.architectures):<16} "
+            f"{run.trials_done}/{run.trials_total or '?'} fits  {run.dataset.describe()}"
         )
     if not runs:
         print("no runs yet; start one with lstm-core train")
     return 0
 
 
-def cmd_export(args) -> int:
-    from lstm_core.bundle import export_zip
+def cmd_datasets(args) -> int:
+    engine = Engine()
+    datasets = engine.datasets()
+    runs_of = {}
+    for run in engine.runs(limit=100_000):
+        runs_of[run.dataset.id] = runs_of.get(run.dataset.id, 0) + 1
+    if args.json:
+        _print_json([{**to_plain(d), "runs": runs_of.get(d.id, 0)} for d in datasets])
+        return 0
+    for dataset in datasets:
+        print(f"{dataset.id}  {dataset.describe()}  {runs_of.get(dataset.id, 0)} run(s)")
+    if not datasets:
+        print("no datasets yet; lstm-core train FILE saves one")
+    return 0
 
-    workspace = Workspace()
-    folder = workspace.bundle_dir(args.run_id)
-    if not folder.exists():
-        raise UserError(
-            f"Run '{args.run_id}' has no saved model in {workspace.root}; see lstm-core runs."
-        )
-    print(export_zip(folder, args.out or f"{args.run_id}.zip"))
+
+def cmd_export(args) -> int:
+    print(Engine().export_model(args.run_id, args.out or f"{args.run_id}.zip"))
     return 0
 
 
@@ -245,7 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--json", action="store_true")
     inspect.set_defaults(handler=cmd_inspect)
 
-    train = commands.add_parser("train", help="grid-search recurrent models on a file")
+    defaults = SPEC_DEFAULTS
+    train = commands.add_parser("train", help="search recurrent models on a file")
     train.add_argument("file")
     train.add_argument("--text", required=True, help="column holding the texts")
     train.add_argument("--label", required=True, help="column holding the labels")
@@ -256,19 +324,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--grid", action="append", default=[], metavar="NAME=V1,V2", help="values to search"
     )
     train.add_argument("--set", action="append", default=[], metavar="NAME=V", help="a fixed value")
-    train.add_argument("--search", choices=SEARCHES, default="grid")
-    train.add_argument("--n-iter", type=int, default=10, help="candidates for random search")
-    train.add_argument("--cv", type=int, default=3, help="folds (0: one validation split)")
-    train.add_argument("--test-size", type=float, default=0.2)
+    train.add_argument("--search", choices=SEARCHES, default=defaults.search)
+    train.add_argument(
+        "--n-iter", type=int, default=defaults.n_iter, help="candidates for random search"
+    )
+    train.add_argument(
+        "--halving-resource",
+        choices=HALVING_RESOURCES,
+        default=defaults.halving_resource,
+        help="what successive halving gives more of each round",
+    )
+    train.add_argument(
+        "--cv", type=int, default=defaults.cv, help="folds (0: one validation split)"
+    )
+    train.add_argument("--test-size", type=float, default=defaults.test_size)
     train.add_argument("--epochs", type=int)
-    train.add_argument("--seed", type=int, default=42)
-    train.add_argument("--scoring", choices=SCORINGS, default="f1_macro")
-    train.add_argument("--n-jobs", type=int, default=0, help="parallel fits (0: one per core)")
+    train.add_argument("--seed", type=int, default=defaults.seed)
+    train.add_argument("--scoring", choices=SCORINGS, default=defaults.scoring)
+    train.add_argument(
+        "--n-jobs", type=int, default=defaults.n_jobs, help="parallel fits (0: one per core)"
+    )
     train.add_argument("--background", action="store_true", help="queue it and return at once")
     train.add_argument("--json", action="store_true")
     train.set_defaults(handler=cmd_train)
 
-    status = commands.add_parser("status", help="progress of a run")
+    status = commands.add_parser("status", help="progress of a run, with its fits")
     status.add_argument("run_id")
     status.add_argument("--json", action="store_true")
     status.set_defaults(handler=cmd_status)
@@ -276,6 +356,27 @@ def build_parser() -> argparse.ArgumentParser:
     cancel = commands.add_parser("cancel", help="stop a queued or running run")
     cancel.add_argument("run_id")
     cancel.set_defaults(handler=cmd_cancel)
+
+    resume = commands.add_parser(
+        "resume", help="queue an interrupted, cancelled or failed run again; finished fits stay"
+    )
+    resume.add_argument("run_id")
+    resume.add_argument("--json", action="store_true")
+    resume.set_defaults(handler=cmd_resume)
+
+    delete = commands.add_parser("delete", help="remove a finished run and its files")
+    delete.add_argument("run_id")
+    delete.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
+    delete.set_defaults(handler=cmd_delete)
+
+    datasets = commands.add_parser("datasets", help="list the saved datasets")
+    datasets.add_argument("--json", action="store_true")
+    datasets.set_defaults(handler=cmd_datasets)
+
+    delete_dataset = commands.add_parser("delete-dataset", help="remove a dataset no run uses")
+    delete_dataset.add_argument("dataset_id")
+    delete_dataset.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
+    delete_dataset.set_defaults(handler=cmd_delete_dataset)
 
     predict = commands.add_parser("predict", help="label texts with a run's saved model")
     predict.add_argument("run_id")

@@ -8,14 +8,25 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from lstm_core.entities import Dataset
 from lstm_core.errors import UserError
-from lstm_core.validation import LabelledTexts
 from lstm_core.workspace import Workspace
 
 DATA_FILE = "data.csv"
+
+
+@dataclass
+class LabelledTexts:
+    """Rows that passed the checks, as plain object arrays (pandas 3 strings are Arrow)."""
+
+    texts: np.ndarray
+    labels: np.ndarray
+    class_counts: dict[str, int]
+    notes: list[str] = field(default_factory=list)
 
 
 def content_id(data: LabelledTexts) -> str:
@@ -27,8 +38,8 @@ def content_id(data: LabelledTexts) -> str:
 
 def freeze_dataset(
     workspace: Workspace, data: LabelledTexts, name: str, text_column: str, label_column: str
-) -> str:
-    """Write the rows once (UTF-8 CSV, text and label) and register them; return the id."""
+) -> Dataset:
+    """Write the rows once (UTF-8 CSV, text and label) and register them."""
     dataset_id = content_id(data)
     folder = workspace.dataset_dir(dataset_id)
     path = folder / DATA_FILE
@@ -41,9 +52,9 @@ def freeze_dataset(
             writer.writerows(zip(data.texts, data.labels, strict=True))
         partial.replace(path)
     workspace.store.add_dataset(
-        dataset_id, name, text_column, label_column, len(data.texts), data.class_counts
+        Dataset(dataset_id, name, text_column, label_column, len(data.texts), data.class_counts)
     )
-    return dataset_id
+    return workspace.store.get_dataset(dataset_id)
 
 
 def load_dataset(workspace: Workspace, dataset_id: str) -> LabelledTexts:

@@ -11,3 +11,11 @@ class UserError(ValueError):
 
 class RunCancelled(Exception):
     """Raised out of a fit when someone asked for the run to stop; the run is then `cancelled`."""
+
+
+class FitFailed(Exception):
+    """A fit raised: the run fails with the fit's error and traceback."""
+
+    def __init__(self, error: str, traceback: str | None = None):
+        super().__init__(error)
+        self.traceback = traceback

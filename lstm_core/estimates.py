@@ -8,16 +8,14 @@ fit process reuses a traced model for later fits of the same architecture).
 
 from __future__ import annotations
 
-from collections import Counter
-
-from lstm_core.hyperparams import MODEL, VECTORIZER, targets
+from lstm_core.hyperparams import model_key
 from lstm_core.model_zoo import CELLS, recurrent_params
 from lstm_core.spec import ExperimentSpec
 
 TRACE_SECONDS_PER_FIT = 2.0
 BASE_US_PER_TOKEN = 10.0
 WEIGHT_US_PER_TOKEN = 1e-3  # per recurrent weight touched per token
-RECURRENT_DROPOUT_SLOWDOWN = 2.0  # measured: 10.3 s vs 5.6 s per epoch (ARCHITECTURE.md)
+RECURRENT_DROPOUT_SLOWDOWN = 2.0  # measured: 10.3 s vs 5.6 s per epoch (docs/DESIGN.md)
 BUCKETED_TIME_SHARE = 0.7  # length-bucketed batches, spam.csv LSTM (bench/bucketing.py)
 PARALLEL_CONTENTION = 1.45  # 2 workers on 2 cores gave 1.38x, not 2x (bench/run.py)
 
@@ -55,15 +53,11 @@ def estimate_run_seconds(spec: ExperimentSpec, n_rows: int, auto_length: int) ->
         return config["epochs"] * seconds_per_epoch(config, rows, length)
 
     workers = min(spec.effective_n_jobs(), len(candidates) * spec.n_splits())
-    # Each fit process traces a model once per architecture and then reuses it (model_pool).
-    fits_per_model = Counter(_model_key(c) for c in candidates for _ in range(spec.n_splits()))
-    traces = sum(min(fits, workers) for fits in fits_per_model.values())
+    # A candidate's folds go to the fit process that keeps its model (lstm_core.executors),
+    # so each distinct model is traced about once.
+    traces = len({model_key(c) for c in candidates})
     search = sum(training(c, fold_rows) for c in candidates) * spec.n_splits()
     search += traces * TRACE_SECONDS_PER_FIT
     contention = PARALLEL_CONTENTION if workers > 1 else 1.0
     refit = TRACE_SECONDS_PER_FIT + max(training(c, train_rows) for c in candidates)
     return search / workers * contention + refit
-
-
-def _model_key(config: dict) -> tuple:
-    return tuple(config[name] for name in (*targets(MODEL), *targets(VECTORIZER), "length_buckets"))

@@ -14,6 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (
     accuracy_score,
     average_precision_score,
+    balanced_accuracy_score,
     confusion_matrix,
     f1_score,
     precision_recall_curve,
@@ -23,7 +24,10 @@ from sklearn.metrics import (
 )
 from sklearn.pipeline import make_pipeline
 
+from lstm_core.entities import ClassScores, Evaluation, PrCurve, RocCurve
+
 CURVE_POINTS = 200
+BASELINE_NAME = "TF-IDF (1-2 grams) + logistic regression"
 
 
 def _thin(*arrays: np.ndarray) -> list[list[float]]:
@@ -33,34 +37,36 @@ def _thin(*arrays: np.ndarray) -> list[list[float]]:
     return [np.round(a[keep], 5).tolist() for a in arrays]
 
 
+def score_labels(scoring: str, y_true, y_pred, classes: list[str]) -> float:
+    """A fold's score under the run's scoring (the names scikit-learn's scorers use)."""
+    y_true, y_pred = np.asarray(y_true).astype(str), np.asarray(y_pred).astype(str)
+    if scoring == "accuracy":
+        return float(accuracy_score(y_true, y_pred))
+    if scoring == "balanced_accuracy":
+        return float(balanced_accuracy_score(y_true, y_pred))
+    return float(f1_score(y_true, y_pred, labels=classes, average="macro", zero_division=0))
+
+
+def predicted_labels(proba: np.ndarray, classes: list[str]) -> np.ndarray:
+    return np.asarray([str(c) for c in classes], dtype=object)[np.asarray(proba).argmax(axis=1)]
+
+
 def evaluate(
-    y_true: np.ndarray, proba: np.ndarray, classes: list[str], minority: str | None = None
-) -> dict:
+    y_true: np.ndarray,
+    proba: np.ndarray,
+    classes: list[str],
+    minority: str | None = None,
+    model: str | None = None,
+    fit_seconds: float | None = None,
+) -> Evaluation:
     """Accuracy, macro-F1, per-class report and confusion matrix; ROC / PR for two classes."""
     classes = [str(c) for c in classes]
     y_true = np.asarray(y_true).astype(str)
-    y_pred = np.asarray(classes, dtype=object)[proba.argmax(axis=1)].astype(str)
+    y_pred = predicted_labels(proba, classes).astype(str)
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, y_pred, labels=classes, zero_division=0
     )
-    result = {
-        "accuracy": float(accuracy_score(y_true, y_pred)),
-        "macro_f1": float(
-            f1_score(y_true, y_pred, labels=classes, average="macro", zero_division=0)
-        ),
-        "labels": classes,
-        "per_class": {
-            label: {
-                "precision": float(precision[i]),
-                "recall": float(recall[i]),
-                "f1": float(f1[i]),
-                "support": int(support[i]),
-            }
-            for i, label in enumerate(classes)
-        },
-        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=classes).tolist(),
-        "n_test": len(y_true),
-    }
+    curves = {}
     if len(classes) == 2:
         positive = minority if minority in classes else classes[1]
         is_positive = y_true == positive
@@ -68,25 +74,44 @@ def evaluate(
         if 0 < is_positive.sum() < len(is_positive):
             fpr, tpr, _ = roc_curve(is_positive, score)
             prec, rec, _ = precision_recall_curve(is_positive, score)
-            result.update(
+            curves = dict(
                 positive_label=positive,
                 roc_auc=float(roc_auc_score(is_positive, score)),
                 pr_auc=float(average_precision_score(is_positive, score)),
-                roc_curve=dict(zip(("fpr", "tpr"), _thin(fpr, tpr), strict=True)),
-                pr_curve=dict(zip(("recall", "precision"), _thin(rec, prec), strict=True)),
+                roc_curve=RocCurve(*_thin(fpr, tpr)),
+                pr_curve=PrCurve(*_thin(rec, prec)),
             )
-    return result
+    return Evaluation(
+        accuracy=float(accuracy_score(y_true, y_pred)),
+        macro_f1=float(f1_score(y_true, y_pred, labels=classes, average="macro", zero_division=0)),
+        labels=classes,
+        per_class={
+            label: ClassScores(float(precision[i]), float(recall[i]), float(f1[i]), int(support[i]))
+            for i, label in enumerate(classes)
+        },
+        confusion_matrix=confusion_matrix(y_true, y_pred, labels=classes).tolist(),
+        n_test=len(y_true),
+        model=model,
+        fit_seconds=fit_seconds,
+        **curves,
+    )
 
 
-def baseline(x_train, y_train, x_test, y_test, minority: str | None = None, seed: int = 0) -> dict:
-    """TF-IDF (words and bigrams) + logistic regression on the same split."""
+def baseline(
+    x_train, y_train, x_test, y_test, minority: str | None = None, seed: int = 0
+) -> tuple[Evaluation, np.ndarray]:
+    """TF-IDF (words and bigrams) + logistic regression on the same split.
+
+    Returns its evaluation and its predicted label for each test text.
+    """
     start = time.perf_counter()
     model = make_pipeline(
         TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True),
         LogisticRegression(max_iter=2000, C=10.0, random_state=seed),
     )
     model.fit(x_train, np.asarray(y_train).astype(str))
-    result = evaluate(y_test, model.predict_proba(x_test), list(model.classes_), minority)
-    result["model"] = "TF-IDF (1-2 grams) + logistic regression"
-    result["fit_seconds"] = round(time.perf_counter() - start, 3)
-    return result
+    proba = model.predict_proba(x_test)
+    classes = [str(c) for c in model.classes_]
+    seconds = round(time.perf_counter() - start, 3)
+    result = evaluate(y_test, proba, classes, minority, BASELINE_NAME, seconds)
+    return result, predicted_labels(proba, classes)

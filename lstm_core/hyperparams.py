@@ -12,6 +12,13 @@ from typing import Any
 from lstm_core.errors import UserError
 
 ARCHITECTURES = ("rnn", "lstm", "gru", "bilstm", "bigru")
+ARCHITECTURE_NAMES = {
+    "rnn": "SimpleRNN",
+    "lstm": "LSTM",
+    "gru": "GRU",
+    "bilstm": "BiLSTM",
+    "bigru": "BiGRU",
+}
 OPTIMIZERS = ("sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamax", "nadam")
 INIT_MODES = (
     "uniform",
@@ -281,3 +288,9 @@ def parse_assignment(text: str) -> tuple[str, list[Any]]:
 
 def targets(target: str) -> list[str]:
     return [name for name, p in HYPERPARAMETERS.items() if p.target == target]
+
+
+def model_key(config: dict[str, Any]) -> tuple:
+    """The settings that make two fits need the same Keras model (so one can be kept)."""
+    names = (*targets(MODEL), "max_tokens", "sequence_length", "length_buckets")
+    return tuple(config[name] for name in names)

@@ -10,20 +10,22 @@ runs whose worker vanished as interrupted and fills the freed slot.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from lstm_core.entities import RunStatus
 from lstm_core.errors import UserError
 from lstm_core.spec import ExperimentSpec
-from lstm_core.store import CANCELLED, QUEUED, RUNNING, InvalidTransition
-from lstm_core.training import submit_run
+from lstm_core.store import InvalidTransition
+from lstm_core.training import check_runnable, submit_run
 from lstm_core.workspace import HOME_VARIABLE, Workspace
 
 MAX_RUNNING_VARIABLE = "LSTM_CORE_MAX_RUNS"
 STALE_AFTER_S = 60.0
-WORKER_LOG = "worker.log"
+CANCELLING = "cancelling"
 
 
 def max_running() -> int:
@@ -58,27 +60,26 @@ def process_alive(pid: int) -> bool:
 def reap(workspace: Workspace) -> list[str]:
     """Mark `running` runs whose worker is gone, or silent for a minute, as interrupted."""
     store, now, reaped = workspace.store, time.time(), []
-    for run in store.runs_with_status(RUNNING):
-        if run["pid"] is not None and not process_alive(run["pid"]):
-            reason = f"The worker process (pid {run['pid']}) stopped before the run finished."
-        elif now - (run["heartbeat_at"] or 0) > STALE_AFTER_S:
-            reason = f"The worker sent no heartbeat for {now - (run['heartbeat_at'] or 0):.0f} s."
+    for run in store.runs_with_status(RunStatus.RUNNING):
+        if run.pid is not None and not process_alive(run.pid):
+            reason = f"The worker process (pid {run.pid}) stopped before the run finished."
+        elif now - (run.heartbeat_at or 0) > STALE_AFTER_S:
+            reason = f"The worker sent no heartbeat for {now - (run.heartbeat_at or 0):.0f} s."
         else:
             continue
         try:
             store.interrupt_run(
-                run["id"], reason + " Its recorded epochs are kept; start it again to finish."
+                run.id, reason + " Its finished fits are kept; resume it to finish the rest."
             )
         except InvalidTransition:
             continue  # it finished while we looked
-        reaped.append(run["id"])
+        reaped.append(run.id)
     return reaped
 
 
 def spawn_worker(workspace: Workspace, run_id: str) -> int:
     """A detached worker process; its output goes to the run's `worker.log`."""
-    folder = workspace.run_dir(run_id)
-    folder.mkdir(parents=True, exist_ok=True)
+    workspace.run_dir(run_id).mkdir(parents=True, exist_ok=True)
     package_root = str(Path(__file__).resolve().parents[1])
     python_path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
     env = {
@@ -87,7 +88,7 @@ def spawn_worker(workspace: Workspace, run_id: str) -> int:
         "PYTHONUNBUFFERED": "1",
         "PYTHONPATH": python_path,
     }
-    with open(folder / WORKER_LOG, "ab") as log:
+    with open(workspace.worker_log(run_id), "ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "lstm_core.worker", run_id],
             stdin=subprocess.DEVNULL,
@@ -104,8 +105,8 @@ def dispatch(workspace: Workspace) -> list[str]:
     reap(workspace)
     started = []
     while (run := workspace.store.claim_next(max_running())) is not None:
-        workspace.store.attach_worker(run["id"], spawn_worker(workspace, run["id"]))
-        started.append(run["id"])
+        workspace.store.attach_worker(run.id, spawn_worker(workspace, run.id))
+        started.append(run.id)
     return started
 
 
@@ -121,21 +122,54 @@ def submit(workspace: Workspace, spec: ExperimentSpec) -> str:
     return run_id
 
 
+def _existing(workspace: Workspace, run_id: str):
+    run = workspace.store.get_run(run_id)
+    if run is None:
+        raise UserError(f"There is no run '{run_id}' in {workspace.root}; see lstm-core runs.")
+    return run
+
+
 def cancel(workspace: Workspace, run_id: str) -> str:
     """Cancel a queued run at once, or ask a running one to stop; returns the new status."""
     store = workspace.store
-    run = store.get_run(run_id)
-    if run is None:
-        raise UserError(f"There is no run '{run_id}' in {workspace.root}; see lstm-core runs.")
-    if run["status"] == QUEUED:
+    run = _existing(workspace, run_id)
+    if run.status == RunStatus.QUEUED:
         try:
             store.cancel_run(run_id)
-            return CANCELLED
+            return RunStatus.CANCELLED
         except InvalidTransition:
             pass  # a worker claimed it just now: ask it to stop instead
-    elif run["status"] != RUNNING:
+    elif run.status != RunStatus.RUNNING:
         raise UserError(
-            f"Run '{run_id}' has already ended ({run['status']}); there is nothing to cancel."
+            f"Run '{run_id}' has already ended ({run.status}); there is nothing to cancel."
         )
     store.request_cancel(run_id)
-    return "cancelling"
+    return CANCELLING
+
+
+def resume(workspace: Workspace, run_id: str) -> None:
+    """Queue an interrupted, cancelled or failed run again; its finished fits are kept."""
+    run = _existing(workspace, run_id)
+    if not run.status.resumable:
+        state = f"is {run.status}" if run.status.active else "has completed"
+        raise UserError(
+            f"Run '{run_id}' {state}; only an interrupted, cancelled or failed run can be resumed."
+        )
+    check_runnable(workspace, run.spec)
+    try:
+        workspace.store.requeue_run(run_id)
+    except InvalidTransition:
+        raise UserError(f"Run '{run_id}' changed state just now; look again.") from None
+    dispatch(workspace)
+
+
+def delete(workspace: Workspace, run_id: str) -> None:
+    """Remove a run that is not queued or running: its rows, then its folder."""
+    run = _existing(workspace, run_id)
+    if run.status.active:
+        raise UserError(f"Run '{run_id}' is {run.status}; cancel it before deleting it.")
+    try:
+        workspace.store.delete_run(run_id)
+    except InvalidTransition:
+        raise UserError(f"Run '{run_id}' started again just now; cancel it first.") from None
+    shutil.rmtree(workspace.run_dir(run_id), ignore_errors=True)

@@ -90,6 +90,34 @@ def count_params(arch: str, n_classes: int, **params) -> int:
     return sum(row.params for row in layer_table(arch, n_classes, **params))
 
 
+@dataclass(frozen=True)
+class ModelSummary:
+    """The layers of one architecture's first candidate, and the size range over a grid."""
+
+    arch: str
+    rows: list[LayerRow]
+    total: int
+    smallest: int
+    largest: int
+
+
+def model_summary(configs: list[dict], arch: str, n_classes: int, auto_length: int) -> ModelSummary:
+    """Summary of the candidates (full configurations) that use `arch`."""
+    sized = [
+        {k: v for k, v in c.items() if k != "arch"}
+        | {
+            "sequence_length": auto_length
+            if c["sequence_length"] == "auto"
+            else c["sequence_length"]
+        }
+        for c in configs
+        if c["arch"] == arch
+    ]
+    rows = layer_table(arch, n_classes, **sized[0])
+    totals = [count_params(arch, n_classes, **c) for c in sized]
+    return ModelSummary(arch, rows, sum(r.params for r in rows), min(totals), max(totals))
+
+
 def build_model(
     arch: str = "lstm",
     *,

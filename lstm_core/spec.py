@@ -2,15 +2,16 @@
 
 The same spec re-run gives the same splits (the seed drives the test split, the folds and
 the weight initialisation). `validated()` turns any value a person typed into canonical
-values or raises one `UserError` sentence.
+values or raises one `UserError` sentence. Its field defaults are the defaults of the CLI
+and the dashboard.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from dataclasses import asdict, dataclass, field, replace
-from itertools import product
 from typing import Any
 
 from lstm_core.errors import UserError
@@ -18,6 +19,7 @@ from lstm_core.hyperparams import coerce_values, defaults, hyperparameter
 
 SEARCHES = ("grid", "random", "halving")
 SCORINGS = ("f1_macro", "accuracy", "balanced_accuracy")
+HALVING_RESOURCES = ("samples", "epochs")
 HALVING_FACTOR = 2
 
 
@@ -35,13 +37,16 @@ class ExperimentSpec:
     seed: int = 42
     scoring: str = "f1_macro"
     n_jobs: int = 0  # parallel fits; 0: one per core (measured fastest on 2 cores, see bench/)
+    halving_resource: str = "samples"
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> ExperimentSpec:
-        return cls(**data)
+        """Tolerates specs of other versions: unknown keys are dropped, missing ones default."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
     def validated(self) -> ExperimentSpec:
         """Canonical values; single-value grid entries become fixed parameters."""
@@ -51,6 +56,11 @@ class ExperimentSpec:
             )
         if self.scoring not in SCORINGS:
             raise UserError(f"'{self.scoring}' is not a score; choose from {', '.join(SCORINGS)}.")
+        if self.halving_resource not in HALVING_RESOURCES:
+            raise UserError(
+                f"'{self.halving_resource}' is not a halving resource; choose from "
+                f"{', '.join(HALVING_RESOURCES)}."
+            )
         if self.cv == 1 or not 0 <= self.cv <= 20:
             raise UserError(
                 f"cv = {self.cv} is not possible; use 0 (one validation split) or 2 to 20 folds."
@@ -98,23 +108,41 @@ class ExperimentSpec:
     def n_splits(self) -> int:
         return max(self.cv, 1)
 
+    def rounds(self) -> list[int]:
+        """Candidates in each round: one round, or successive halving's shrinking rounds."""
+        if self.search != "halving":
+            return [self.n_candidates()]
+        return halving_rounds(self.n_candidates())
+
     def n_fits(self) -> int:
         """Fits the search will make, the final refit included."""
-        if self.search != "halving":
-            return self.n_candidates() * self.n_splits() + 1
-        total, candidates = 0, self.n_candidates()
-        while True:
-            total += candidates * self.n_splits()
-            if candidates <= 1:
-                break
-            candidates = math.ceil(candidates / HALVING_FACTOR)
-        return total + 1
+        return sum(self.rounds()) * self.n_splits() + 1
 
     def candidates(self) -> list[dict[str, Any]]:
-        """Every grid point, as full configurations (what the designer previews)."""
+        """Every grid point as a full configuration, in the order the grid search tries them."""
+        from sklearn.model_selection import ParameterGrid
+
         fixed = self.fixed()
-        names = list(self.grid)
-        return [
-            {**fixed, **dict(zip(names, combo, strict=True))}
-            for combo in product(*self.grid.values())
-        ]
+        return [{**fixed, **point} for point in ParameterGrid(self.grid)]
+
+
+def min_examples_per_class(cv: int, test_size: float) -> int:
+    """Smallest class size that leaves one test example and one example per CV fold."""
+    folds = max(cv, 2)
+    return max(math.ceil(folds / (1.0 - test_size)), math.ceil(1.0 / test_size))
+
+
+def halving_rounds(n_candidates: int, factor: int = HALVING_FACTOR) -> list[int]:
+    """[8, 4, 2]: each round keeps the best 1/factor, until at most `factor` are left.
+
+    The last round trains on the whole resource, each earlier one on 1/factor of the next.
+    """
+    rounds = [max(1, n_candidates)]
+    while rounds[-1] > factor:
+        rounds.append(math.ceil(rounds[-1] / factor))
+    return rounds
+
+
+def resource_share(round_index: int, n_rounds: int, factor: int = HALVING_FACTOR) -> float:
+    """Share of the full resource (training rows or epochs) a halving round uses."""
+    return float(factor) ** (round_index - (n_rounds - 1))

@@ -1,8 +1,11 @@
-"""The run store: one SQLite file that worker processes write and the dashboard reads.
+"""The run store: a narrow interface, and the SQLite file that worker processes share.
 
-WAL mode lets readers and one writer work at once; every write is a short transaction on
-its own connection with a busy timeout, so several processes can share the file. Run
-status changes only through the event methods below, which refuse impossible transitions.
+`RunStore` is the interface the engine uses (create a run, change its status through event
+methods that refuse impossible transitions, log epochs in batches, read entities back).
+`SQLiteRunStore` implements it on one file in WAL mode: readers and one writer work at
+once, and every write is a short transaction on its own connection with a busy timeout, so
+several processes can share the file. Opening a database of an older schema migrates it
+(`lstm_core.migrations`).
 """
 
 from __future__ import annotations
@@ -12,83 +15,40 @@ import os
 import secrets
 import sqlite3
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED, INTERRUPTED = (
-    "queued",
-    "running",
-    "completed",
-    "failed",
-    "cancelled",
-    "interrupted",
+from lstm_core.entities import (
+    Dataset,
+    Epoch,
+    Run,
+    RunResult,
+    RunStatus,
+    Trial,
+    TrialStatus,
+    from_plain,
+    to_plain,
 )
-_ALLOWED_FROM = {
-    RUNNING: (QUEUED,),
-    COMPLETED: (RUNNING,),
-    FAILED: (QUEUED, RUNNING),
-    CANCELLED: (QUEUED, RUNNING),
-    INTERRUPTED: (QUEUED, RUNNING),
-}
-REFIT_FOLD = -1
+from lstm_core.migrations import upgrade
+from lstm_core.spec import ExperimentSpec
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS datasets (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    text_column TEXT NOT NULL,
-    label_column TEXT NOT NULL,
-    rows INTEGER NOT NULL,
-    class_counts TEXT NOT NULL,
-    created_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY,
-    created_at REAL NOT NULL,
-    dataset_id TEXT NOT NULL REFERENCES datasets(id),
-    spec TEXT NOT NULL,
-    status TEXT NOT NULL,
-    pid INTEGER,
-    heartbeat_at REAL,
-    started_at REAL,
-    finished_at REAL,
-    trials_total INTEGER,
-    cancel_requested INTEGER NOT NULL DEFAULT 0,
-    error TEXT,
-    traceback TEXT,
-    result TEXT,
-    cv_results TEXT
-);
-CREATE INDEX IF NOT EXISTS runs_by_status ON runs(status, created_at);
-CREATE TABLE IF NOT EXISTS trials (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    run_id TEXT NOT NULL REFERENCES runs(id),
-    params TEXT NOT NULL,
-    fold INTEGER NOT NULL,
-    n_train INTEGER NOT NULL,
-    epochs_planned INTEGER NOT NULL,
-    status TEXT NOT NULL,
-    pid INTEGER,
-    started_at REAL NOT NULL,
-    finished_at REAL,
-    batch_progress REAL NOT NULL DEFAULT 0,
-    score REAL
-);
-CREATE INDEX IF NOT EXISTS trials_by_run ON trials(run_id);
-CREATE TABLE IF NOT EXISTS epochs (
-    trial_id INTEGER NOT NULL REFERENCES trials(id),
-    epoch INTEGER NOT NULL,
-    loss REAL,
-    accuracy REAL,
-    val_loss REAL,
-    val_accuracy REAL,
-    seconds REAL,
-    logged_at REAL NOT NULL,
-    PRIMARY KEY (trial_id, epoch)
-);
-"""
+_ALLOWED_FROM = {
+    RunStatus.RUNNING: (RunStatus.QUEUED,),
+    RunStatus.COMPLETED: (RunStatus.RUNNING,),
+    RunStatus.FAILED: (RunStatus.QUEUED, RunStatus.RUNNING),
+    RunStatus.CANCELLED: (RunStatus.QUEUED, RunStatus.RUNNING),
+    RunStatus.INTERRUPTED: (RunStatus.QUEUED, RunStatus.RUNNING),
+    RunStatus.QUEUED: (RunStatus.CANCELLED, RunStatus.INTERRUPTED, RunStatus.FAILED),
+}
+# When a run ends, the fits it still had running end with it, in the matching state.
+_TRIALS_ENDING_AS = {
+    RunStatus.FAILED: TrialStatus.FAILED,
+    RunStatus.CANCELLED: TrialStatus.CANCELLED,
+    RunStatus.INTERRUPTED: TrialStatus.INTERRUPTED,
+}
 
 
 def new_run_id() -> str:
@@ -96,31 +56,208 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
 
 
-def _row(row: sqlite3.Row | None) -> dict | None:
-    return None if row is None else dict(row)
-
-
-def _json_columns(record: dict | None, *names: str) -> dict | None:
-    if record is not None:
-        for name in names:
-            if record.get(name) is not None:
-                record[name] = json.loads(record[name])
-    return record
-
-
 class InvalidTransition(RuntimeError):
     """A status change that the run's lifecycle does not allow (a bug, or a lost race)."""
 
 
-class RunStore:
-    """Narrow interface over the database: create, change status, log metrics, read."""
+class RunStore(ABC):
+    """What the engine needs from a store; SQLite sits behind it here."""
 
+    # datasets
+    @abstractmethod
+    def add_dataset(self, dataset: Dataset) -> None: ...
+
+    @abstractmethod
+    def get_dataset(self, dataset_id: str) -> Dataset | None: ...
+
+    @abstractmethod
+    def list_datasets(self) -> list[Dataset]: ...
+
+    @abstractmethod
+    def runs_of_dataset(self, dataset_id: str) -> list[str]: ...
+
+    @abstractmethod
+    def delete_dataset(self, dataset_id: str) -> None: ...
+
+    # runs
+    @abstractmethod
+    def create_run(
+        self, spec: ExperimentSpec, trials_total: int, running_pid: int | None = None
+    ) -> str: ...
+
+    @abstractmethod
+    def get_run(self, run_id: str) -> Run | None: ...
+
+    @abstractmethod
+    def list_runs(self, limit: int = 200) -> list[Run]: ...
+
+    @abstractmethod
+    def runs_with_status(self, status: RunStatus) -> list[Run]: ...
+
+    @abstractmethod
+    def claim_next(self, max_running: int) -> Run | None: ...
+
+    @abstractmethod
+    def attach_worker(self, run_id: str, pid: int) -> None: ...
+
+    @abstractmethod
+    def start_run(self, run_id: str, pid: int, trials_total: int) -> None: ...
+
+    @abstractmethod
+    def heartbeat(self, run_id: str) -> None: ...
+
+    @abstractmethod
+    def complete_run(self, run_id: str, result: RunResult) -> None: ...
+
+    @abstractmethod
+    def fail_run(self, run_id: str, error: str, traceback: str = "") -> None: ...
+
+    @abstractmethod
+    def cancel_run(self, run_id: str) -> None: ...
+
+    @abstractmethod
+    def interrupt_run(self, run_id: str, error: str) -> None: ...
+
+    @abstractmethod
+    def requeue_run(self, run_id: str) -> None: ...
+
+    @abstractmethod
+    def request_cancel(self, run_id: str) -> None: ...
+
+    @abstractmethod
+    def cancel_requested(self, run_id: str) -> bool: ...
+
+    @abstractmethod
+    def get_result(self, run_id: str) -> RunResult | None: ...
+
+    @abstractmethod
+    def delete_run(self, run_id: str) -> None: ...
+
+    # trials and epochs
+    @abstractmethod
+    def start_trial(
+        self,
+        run_id: str,
+        *,
+        candidate: int,
+        round: int,
+        fold: int | None,
+        params: dict[str, Any],
+        n_train: int,
+        epochs_planned: int,
+        pid: int | None,
+        worker: str,
+    ) -> int: ...
+
+    @abstractmethod
+    def finish_trial(
+        self, trial_id: int, status: TrialStatus, score: float | None = None
+    ) -> None: ...
+
+    @abstractmethod
+    def set_trial_progress(self, trial_id: int, fraction: float) -> None: ...
+
+    @abstractmethod
+    def end_open_trials(self, run_id: str, status: TrialStatus) -> int: ...
+
+    @abstractmethod
+    def trials(self, run_id: str) -> list[Trial]: ...
+
+    @abstractmethod
+    def log_epochs(self, epochs: list[Epoch]) -> None: ...
+
+    @abstractmethod
+    def epochs(self, run_id: str) -> list[Epoch]: ...
+
+
+_RUN_COLUMNS = (
+    "r.id, r.created_at, r.dataset_id, r.spec, r.status, r.pid, r.heartbeat_at, r.started_at, "
+    "r.finished_at, r.trials_total, r.error, r.traceback, "
+    "d.name AS d_name, d.text_column AS d_text, d.label_column AS d_label, d.rows AS d_rows, "
+    "d.class_counts AS d_counts, d.created_at AS d_created, "
+    "(SELECT COUNT(*) FROM trials t WHERE t.run_id = r.id AND t.status = 'completed') "
+    "AS trials_done"
+)
+_RUNS_FROM = "runs r LEFT JOIN datasets d ON d.id = r.dataset_id"
+
+
+def _dataset(row: sqlite3.Row) -> Dataset:
+    return Dataset(
+        id=row["id"],
+        name=row["name"],
+        text_column=row["text_column"],
+        label_column=row["label_column"],
+        rows=row["rows"],
+        class_counts=json.loads(row["class_counts"]),
+        created_at=row["created_at"],
+    )
+
+
+def _run(row: sqlite3.Row) -> Run:
+    spec = ExperimentSpec.from_dict(json.loads(row["spec"]))
+    if row["d_name"] is None:  # its dataset was deleted after the run ended
+        dataset = Dataset(
+            row["dataset_id"], "(deleted dataset)", spec.text_column, spec.label_column, 0
+        )
+    else:
+        dataset = Dataset(
+            id=row["dataset_id"],
+            name=row["d_name"],
+            text_column=row["d_text"],
+            label_column=row["d_label"],
+            rows=row["d_rows"],
+            class_counts=json.loads(row["d_counts"]),
+            created_at=row["d_created"],
+        )
+    return Run(
+        id=row["id"],
+        created_at=row["created_at"],
+        status=RunStatus(row["status"]),
+        spec=spec,
+        dataset=dataset,
+        pid=row["pid"],
+        heartbeat_at=row["heartbeat_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        trials_done=row["trials_done"],
+        trials_total=row["trials_total"],
+        error=row["error"],
+        traceback=row["traceback"],
+    )
+
+
+def _trial(row: sqlite3.Row) -> Trial:
+    return Trial(
+        id=row["id"],
+        run_id=row["run_id"],
+        candidate=row["candidate"],
+        round=row["round"],
+        fold=row["fold"],
+        params=json.loads(row["params"]),
+        n_train=row["n_train"],
+        epochs_planned=row["epochs_planned"],
+        status=TrialStatus(row["status"]),
+        started_at=row["started_at"],
+        pid=row["pid"],
+        worker=row["worker"],
+        finished_at=row["finished_at"],
+        progress=row["progress"],
+        score=row["score"],
+    )
+
+
+def _epoch(row: sqlite3.Row) -> Epoch:
+    return Epoch(**dict(row))
+
+
+class SQLiteRunStore(RunStore):
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
+        with self._write() as db:
+            upgrade(db)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -146,51 +283,58 @@ class RunStore:
             db.execute("COMMIT")
 
     # datasets
-    def add_dataset(
-        self,
-        dataset_id: str,
-        name: str,
-        text_column: str,
-        label_column: str,
-        rows: int,
-        class_counts: dict[str, int],
-    ) -> None:
+    def add_dataset(self, dataset: Dataset) -> None:
         with self._write() as db:
             db.execute(
                 "INSERT OR IGNORE INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
-                    dataset_id,
-                    name,
-                    text_column,
-                    label_column,
-                    rows,
-                    json.dumps(class_counts),
-                    time.time(),
+                    dataset.id,
+                    dataset.name,
+                    dataset.text_column,
+                    dataset.label_column,
+                    dataset.rows,
+                    json.dumps(dataset.class_counts),
+                    dataset.created_at or time.time(),
                 ),
             )
 
-    def get_dataset(self, dataset_id: str) -> dict | None:
+    def get_dataset(self, dataset_id: str) -> Dataset | None:
         with self._connect() as db:
             row = db.execute("SELECT * FROM datasets WHERE id = ?", (dataset_id,)).fetchone()
-        return _json_columns(_row(row), "class_counts")
+        return None if row is None else _dataset(row)
 
-    def list_datasets(self) -> list[dict]:
+    def list_datasets(self) -> list[Dataset]:
         """Newest first."""
         with self._connect() as db:
             rows = db.execute("SELECT * FROM datasets ORDER BY created_at DESC").fetchall()
-        return [_json_columns(dict(r), "class_counts") for r in rows]
+        return [_dataset(r) for r in rows]
+
+    def runs_of_dataset(self, dataset_id: str) -> list[str]:
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT id FROM runs WHERE dataset_id = ? ORDER BY created_at", (dataset_id,)
+            ).fetchall()
+        return [r["id"] for r in rows]
+
+    def delete_dataset(self, dataset_id: str) -> None:
+        """Refused (InvalidTransition) while any run refers to it; checked in the same write."""
+        with self._write() as db:
+            used = db.execute(
+                "SELECT COUNT(*) FROM runs WHERE dataset_id = ?", (dataset_id,)
+            ).fetchone()[0]
+            if used:
+                raise InvalidTransition(f"dataset {dataset_id} is used by {used} run(s)")
+            db.execute("DELETE FROM datasets WHERE id = ?", (dataset_id,))
 
     # runs
     def create_run(
-        self,
-        spec: dict,
-        dataset_id: str,
-        trials_total: int | None = None,
-        running_pid: int | None = None,
+        self, spec: ExperimentSpec, trials_total: int, running_pid: int | None = None
     ) -> str:
         """A queued run, or with `running_pid` one already running in that (foreground) process."""
         run_id, now = new_run_id(), time.time()
-        status, started = (QUEUED, None) if running_pid is None else (RUNNING, now)
+        status, started = (
+            (RunStatus.QUEUED, None) if running_pid is None else (RunStatus.RUNNING, now)
+        )
         with self._write() as db:
             db.execute(
                 "INSERT INTO runs (id, created_at, dataset_id, spec, status, trials_total, pid, "
@@ -198,8 +342,8 @@ class RunStore:
                 (
                     run_id,
                     now,
-                    dataset_id,
-                    json.dumps(spec),
+                    spec.dataset_id,
+                    json.dumps(spec.to_dict()),
                     status,
                     trials_total,
                     running_pid,
@@ -209,7 +353,27 @@ class RunStore:
             )
         return run_id
 
-    def _transition(self, run_id: str, status: str, **fields: Any) -> None:
+    def _select_runs(self, where: str = "", args: tuple = (), tail: str = "") -> list[Run]:
+        with self._connect() as db:
+            rows = db.execute(
+                f"SELECT {_RUN_COLUMNS} FROM {_RUNS_FROM} {where} {tail}", args
+            ).fetchall()
+        return [_run(r) for r in rows]
+
+    def get_run(self, run_id: str) -> Run | None:
+        found = self._select_runs("WHERE r.id = ?", (run_id,))
+        return found[0] if found else None
+
+    def list_runs(self, limit: int = 200) -> list[Run]:
+        """Newest first."""
+        return self._select_runs(
+            tail="ORDER BY r.created_at DESC, r.id DESC LIMIT ?", args=(limit,)
+        )
+
+    def runs_with_status(self, status: RunStatus) -> list[Run]:
+        return self._select_runs("WHERE r.status = ?", (status,), "ORDER BY r.created_at")
+
+    def _transition(self, run_id: str, status: RunStatus, **fields: Any) -> None:
         allowed = _ALLOWED_FROM[status]
         sets = ", ".join(f"{name} = ?" for name in ("status", *fields))
         marks = ", ".join("?" for _ in allowed)
@@ -218,12 +382,17 @@ class RunStore:
                 f"UPDATE runs SET {sets} WHERE id = ? AND status IN ({marks})",
                 (status, *fields.values(), run_id, *allowed),
             ).rowcount
+            if changed and status in _TRIALS_ENDING_AS:
+                db.execute(
+                    "UPDATE trials SET status = ?, finished_at = ? WHERE run_id = ? AND status = ?",
+                    (_TRIALS_ENDING_AS[status], time.time(), run_id, TrialStatus.RUNNING),
+                )
         if not changed:
             current = self.get_run(run_id)
-            now = current["status"] if current else "missing"
+            now = current.status if current else "missing"
             raise InvalidTransition(f"run {run_id} cannot go from {now} to {status}")
 
-    def claim_next(self, max_running: int) -> dict | None:
+    def claim_next(self, max_running: int) -> Run | None:
         """Mark the oldest queued run `running` if fewer than `max_running` are; one transaction.
 
         The claimed run has no pid until its worker process is attached, so two dispatchers
@@ -233,18 +402,19 @@ class RunStore:
         now = time.time()
         with self._write() as db:
             running = db.execute(
-                "SELECT COUNT(*) FROM runs WHERE status = ?", (RUNNING,)
+                "SELECT COUNT(*) FROM runs WHERE status = ?", (RunStatus.RUNNING,)
             ).fetchone()[0]
             if running >= max_running:
                 return None
             row = db.execute(
-                "SELECT id FROM runs WHERE status = ? ORDER BY created_at, id LIMIT 1", (QUEUED,)
+                "SELECT id FROM runs WHERE status = ? ORDER BY created_at, id LIMIT 1",
+                (RunStatus.QUEUED,),
             ).fetchone()
             if row is None:
                 return None
             db.execute(
                 "UPDATE runs SET status = ?, started_at = ?, heartbeat_at = ? WHERE id = ?",
-                (RUNNING, now, now, row["id"]),
+                (RunStatus.RUNNING, now, now, row["id"]),
             )
         return self.get_run(row["id"])
 
@@ -252,48 +422,57 @@ class RunStore:
         with self._write() as db:
             db.execute(
                 "UPDATE runs SET pid = ?, heartbeat_at = ? WHERE id = ? AND status = ?",
-                (pid, time.time(), run_id, RUNNING),
+                (pid, time.time(), run_id, RunStatus.RUNNING),
             )
-
-    def set_trials_total(self, run_id: str, trials_total: int) -> None:
-        with self._write() as db:
-            db.execute("UPDATE runs SET trials_total = ? WHERE id = ?", (trials_total, run_id))
-
-    def runs_with_status(self, status: str) -> list[dict]:
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT id, pid, heartbeat_at, started_at FROM runs WHERE status = ? ORDER BY created_at",
-                (status,),
-            ).fetchall()
-        return [dict(r) for r in rows]
 
     def start_run(self, run_id: str, pid: int, trials_total: int) -> None:
         now = time.time()
         self._transition(
-            run_id, RUNNING, pid=pid, started_at=now, heartbeat_at=now, trials_total=trials_total
+            run_id,
+            RunStatus.RUNNING,
+            pid=pid,
+            started_at=now,
+            heartbeat_at=now,
+            trials_total=trials_total,
         )
 
     def heartbeat(self, run_id: str) -> None:
         with self._write() as db:
             db.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (time.time(), run_id))
 
-    def complete_run(self, run_id: str, result: dict, cv_results: dict) -> None:
+    def complete_run(self, run_id: str, result: RunResult) -> None:
         self._transition(
             run_id,
-            COMPLETED,
+            RunStatus.COMPLETED,
             finished_at=time.time(),
-            result=json.dumps(result),
-            cv_results=json.dumps(cv_results),
+            result=json.dumps(to_plain(result)),
         )
 
     def fail_run(self, run_id: str, error: str, traceback: str = "") -> None:
-        self._transition(run_id, FAILED, finished_at=time.time(), error=error, traceback=traceback)
+        self._transition(
+            run_id, RunStatus.FAILED, finished_at=time.time(), error=error, traceback=traceback
+        )
 
     def cancel_run(self, run_id: str) -> None:
-        self._transition(run_id, CANCELLED, finished_at=time.time())
+        self._transition(run_id, RunStatus.CANCELLED, finished_at=time.time())
 
     def interrupt_run(self, run_id: str, error: str) -> None:
-        self._transition(run_id, INTERRUPTED, finished_at=time.time(), error=error)
+        self._transition(run_id, RunStatus.INTERRUPTED, finished_at=time.time(), error=error)
+
+    def requeue_run(self, run_id: str) -> None:
+        """Queue an ended run again (resume): its trials and epochs stay."""
+        self._transition(
+            run_id,
+            RunStatus.QUEUED,
+            pid=None,
+            heartbeat_at=None,
+            started_at=None,
+            finished_at=None,
+            error=None,
+            traceback=None,
+            result=None,
+            cancel_requested=0,
+        )
 
     def request_cancel(self, run_id: str) -> None:
         with self._write() as db:
@@ -304,94 +483,114 @@ class RunStore:
             row = db.execute("SELECT cancel_requested FROM runs WHERE id = ?", (run_id,)).fetchone()
         return bool(row and row[0])
 
-    def get_run(self, run_id: str) -> dict | None:
+    def get_result(self, run_id: str) -> RunResult | None:
         with self._connect() as db:
-            row = db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
-        return _json_columns(_row(row), "spec", "result", "cv_results")
+            row = db.execute("SELECT result FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None or row["result"] is None:
+            return None
+        return from_plain(RunResult, json.loads(row["result"]))
 
-    def list_runs(self, limit: int = 200) -> list[dict]:
-        """Newest first, without the bulky result columns."""
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT id, created_at, dataset_id, spec, status, pid, heartbeat_at, started_at, "
-                "finished_at, trials_total, error, "
-                "(SELECT COUNT(*) FROM trials t WHERE t.run_id = runs.id AND t.status = 'completed') "
-                "AS trials_done FROM runs ORDER BY created_at DESC, id DESC LIMIT ?",
-                (limit,),
-            ).fetchall()
-        return [_json_columns(dict(r), "spec") for r in rows]
+    def delete_run(self, run_id: str) -> None:
+        """Its epochs, trials and row, in one transaction; refused while it is active."""
+        with self._write() as db:
+            row = db.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is not None and RunStatus(row["status"]).active:
+                raise InvalidTransition(f"run {run_id} is {row['status']}")
+            db.execute(
+                "DELETE FROM epochs WHERE trial_id IN (SELECT id FROM trials WHERE run_id = ?)",
+                (run_id,),
+            )
+            db.execute("DELETE FROM trials WHERE run_id = ?", (run_id,))
+            db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
 
     # trials and epochs
     def start_trial(
-        self, run_id: str, params: dict, fold: int, n_train: int, epochs_planned: int
+        self,
+        run_id: str,
+        *,
+        candidate: int,
+        round: int,
+        fold: int | None,
+        params: dict[str, Any],
+        n_train: int,
+        epochs_planned: int,
+        pid: int | None,
+        worker: str,
     ) -> int:
         with self._write() as db:
             cursor = db.execute(
-                "INSERT INTO trials (run_id, params, fold, n_train, epochs_planned, status, pid, "
-                "started_at) VALUES (?, ?, ?, ?, ?, 'running', ?, ?)",
+                "INSERT INTO trials (run_id, candidate, round, fold, params, n_train, "
+                "epochs_planned, status, pid, worker, started_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
-                    json.dumps(params, sort_keys=True),
+                    candidate,
+                    round,
                     fold,
+                    json.dumps(params, sort_keys=True),
                     n_train,
                     epochs_planned,
-                    os.getpid(),
+                    TrialStatus.RUNNING,
+                    pid,
+                    worker,
                     time.time(),
                 ),
             )
             return int(cursor.lastrowid)
 
-    def finish_trial(self, trial_id: int, status: str = COMPLETED) -> None:
+    def finish_trial(self, trial_id: int, status: TrialStatus, score: float | None = None) -> None:
         with self._write() as db:
             db.execute(
-                "UPDATE trials SET status = ?, finished_at = ?, batch_progress = 1 WHERE id = ?",
-                (status, time.time(), trial_id),
+                "UPDATE trials SET status = ?, finished_at = ?, score = ?, "
+                "progress = CASE WHEN ? = 'completed' THEN 1 ELSE progress END WHERE id = ?",
+                (status, time.time(), score, status, trial_id),
             )
 
-    def set_batch_progress(self, trial_id: int, fraction: float) -> None:
+    def set_trial_progress(self, trial_id: int, fraction: float) -> None:
         with self._write() as db:
-            db.execute("UPDATE trials SET batch_progress = ? WHERE id = ?", (fraction, trial_id))
+            db.execute("UPDATE trials SET progress = ? WHERE id = ?", (fraction, trial_id))
 
-    def set_trial_scores(self, run_id: str, scores: list[tuple[dict, int, float]]) -> None:
-        """Attach CV scores to the latest trial of each (params, fold)."""
+    def end_open_trials(self, run_id: str, status: TrialStatus) -> int:
+        """Fits left `running` by an earlier attempt of the run; returns how many."""
         with self._write() as db:
-            for params, fold, score in scores:
-                db.execute(
-                    "UPDATE trials SET score = ? WHERE id = (SELECT MAX(id) FROM trials "
-                    "WHERE run_id = ? AND params = ? AND fold = ?)",
-                    (score, run_id, json.dumps(params, sort_keys=True), fold),
-                )
+            return db.execute(
+                "UPDATE trials SET status = ?, finished_at = ? WHERE run_id = ? AND status = ?",
+                (status, time.time(), run_id, TrialStatus.RUNNING),
+            ).rowcount
 
-    def log_epoch(
-        self, trial_id: int, epoch: int, metrics: dict[str, float], seconds: float
-    ) -> None:
-        with self._write() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    trial_id,
-                    epoch,
-                    metrics.get("loss"),
-                    metrics.get("accuracy"),
-                    metrics.get("val_loss"),
-                    metrics.get("val_accuracy"),
-                    seconds,
-                    time.time(),
-                ),
-            )
-
-    def trials(self, run_id: str) -> list[dict]:
+    def trials(self, run_id: str) -> list[Trial]:
         with self._connect() as db:
             rows = db.execute(
                 "SELECT * FROM trials WHERE run_id = ? ORDER BY id", (run_id,)
             ).fetchall()
-        return [_json_columns(dict(r), "params") for r in rows]
+        return [_trial(r) for r in rows]
 
-    def epochs(self, run_id: str) -> list[dict]:
+    def log_epochs(self, epochs: list[Epoch]) -> None:
+        if not epochs:
+            return
+        with self._write() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        e.trial_id,
+                        e.epoch,
+                        e.loss,
+                        e.accuracy,
+                        e.val_loss,
+                        e.val_accuracy,
+                        e.seconds,
+                        e.logged_at or time.time(),
+                    )
+                    for e in epochs
+                ],
+            )
+
+    def epochs(self, run_id: str) -> list[Epoch]:
         with self._connect() as db:
             rows = db.execute(
                 "SELECT e.* FROM epochs e JOIN trials t ON t.id = e.trial_id "
                 "WHERE t.run_id = ? ORDER BY e.trial_id, e.epoch",
                 (run_id,),
             ).fetchall()
-        return [dict(r) for r in rows]
+        return [_epoch(r) for r in rows]

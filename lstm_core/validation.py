@@ -6,30 +6,12 @@ dashboard can list them and the CLI can print them on one line.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-
-import numpy as np
 import pandas as pd
 
+from lstm_core.datasets import LabelledTexts
 from lstm_core.errors import UserError
 from lstm_core.intake import MAX_LABEL_CLASSES
-
-
-@dataclass
-class LabelledTexts:
-    """The rows that survived the checks, as plain object arrays (pandas 3 strings are Arrow)."""
-
-    texts: np.ndarray
-    labels: np.ndarray
-    class_counts: dict[str, int]
-    notes: list[str] = field(default_factory=list)
-
-
-def min_examples_per_class(cv: int, test_size: float) -> int:
-    """Smallest class size that leaves one test example and one example per CV fold."""
-    folds = max(cv, 2)
-    return max(math.ceil(folds / (1.0 - test_size)), math.ceil(1.0 / test_size))
+from lstm_core.spec import min_examples_per_class
 
 
 def column_problems(

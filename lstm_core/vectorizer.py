@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 PAD_ID, OOV_ID = 0, 1
+LENGTH_PERCENTILE = 95
 _WORDS = re.compile(r"\w+")
 _WORDS_AND_PUNCTUATION = re.compile(r"\w+|[^\w\s]")
 
@@ -29,7 +30,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
 
     `sequence_length="auto"` takes the `length_percentile` of the training lengths: padding
     to the longest text costs several times the compute and, unmasked, stops an LSTM from
-    learning at all (see ARCHITECTURE.md).
+    learning at all (docs/DESIGN.md).
     """
 
     def __init__(
@@ -38,7 +39,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
         sequence_length="auto",
         lowercase=True,
         strip_punctuation=True,
-        length_percentile=95,
+        length_percentile=LENGTH_PERCENTILE,
     ):
         self.max_tokens = max_tokens
         self.sequence_length = sequence_length
@@ -65,8 +66,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
         self.vocabulary_ = {token: index + 2 for index, (token, _) in enumerate(kept)}
         lengths = np.fromiter((len(t) for t in tokenized), dtype=np.int64, count=len(tokenized))
         if self.sequence_length == "auto":
-            chosen = np.ceil(np.percentile(lengths, self.length_percentile)) if len(lengths) else 1
-            self.sequence_length_ = int(max(1, chosen))
+            self.sequence_length_ = auto_sequence_length(lengths, self.length_percentile)
         else:
             self.sequence_length_ = int(self.sequence_length)
         self.longest_ = int(lengths.max()) if len(lengths) else 0
@@ -107,3 +107,17 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
         vectorizer.sequence_length_ = int(state["sequence_length_"])
         vectorizer.longest_ = int(state["longest_"])
         return vectorizer
+
+
+def auto_sequence_length(lengths, percentile: float = LENGTH_PERCENTILE) -> int:
+    """The 'auto' rule: the length that the given share of texts fit in (at least 1)."""
+    lengths = np.asarray(lengths)
+    if not len(lengths):
+        return 1
+    return int(max(1, np.ceil(np.percentile(lengths, percentile))))
+
+
+def token_lengths(texts) -> np.ndarray:
+    """Tokens per text under the default tokenizer."""
+    tokenize = SequenceVectorizer().tokenize
+    return np.fromiter((len(tokenize(t)) for t in texts), dtype=np.int64, count=len(texts))

@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     workspace = Workspace()
     try:
         run = execute_run(workspace, args[0])
-        logging.getLogger("lstm_core").info("run %s ended %s", args[0], run["status"])
+        logging.getLogger("lstm_core").info("run %s ended %s", args[0], run.status)
     finally:
         dispatch(workspace)
     return 0

@@ -1,7 +1,8 @@
 """Where everything that lasts lives: `$LSTM_CORE_HOME` (default `./workspace`).
 
 It holds the SQLite run store and one folder per dataset snapshot and per run, so a
-worker process, the CLI and the dashboard all find the same files.
+worker process, the CLI and the dashboard all find the same files. Only the engine builds
+these paths.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ import os
 from functools import cached_property
 from pathlib import Path
 
-from lstm_core.store import RunStore
+from lstm_core.store import RunStore, SQLiteRunStore
 
 HOME_VARIABLE = "LSTM_CORE_HOME"
+WORKER_LOG = "worker.log"
+PREDICTIONS_FILE = "predictions.jsonl"
 
 
 class Workspace:
@@ -21,7 +24,7 @@ class Workspace:
 
     @cached_property
     def store(self) -> RunStore:
-        return RunStore(self.root / "runs.sqlite")
+        return SQLiteRunStore(self.root / "runs.sqlite")
 
     def dataset_dir(self, dataset_id: str) -> Path:
         return self.root / "datasets" / dataset_id
@@ -31,3 +34,9 @@ class Workspace:
 
     def bundle_dir(self, run_id: str) -> Path:
         return self.run_dir(run_id) / "bundle"
+
+    def worker_log(self, run_id: str) -> Path:
+        return self.run_dir(run_id) / WORKER_LOG
+
+    def predictions_file(self, run_id: str) -> Path:
+        return self.run_dir(run_id) / PREDICTIONS_FILE

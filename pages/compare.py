@@ -4,12 +4,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lstm_core.hyperparams import HYPERPARAMETERS
-from widgets import ARCH_NAMES, confusion_heatmap, run_label, workspace
+from lstm_core.api import ARCHITECTURE_NAMES, HYPERPARAMETERS, RunStatus
+from widgets import confusion_heatmap, engine, run_label
 
 st.title("Compare")
-ws = workspace()
-completed = {r["id"]: r for r in ws.store.list_runs() if r["status"] == "completed"}
+workbench = engine()
+completed = {r.id: r for r in workbench.runs() if r.status == RunStatus.COMPLETED}
 if not completed:
     st.info("No completed run yet: results appear here once a run finishes.")
     st.page_link("pages/runs.py", label="Go to Runs", icon=":material/monitoring:")
@@ -27,17 +27,17 @@ if not chosen:
     st.info("Choose at least one run.")
     st.stop()
 
-records, runs = [], {run_id: ws.store.get_run(run_id) for run_id in chosen}
-for run_id, run in runs.items():
-    table = run["cv_results"]
-    for i, config in enumerate(table["config"]):
-        record = {"run": run_id, **config}
-        record["architecture"] = ARCH_NAMES[config["arch"]]
-        record["mean CV score"] = table["mean_test_score"][i]
-        record["CV std"] = table["std_test_score"][i]
-        record["fit seconds"] = round(table["mean_fit_time"][i], 2)
-        if "iter" in table:
-            record["halving round"] = table["iter"][i]
+records, results = [], {run_id: workbench.result(run_id) for run_id in chosen}
+halving = any(completed[run_id].spec.search == "halving" for run_id in chosen)
+for run_id in chosen:
+    for candidate in workbench.candidates(run_id):
+        record = {"run": run_id, **candidate.config}
+        record["architecture"] = ARCHITECTURE_NAMES[candidate.config["arch"]]
+        record["mean CV score"] = candidate.mean_score
+        record["CV std"] = candidate.std_score
+        record["fit seconds"] = round(candidate.mean_fit_seconds, 2)
+        if halving:
+            record["halving round"] = candidate.round
         records.append(record)
 frame = pd.DataFrame(records)
 names = [n for n in HYPERPARAMETERS if n != "arch" and n in frame]
@@ -90,9 +90,9 @@ bars.update_layout(title="Best candidate per architecture (bars: spread across f
 st.plotly_chart(bars, key="cmp_best")
 
 st.subheader("Confusion matrices on the held-out test split")
-for column, (run_id, run) in zip(st.columns(len(runs)), runs.items(), strict=True):
-    test = run["result"]["test"]
-    title = f"{run_id} · macro-F1 {test['macro_f1']:.3f}"
+for column, (run_id, result) in zip(st.columns(len(results)), results.items(), strict=True):
+    test = result.test
+    title = f"{run_id} · macro-F1 {test.macro_f1:.3f}"
     column.plotly_chart(
-        confusion_heatmap(test["confusion_matrix"], test["labels"], title), key=f"cmp_cm_{run_id}"
+        confusion_heatmap(test.confusion_matrix, test.labels, title), key=f"cmp_cm_{run_id}"
     )

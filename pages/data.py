@@ -2,34 +2,67 @@
 
 import hashlib
 
-import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from lstm_core.datasets import freeze_dataset
-from lstm_core.errors import UserError
-from lstm_core.intake import read_table
-from lstm_core.validation import column_problems, select_columns
-from lstm_core.vectorizer import SequenceVectorizer
-from widgets import SAMPLES, choose, md, preset, workspace
+from lstm_core.api import LengthProfile, UserError
+from widgets import SAMPLES, choose, engine, md, preset
 
-CHECK_CV, CHECK_TEST_SIZE = 3, 0.2
-LENGTH_SAMPLE = 20_000
 EXAMPLE_CLASSES, EXAMPLE_CHARS = 6, 300
 
 
 @st.cache_data(show_spinner="Reading the file...", max_entries=8)
 def read_cached(data: bytes, filename: str):
-    return read_table(data, filename)
+    return engine().read_file(data, filename)
 
 
 @st.cache_data(max_entries=8)
-def token_lengths(texts: tuple[str, ...]) -> np.ndarray:
-    tokenize = SequenceVectorizer().tokenize
-    return np.fromiter((len(tokenize(t)) for t in texts), dtype=np.int64, count=len(texts))
+def length_profile(texts: tuple[str, ...]) -> LengthProfile:
+    return engine().length_profile(texts)
+
+
+def saved_datasets() -> None:
+    """The datasets already in the workspace, and deleting one that no run uses."""
+    workbench = engine()
+    datasets = workbench.datasets()
+    if not datasets:
+        return
+    runs_of: dict[str, int] = {}
+    for run in workbench.runs():
+        runs_of[run.dataset.id] = runs_of.get(run.dataset.id, 0) + 1
+    with st.expander(f"Saved datasets ({len(datasets)})"):
+        st.dataframe(
+            [
+                {
+                    "dataset": d.id,
+                    "file": d.name,
+                    "text → label": f"{d.text_column} → {d.label_column}",
+                    "texts": d.rows,
+                    "runs": runs_of.get(d.id, 0),
+                }
+                for d in datasets
+            ],
+            hide_index=True,
+        )
+        by_id = {d.id: d for d in datasets}
+        chosen = st.selectbox(
+            "Dataset", list(by_id), format_func=lambda i: f"{by_id[i].describe()} · {i}",
+            key="data_saved",
+        )  # fmt: skip
+        with st.popover("Delete this dataset", icon=":material/delete:"):
+            st.write("Its saved texts are removed; a dataset that runs use cannot be deleted.")
+            if st.button("Delete", type="primary", key="data_delete_confirm"):
+                try:
+                    workbench.delete_dataset(chosen)
+                except UserError as error:
+                    st.error(md(error))
+                else:
+                    st.session_state.pop("data_saved", None)
+                    st.rerun()
 
 
 st.title("Data")
+saved_datasets()
 sources = ["sample", "upload"]
 source = choose(
     st.radio,
@@ -102,7 +135,7 @@ label_column = right.selectbox(
     else min(1, len(columns) - 1),
     key=f"data_label_{signature}",
 )
-problems = column_problems(frame, text_column, label_column, CHECK_CV, CHECK_TEST_SIZE)
+problems = engine().column_problems(frame, text_column, label_column)
 for problem in problems:
     st.error(md(problem))
 
@@ -113,17 +146,15 @@ if not problems:
     for label in counts.index[:EXAMPLE_CLASSES]:
         example = frame.loc[labels == label, text_column].iloc[0]
         st.text(f"{label}: {example[:EXAMPLE_CHARS]}")
-    texts = frame[text_column]
-    sample = texts if len(texts) <= LENGTH_SAMPLE else texts.sample(LENGTH_SAMPLE, random_state=0)
-    lengths = token_lengths(tuple(sample.tolist()))
-    auto_length = int(max(1, np.ceil(np.percentile(lengths, 95))))
+    profile = length_profile(tuple(frame[text_column].tolist()))
+    auto_length = profile.auto_length
     chart_left, chart_right = st.columns(2)
     balance = go.Figure(
         go.Bar(x=[str(x) for x in counts.index], y=counts.to_numpy(), marker_color="#2E6FDB")
     )
     balance.update_layout(title="Class balance", height=320, margin={"t": 40, "b": 10})
     chart_left.plotly_chart(balance, key="data_balance")
-    histogram = go.Figure(go.Histogram(x=lengths, nbinsx=60, marker_color="#17BEBB"))
+    histogram = go.Figure(go.Histogram(x=profile.lengths, nbinsx=60, marker_color="#17BEBB"))
     histogram.add_vline(
         x=auto_length,
         line_dash="dash",
@@ -131,7 +162,7 @@ if not problems:
         line_color="#E4572E",
     )
     histogram.update_layout(
-        title=f"Words per text (longest {int(lengths.max())})",
+        title=f"Words per text (longest {profile.longest})",
         height=320,
         margin={"t": 40, "b": 10},
     )
@@ -144,11 +175,10 @@ if not problems:
 if st.button(
     "Use these columns for experiments", type="primary", disabled=bool(problems), key="data_confirm"
 ):
-    chosen = select_columns(frame, text_column, label_column, CHECK_CV, CHECK_TEST_SIZE)
     with st.spinner("Saving the dataset..."):
-        dataset_id = freeze_dataset(workspace(), chosen, filename, text_column, label_column)
-    preset("dataset", dataset_id)
-    for note in chosen.notes:
+        dataset, notes = engine().freeze_dataset(frame, text_column, label_column, filename)
+    preset("dataset", dataset.id)
+    for note in notes:
         st.info(md(note))
-    st.success(f"Saved {len(chosen.texts):,} labelled texts as dataset {dataset_id}.")
+    st.success(f"Saved {dataset.rows:,} labelled texts as dataset {dataset.id}.")
     st.page_link("pages/experiment.py", label="Design an experiment", icon=":material/science:")

@@ -1,30 +1,25 @@
 """Predict: a saved model labels typed sentences at once, or a whole file for download."""
 
 import io
-import tempfile
-from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lstm_core.bundle import Bundle, export_zip
-from lstm_core.errors import UserError
-from lstm_core.intake import read_table
-from widgets import choose, md, workspace
+from lstm_core.api import RunStatus, UserError
+from widgets import choose, engine, md
 
 BATCH_LIMIT = 100_000
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the model...")
-def load_bundle(folder: str) -> Bundle:
-    return Bundle.load(folder)
+def load_model(root: str, run_id: str):
+    return engine().load_model(run_id)
 
 
 @st.cache_data(max_entries=4)
-def bundle_zip(folder: str) -> bytes:
-    with tempfile.TemporaryDirectory() as scratch:
-        return export_zip(folder, Path(scratch) / "model.zip").read_bytes()
+def model_zip(root: str, run_id: str) -> bytes:
+    return engine().model_zip(run_id)
 
 
 def probabilities_chart(probabilities: dict) -> go.Figure:
@@ -43,29 +38,29 @@ def probabilities_chart(probabilities: dict) -> go.Figure:
 
 
 st.title("Predict")
-ws = workspace()
+workbench = engine()
+root = str(workbench.root)
 models = {
-    r["id"]: r
-    for r in ws.store.list_runs()
-    if r["status"] == "completed" and ws.bundle_dir(r["id"]).exists()
+    r.id: r
+    for r in workbench.runs()
+    if r.status == RunStatus.COMPLETED and workbench.has_model(r.id)
 }
 if not models:
     st.info("No trained model yet: models appear here when a run completes.")
     st.stop()
+results = {run_id: workbench.result(run_id) for run_id in models}
 
 
 def describe(run_id: str) -> str:
-    result = ws.store.get_run(run_id)["result"]
+    result = results[run_id]
     best = (
-        ", ".join(f"{k} {v}" for k, v in result["best_params"].items())
-        or result["best_config"]["arch"]
+        ", ".join(f"{k} {v}" for k, v in result.best_params.items()) or result.best_config["arch"]
     )
-    return f"{run_id} · {best} · test macro-F1 {result['test']['macro_f1']:.3f}"
+    return f"{run_id} · {best} · test macro-F1 {result.test.macro_f1:.3f}"
 
 
 run_id = choose(st.selectbox, "Model", list(models), "run", format_func=describe)
-folder = str(ws.bundle_dir(run_id))
-bundle = load_bundle(folder)
+bundle = load_model(root, run_id)
 
 sentence = st.text_input(
     "Type a sentence", key="pred_sentence", placeholder="e.g. You have won a prize! Call now"
@@ -73,9 +68,9 @@ sentence = st.text_input(
 if sentence.strip():
     prediction = bundle.predict([sentence])[0]
     left, right = st.columns([1, 2])
-    left.markdown(f"Predicted label: **{md(prediction['label'])}**")
-    left.caption(f"{prediction['probabilities'][prediction['label']]:.1%} sure")
-    right.plotly_chart(probabilities_chart(prediction["probabilities"]), key="pred_chart")
+    left.markdown(f"Predicted label: **{md(prediction.label)}**")
+    left.caption(f"{prediction.probabilities[prediction.label]:.1%} sure")
+    right.plotly_chart(probabilities_chart(prediction.probabilities), key="pred_chart")
 
 st.subheader("Many texts at once")
 paste, upload = st.tabs(["Paste", "Upload a file"])
@@ -87,7 +82,7 @@ with upload:
     file = st.file_uploader("CSV, TSV or TXT", type=["csv", "tsv", "txt"], key="pred_upload")
     if file is not None:
         try:
-            frame, report = read_table(file.getvalue(), file.name)
+            frame, report = workbench.read_file(file.getvalue(), file.name)
         except UserError as error:
             st.error(md(error))
         else:
@@ -103,9 +98,9 @@ if texts:
     table = pd.DataFrame(
         [
             {
-                "text": p["text"],
-                "label": p["label"],
-                **{f"p({k})": v for k, v in p["probabilities"].items()},
+                "text": p.text,
+                "label": p.label,
+                **{f"p({k})": v for k, v in p.probabilities.items()},
             }
             for p in predictions
         ]
@@ -122,7 +117,7 @@ if texts:
 
 st.download_button(
     "Download the model bundle (zip)",
-    bundle_zip(folder),
+    model_zip(root, run_id),
     file_name=f"model-{run_id}.zip",
     mime="application/zip",
     help="The .keras model, the vectorizer, labels, spec and metrics; no pickles.",

@@ -1,45 +1,35 @@
 """Runs: every run with its status; the chosen one live while it trains, in full when it ends."""
 
-from collections import deque
-
 import plotly.graph_objects as go
 import streamlit as st
 
-from lstm_core import jobs
-from lstm_core.errors import UserError
-from lstm_core.progress import run_progress
+from lstm_core.api import Evaluation, Run, RunStatus, UserError
 from widgets import (
     STATUS_ICONS,
     age,
-    archs_of,
     choose,
     confusion_heatmap,
     duration,
+    engine,
     learning_curves,
     md,
     metrics_table,
     run_label,
-    workspace,
 )
 
 REFRESH_S = 2
 LOG_LINES = 30
-ACTIVE = ("queued", "running")
-
-
-def log_tail(run_id: str) -> str:
-    path = workspace().run_dir(run_id) / jobs.WORKER_LOG
-    if not path.exists():
-        return ""
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        return "".join(deque(handle, maxlen=LOG_LINES))
+ENDED_MESSAGES = {
+    RunStatus.CANCELLED: "This run was cancelled.",
+    RunStatus.INTERRUPTED: "This run was interrupted.",
+}
 
 
 def curves(run_id: str, key: str) -> None:
-    store = workspace().store
-    epochs = store.epochs(run_id)
+    workbench = engine()
+    epochs = workbench.epochs(run_id)
     if epochs:
-        st.plotly_chart(learning_curves(epochs, store.trials(run_id)), key=key)
+        st.plotly_chart(learning_curves(epochs, workbench.trials(run_id)), key=key)
     else:
         st.info(
             "Waiting for the first epoch: the worker loads TensorFlow and builds the first model."
@@ -49,31 +39,31 @@ def curves(run_id: str, key: str) -> None:
 @st.fragment(run_every=REFRESH_S)
 def live(run_id: str) -> None:
     """Redrawn every couple of seconds while the run is queued or running."""
-    ws = workspace()
-    jobs.refresh(ws)
-    progress = run_progress(ws.store, run_id)
-    if progress["status"] not in ACTIVE:
+    workbench = engine()
+    workbench.refresh()
+    progress = workbench.progress(run_id)
+    if not progress.status.active:
         st.rerun()
-    if progress["status"] == "queued":
+    if progress.status == RunStatus.QUEUED:
         st.info("Queued: it starts when the run before it finishes.")
-    eta = f" · about {duration(progress['eta_s'])} left" if progress["eta_s"] is not None else ""
+    eta = f" · about {duration(progress.eta_s)} left" if progress.eta_s is not None else ""
     st.progress(
-        progress["progress"],
-        text=f"{progress['trials_done']} of {progress['trials_total']} fits done · "
-        f"{duration(progress['elapsed_s'])} elapsed{eta}",
+        progress.fraction,
+        text=f"{progress.trials_done} of {progress.trials_total} fits done · "
+        f"{duration(progress.elapsed_s)} elapsed{eta}",
     )
     if st.button("Cancel this run", key="runs_cancel"):
         try:
-            st.toast(f"Run {run_id}: {jobs.cancel(ws, run_id)}")
+            st.toast(f"Run {run_id}: {workbench.cancel(run_id)}")
         except UserError as error:
             st.warning(md(error))
     curves(run_id, "runs_live_curves")
     with st.expander("Worker log"):
-        st.code(log_tail(run_id) or "(empty)", language=None)
+        st.code(workbench.worker_log(run_id, LOG_LINES) or "(empty)", language=None)
 
 
-def roc_and_pr(test: dict, baseline: dict) -> None:
-    if "roc_curve" not in test:
+def roc_and_pr(test: Evaluation, baseline: Evaluation) -> None:
+    if test.roc_curve is None:
         return
     left, right = st.columns(2)
     roc, pr = go.Figure(), go.Figure()
@@ -81,32 +71,29 @@ def roc_and_pr(test: dict, baseline: dict) -> None:
         ("recurrent model", test, "solid"),
         ("TF-IDF baseline", baseline, "dash"),
     ):
-        if "roc_curve" in result:
+        if result.roc_curve is not None:
             roc.add_trace(
                 go.Scatter(
-                    x=result["roc_curve"]["fpr"],
-                    y=result["roc_curve"]["tpr"],
-                    name=name,
-                    line={"dash": dash},
+                    x=result.roc_curve.fpr, y=result.roc_curve.tpr, name=name, line={"dash": dash}
                 )
             )
             pr.add_trace(
                 go.Scatter(
-                    x=result["pr_curve"]["recall"],
-                    y=result["pr_curve"]["precision"],
+                    x=result.pr_curve.recall,
+                    y=result.pr_curve.precision,
                     name=name,
                     line={"dash": dash},
                 )
             )
-    positive = md(test["positive_label"])
+    positive = md(test.positive_label)
     roc.update_layout(
-        title=f"ROC ({positive} positive), AUC {test['roc_auc']:.3f}",
+        title=f"ROC ({positive} positive), AUC {test.roc_auc:.3f}",
         xaxis_title="false positive rate",
         yaxis_title="true positive rate",
         height=340,
     )
     pr.update_layout(
-        title=f"Precision-recall, AUC {test['pr_auc']:.3f}",
+        title=f"Precision-recall, AUC {test.pr_auc:.3f}",
         xaxis_title="recall",
         yaxis_title="precision",
         height=340,
@@ -115,63 +102,97 @@ def roc_and_pr(test: dict, baseline: dict) -> None:
     right.plotly_chart(pr, key="runs_pr")
 
 
-def finished(run_id: str) -> None:
-    run = workspace().store.get_run(run_id)
-    if run["status"] != "completed":
-        message = {
-            "cancelled": "This run was cancelled.",
-            "interrupted": "This run was interrupted.",
-        }
-        st.error(md(run["error"]) if run["error"] else message.get(run["status"], run["status"]))
-        if run["traceback"]:
+def housekeeping(run: Run) -> None:
+    """Resume an unfinished run; delete a finished one (after a confirmation)."""
+    workbench = engine()
+    left, right = st.columns(2)
+    if run.status.resumable and left.button(
+        "Resume this run",
+        key="runs_resume",
+        help="Queue it again: its finished fits are kept, the rest are trained.",
+    ):
+        try:
+            workbench.resume(run.id)
+        except UserError as error:
+            st.error(md(error))
+        else:
+            st.rerun()
+    with right.popover("Delete this run", icon=":material/delete:"):
+        st.write("Its results, curves and saved model are removed for good.")
+        if st.button("Delete", type="primary", key="runs_delete_confirm"):
+            try:
+                workbench.delete_run(run.id)
+            except UserError as error:
+                st.error(md(error))
+            else:
+                st.session_state.pop("run", None)
+                st.session_state.pop("run_choice", None)
+                st.query_params.pop("run", None)
+                st.rerun()
+
+
+def finished(run: Run) -> None:
+    workbench = engine()
+    result = workbench.result(run.id)
+    if result is None:
+        st.error(md(run.error) if run.error else ENDED_MESSAGES.get(run.status, run.status))
+        if run.traceback:
             with st.expander("Technical details (traceback)"):
-                st.code(run["traceback"], language=None)
-        curves(run_id, "runs_done_curves")
+                st.code(run.traceback, language=None)
+        progress = workbench.progress(run.id)
+        st.caption(f"{progress.trials_done} of {progress.trials_total} fits finished.")
+        housekeeping(run)
+        curves(run.id, "runs_done_curves")
         return
-    result = run["result"]
-    test, baseline = result["test"], result["baseline"]
-    best = ", ".join(f"{k} {v}" for k, v in result["best_params"].items()) or "the only candidate"
+    test, baseline = result.test, result.baseline
+    best = ", ".join(f"{k} {v}" for k, v in result.best_params.items()) or "the only candidate"
     st.success(
-        f"Best: {md(best)} (cross-validated {result['scoring']} {result['cv_best_score']:.3f}). "
-        f"On the {result['n_test']:,} held-out texts: accuracy {test['accuracy']:.3f}, "
-        f"macro-F1 {test['macro_f1']:.3f}; the TF-IDF baseline: {baseline['macro_f1']:.3f}."
+        f"Best: {md(best)} (cross-validated {result.scoring} {result.cv_best_score:.3f}). "
+        f"On the {result.n_test:,} held-out texts: accuracy {test.accuracy:.3f}, "
+        f"macro-F1 {test.macro_f1:.3f}; the TF-IDF baseline: {baseline.macro_f1:.3f}."
     )
-    if test["macro_f1"] + 0.005 < baseline["macro_f1"]:
+    if test.macro_f1 + 0.005 < baseline.macro_f1:
         st.warning(
             "The baseline beats the recurrent model here: more epochs or another grid may help."
         )
     st.dataframe(metrics_table(test, baseline), hide_index=True)
     left, right = st.columns(2)
     left.plotly_chart(
-        confusion_heatmap(test["confusion_matrix"], test["labels"], "Recurrent model"),
-        key="runs_cm",
+        confusion_heatmap(test.confusion_matrix, test.labels, "Recurrent model"), key="runs_cm"
     )
     right.plotly_chart(
-        confusion_heatmap(baseline["confusion_matrix"], baseline["labels"], "TF-IDF baseline"),
+        confusion_heatmap(baseline.confusion_matrix, baseline.labels, "TF-IDF baseline"),
         key="runs_cm_base",
     )
     st.dataframe(
         [
-            {"class": label, **{k: round(v, 4) for k, v in m.items()}}
-            for label, m in test["per_class"].items()
+            {
+                "class": label,
+                "precision": round(scores.precision, 4),
+                "recall": round(scores.recall, 4),
+                "f1": round(scores.f1, 4),
+                "support": scores.support,
+            }
+            for label, scores in test.per_class.items()
         ],
         hide_index=True,
     )
     roc_and_pr(test, baseline)
     st.caption(
-        f"Texts cut at {result['sequence_length']} words (longest {result['longest_text_tokens']}), "
-        f"vocabulary {result['vocabulary_size']:,}, {result['fits']} fits in {duration(result['search_seconds'])}, "
-        f"median {result['median_epoch_seconds']} s per epoch."
+        f"Texts cut at {result.sequence_length} words (longest {result.longest_text_tokens}), "
+        f"vocabulary {result.vocabulary_size:,}, {result.fits} fits in "
+        f"{duration(result.search_seconds)}, median {result.median_epoch_seconds} s per epoch."
     )
-    curves(run_id, "runs_done_curves")
+    curves(run.id, "runs_done_curves")
     st.page_link(
         "pages/predict.py", label="Try the model on your own sentences", icon=":material/chat:"
     )
+    housekeeping(run)
 
 
 st.title("Runs")
-ws = workspace()
-runs = ws.store.list_runs()
+workbench = engine()
+runs = workbench.runs()
 if not runs:
     st.info("No runs yet: design one on the Experiment page.")
     st.page_link("pages/experiment.py", label="Go to Experiment", icon=":material/science:")
@@ -179,20 +200,21 @@ if not runs:
 st.dataframe(
     [
         {
-            "": STATUS_ICONS.get(r["status"], ""),
-            "run": r["id"],
-            "status": r["status"],
-            "architectures": "/".join(archs_of(r["spec"])),
-            "fits": f"{r['trials_done']}/{r['trials_total'] or '?'}",
-            "started": age(r["created_at"]),
+            "": STATUS_ICONS.get(r.status, ""),
+            "run": r.id,
+            "status": r.status.value,
+            "dataset": r.dataset.describe(),
+            "architectures": "/".join(r.architectures),
+            "fits": f"{r.trials_done}/{r.trials_total or '?'}",
+            "started": age(r.created_at),
         }
         for r in runs
     ],
     hide_index=True,
 )
-by_id = {r["id"]: r for r in runs}
+by_id = {r.id: r for r in runs}
 chosen = choose(st.selectbox, "Run", list(by_id), "run", format_func=lambda i: run_label(by_id[i]))
-if by_id[chosen]["status"] in ACTIVE:
+if by_id[chosen].status.active:
     live(chosen)
 else:
-    finished(chosen)
+    finished(by_id[chosen])

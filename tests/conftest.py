@@ -72,10 +72,9 @@ def tiny_spec(dataset_id: str, epochs: int = 1, **changes):
 @pytest.fixture
 def toy_dataset(workspace):
     """A frozen toy dataset in the test workspace: (workspace, dataset_id)."""
-    from lstm_core.datasets import freeze_dataset
-    from lstm_core.validation import LabelledTexts
+    from lstm_core.datasets import LabelledTexts, freeze_dataset
 
     texts, labels = toy_texts()
     values, counts = np.unique(labels, return_counts=True)
     data = LabelledTexts(texts, labels, dict(zip(values.tolist(), counts.tolist(), strict=True)))
-    return workspace, freeze_dataset(workspace, data, "toy", "text", "label")
+    return workspace, freeze_dataset(workspace, data, "toy", "text", "label").id

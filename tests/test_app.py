@@ -80,8 +80,8 @@ def test_data_page_reports_the_sample_and_refuses_bad_columns(workspace):
 def wait_until_finished(workspace, run_id: str, timeout: float = 300) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        status = workspace.store.get_run(run_id)["status"]
-        if status not in ("queued", "running"):
+        status = workspace.store.get_run(run_id).status
+        if status.finished:
             return status
         time.sleep(0.5)
     raise AssertionError(f"run {run_id} did not finish in {timeout} s")
@@ -107,9 +107,9 @@ def test_sample_flow_from_data_to_a_live_prediction(workspace):
     app.button(key="exp_launch").click().run()
     assert texts(app.title) == ["Runs"]
     (run,) = workspace.store.list_runs()
-    assert run["status"] in ("queued", "running")
+    assert run.status.active
 
-    assert wait_until_finished(workspace, run["id"]) == "completed"
+    assert wait_until_finished(workspace, run.id) == "completed"
     app = open_app()
     app.switch_page("pages/runs.py").run()
     assert not app.exception
@@ -132,3 +132,49 @@ def test_sample_flow_from_data_to_a_live_prediction(workspace):
 def test_markdown_escaping_keeps_user_text_literal():
     assert md("<script>alert(1)</script>") == "\\<script\\>alert\\(1\\)\\</script\\>"
     assert md("**bold** [link](http://x)") == "\\*\\*bold\\*\\* \\[link\\]\\(http\\://x\\)"
+
+
+def test_runs_page_resumes_a_cancelled_run_and_deletes_it_after_confirmation(toy_dataset):
+    from conftest import tiny_spec
+
+    from lstm_core.training import submit_run
+
+    workspace, dataset_id = toy_dataset
+    run_id = submit_run(workspace, tiny_spec(dataset_id, grid={}, cv=0))
+    workspace.store.cancel_run(run_id)
+    app = open_app()
+    app.switch_page("pages/runs.py").run()
+    assert "This run was cancelled." in texts(app.error)
+    assert not [b for b in app.button if b.key == "runs_delete_confirm" and b.disabled]
+    app.button(key="runs_resume").click().run()
+    assert not app.exception
+    assert wait_until_finished(workspace, run_id) == "completed"
+
+    app = open_app()
+    app.switch_page("pages/runs.py").run()
+    assert any(s.startswith("Best:") for s in texts(app.success))
+    app.button(key="runs_delete_confirm").click().run()
+    assert not app.exception
+    assert workspace.store.get_run(run_id) is None
+    assert not workspace.run_dir(run_id).exists()
+    assert "No runs yet" in " ".join(texts(app.info))
+
+
+def test_data_page_deletes_a_saved_dataset_only_when_no_run_uses_it(toy_dataset):
+    from conftest import tiny_spec
+
+    from lstm_core.training import submit_run
+
+    workspace, dataset_id = toy_dataset
+    run_id = submit_run(workspace, tiny_spec(dataset_id))
+    workspace.store.cancel_run(run_id)
+    app = open_app()
+    app.switch_page("pages/data.py").run()
+    app.button(key="data_delete_confirm").click().run()
+    assert any("is used by 1 run" in e for e in texts(app.error))
+    assert workspace.store.get_dataset(dataset_id) is not None
+    workspace.store.delete_run(run_id)
+    app.button(key="data_delete_confirm").click().run()
+    assert not app.exception
+    assert workspace.store.get_dataset(dataset_id) is None
+    assert not workspace.dataset_dir(dataset_id).exists()

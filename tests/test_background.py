@@ -14,8 +14,8 @@ import pytest
 from conftest import SAMPLE_SMS, tiny_spec
 
 from lstm_core import jobs
+from lstm_core.api import Engine, RunStatus, TrialStatus
 from lstm_core.bundle import Bundle
-from lstm_core.progress import run_progress
 from lstm_core.training import submit_run, train
 
 LONG_EPOCHS = 400  # far longer than any test waits: these runs end only when told to
@@ -33,7 +33,11 @@ def wait_for(condition, what: str, timeout: float = 120.0):
 
 
 def status_of(workspace, run_id: str) -> str:
-    return workspace.store.get_run(run_id)["status"]
+    return workspace.store.get_run(run_id).status
+
+
+def progress(workspace, run_id: str):
+    return Engine(workspace.root).progress(run_id)
 
 
 @pytest.fixture
@@ -41,12 +45,12 @@ def stop_workers(toy_dataset):
     """Whatever a test leaves running is cancelled and its worker waited for."""
     workspace, _ = toy_dataset
     yield
-    for run in workspace.store.runs_with_status("running"):
-        workspace.store.request_cancel(run["id"])
-        if run["pid"]:
-            wait_for(lambda pid=run["pid"]: not jobs.process_alive(pid), "worker exit", 60)
-    for run in workspace.store.runs_with_status("queued"):
-        workspace.store.cancel_run(run["id"])
+    for run in workspace.store.runs_with_status(RunStatus.RUNNING):
+        workspace.store.request_cancel(run.id)
+        if run.pid:
+            wait_for(lambda pid=run.pid: not jobs.process_alive(pid), "worker exit", 60)
+    for run in workspace.store.runs_with_status(RunStatus.QUEUED):
+        workspace.store.cancel_run(run.id)
 
 
 def test_background_run_returns_at_once_streams_epochs_and_predicts_like_foreground(
@@ -60,29 +64,29 @@ def test_background_run_returns_at_once_streams_epochs_and_predicts_like_foregro
 
     live = wait_for(
         lambda: (
-            (p := run_progress(workspace.store, run_id))["status"] == "running"
-            and p["epochs_logged"] > 0
+            (p := progress(workspace, run_id)).status == RunStatus.RUNNING
+            and p.epochs_logged > 0
             and p
         ),
         "epoch metrics while the run is running",
     )
-    assert live["pid"] != os.getpid() and jobs.process_alive(live["pid"])
-    assert live["latest_metrics"]["loss"] is not None
-    assert 0 < live["progress"] < 1
+    assert live.pid != os.getpid() and jobs.process_alive(live.pid)
+    assert live.latest.loss is not None
+    assert 0 < live.fraction < 1
 
-    wait_for(lambda: status_of(workspace, run_id) == "completed", "the run to complete")
-    done = run_progress(workspace.store, run_id)
-    assert (done["trials_done"], done["trials_total"], done["progress"]) == (5, 5, 1.0)
-    assert "epoch 6/6" in (workspace.run_dir(run_id) / jobs.WORKER_LOG).read_text()
+    wait_for(lambda: status_of(workspace, run_id) == RunStatus.COMPLETED, "the run to complete")
+    done = progress(workspace, run_id)
+    assert (done.trials_done, done.trials_total, done.fraction) == (5, 5, 1.0)
+    assert "epoch 6/6" in workspace.worker_log(run_id).read_text()
 
     foreground = train(spec, workspace)
     texts = ["win cash prize now", "see you at home tonight", "claim free cash", "thanks mum"]
     background_says = Bundle.load(workspace.bundle_dir(run_id)).predict(texts)
-    foreground_says = Bundle.load(workspace.bundle_dir(foreground["id"])).predict(texts)
-    assert [p["label"] for p in background_says] == [p["label"] for p in foreground_says]
+    foreground_says = Bundle.load(workspace.bundle_dir(foreground.id)).predict(texts)
+    assert [p.label for p in background_says] == [p.label for p in foreground_says]
     for a, b in zip(background_says, foreground_says, strict=True):
-        for label, probability in a["probabilities"].items():
-            assert probability == pytest.approx(b["probabilities"][label], abs=0.02)
+        for label, probability in a.probabilities.items():
+            assert probability == pytest.approx(b.probabilities[label], abs=0.02)
 
 
 def test_cancel_stops_a_running_run_within_seconds(toy_dataset, stop_workers):
@@ -92,21 +96,23 @@ def test_cancel_stops_a_running_run_within_seconds(toy_dataset, stop_workers):
     asked = time.monotonic()
     assert jobs.cancel(workspace, run_id) == "cancelling"
     wait_for(
-        lambda: status_of(workspace, run_id) == "cancelled", "the run to be cancelled", timeout=30
+        lambda: status_of(workspace, run_id) == RunStatus.CANCELLED,
+        "the run to be cancelled",
+        timeout=30,
     )
     latency = time.monotonic() - asked
     print(f"\ncancel latency: {latency:.2f} s")
     kept = workspace.store.epochs(run_id)
     assert kept, "epochs recorded before the cancel are kept"
-    assert workspace.store.trials(run_id)[-1]["status"] == "cancelled"
+    assert workspace.store.trials(run_id)[-1].status == TrialStatus.CANCELLED
     assert not workspace.bundle_dir(run_id).exists()
 
 
 def test_cancel_of_a_queued_run_is_immediate(toy_dataset):
     workspace, dataset_id = toy_dataset
     run_id = submit_run(workspace, tiny_spec(dataset_id, epochs=1))  # queued, no dispatch
-    assert jobs.cancel(workspace, run_id) == "cancelled"
-    assert status_of(workspace, run_id) == "cancelled"
+    assert jobs.cancel(workspace, run_id) == RunStatus.CANCELLED
+    assert status_of(workspace, run_id) == RunStatus.CANCELLED
     with pytest.raises(Exception, match="has already ended \\(cancelled\\)"):
         jobs.cancel(workspace, run_id)
 
@@ -115,51 +121,116 @@ def test_killed_worker_is_marked_interrupted_not_running(toy_dataset, stop_worke
     workspace, dataset_id = toy_dataset
     run_id = jobs.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS))
     wait_for(lambda: workspace.store.epochs(run_id), "training to start")
-    pid = workspace.store.get_run(run_id)["pid"]
+    pid = workspace.store.get_run(run_id).pid
     os.kill(pid, signal.SIGKILL)
     wait_for(lambda: not jobs.process_alive(pid), "the worker to die")
     jobs.refresh(workspace)
     run = workspace.store.get_run(run_id)
-    assert run["status"] == "interrupted"
-    assert f"pid {pid}" in run["error"]
+    assert run.status == RunStatus.INTERRUPTED
+    assert f"pid {pid}" in run.error
     assert workspace.store.epochs(run_id), "what was recorded survives the crash"
+    assert workspace.store.trials(run_id)[-1].status == TrialStatus.INTERRUPTED
 
 
 def test_a_claim_whose_worker_never_reported_goes_stale(toy_dataset):
     workspace, dataset_id = toy_dataset
     run_id = submit_run(workspace, tiny_spec(dataset_id, epochs=1))
-    assert workspace.store.claim_next(max_running=1)["id"] == run_id
+    assert workspace.store.claim_next(max_running=1).id == run_id
     assert workspace.store.claim_next(max_running=1) is None, "the limit holds"
     with workspace.store._write() as db:
         db.execute("UPDATE runs SET heartbeat_at = heartbeat_at - 120 WHERE id = ?", (run_id,))
     assert jobs.reap(workspace) == [run_id]
-    assert "no heartbeat for 120 s" in workspace.store.get_run(run_id)["error"]
+    assert "no heartbeat for 120 s" in workspace.store.get_run(run_id).error
 
 
 def test_queued_runs_wait_for_a_dispatcher_and_then_run(toy_dataset, stop_workers):
     """What a restarted dashboard does: queued runs are still queued, and get started."""
     workspace, dataset_id = toy_dataset
     run_id = submit_run(workspace, tiny_spec(dataset_id, epochs=1, cv=0, grid={}))
-    assert status_of(workspace, run_id) == "queued"
+    assert status_of(workspace, run_id) == RunStatus.QUEUED
     assert jobs.dispatch(workspace) == [run_id]
-    wait_for(lambda: status_of(workspace, run_id) == "completed", "the dispatched run")
+    wait_for(lambda: status_of(workspace, run_id) == RunStatus.COMPLETED, "the dispatched run")
 
 
 @pytest.mark.slow
-def test_parallel_trials_report_from_their_own_processes(toy_dataset, stop_workers):
+def test_parallel_fits_keep_a_candidates_folds_on_one_fit_process(toy_dataset, stop_workers):
     workspace, dataset_id = toy_dataset
     run_id = jobs.submit(workspace, tiny_spec(dataset_id, epochs=2, n_jobs=2))
-    wait_for(lambda: status_of(workspace, run_id) in ("completed", "failed"), "the parallel run")
+    wait_for(lambda: status_of(workspace, run_id).finished, "the parallel run")
     run = workspace.store.get_run(run_id)
-    assert run["status"] == "completed", run["error"]
+    assert run.status == RunStatus.COMPLETED, run.error
     trials = workspace.store.trials(run_id)
-    assert len(trials) == 5 and all(t["status"] == "completed" for t in trials)
-    fit_pids = {t["pid"] for t in trials if t["fold"] >= 0}
-    assert len(fit_pids - {run["pid"]}) >= 2
-    # the workers started while the run imported TensorFlow are the ones that fitted
-    log = (workspace.run_dir(run_id) / jobs.WORKER_LOG).read_text()
-    started = re.search(r"fit workers ready: pids ([\d ]+)", log)
+    assert len(trials) == 5 and all(t.status == TrialStatus.COMPLETED for t in trials)
+    fit_pids = {t.pid for t in trials}
+    assert len(fit_pids) == 2 and run.pid not in fit_pids, "two fit processes, not the worker"
+    for candidate in (0, 1):
+        assert len({t.pid for t in trials if t.candidate == candidate and not t.is_refit}) == 1
+    # the fit processes the run started are the ones that fitted, and none outlived it
+    log = workspace.worker_log(run_id).read_text()
+    started = re.search(r"fit processes: pids ([\d ]+)", log)
     assert started and fit_pids <= {int(pid) for pid in started.group(1).split()}
+    wait_for(lambda: not any(jobs.process_alive(pid) for pid in fit_pids), "fit processes exit", 30)
+
+
+def test_resume_after_sigkill_skips_finished_fits_and_ends_like_an_uninterrupted_run(
+    toy_dataset, stop_workers
+):
+    workspace, dataset_id = toy_dataset
+    spec = tiny_spec(dataset_id, epochs=2, grid={"arch": ["lstm", "gru"], "units": [2, 4]})
+    run_id = jobs.submit(workspace, spec)
+
+    def finished_fits():
+        return [t for t in workspace.store.trials(run_id) if t.status == TrialStatus.COMPLETED]
+
+    finished_before = wait_for(lambda: len(f := finished_fits()) >= 3 and f, "3 finished fits")
+    pid = workspace.store.get_run(run_id).pid
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: not jobs.process_alive(pid), "the worker to die")
+    jobs.refresh(workspace)
+    assert status_of(workspace, run_id) == RunStatus.INTERRUPTED
+    done_before = {(t.candidate, t.round, t.fold): t for t in finished_before}
+    assert len(done_before) < 9, "killed before the end"
+
+    Engine(workspace.root).resume(run_id)
+    wait_for(lambda: status_of(workspace, run_id).finished, "the resumed run", timeout=180)
+    resumed = workspace.store.get_run(run_id)
+    assert resumed.status == RunStatus.COMPLETED, resumed.error
+    trials = workspace.store.trials(run_id)
+    completed = [t for t in trials if t.status == TrialStatus.COMPLETED]
+    keys = [(t.candidate, t.round, t.fold) for t in completed]
+    assert len(keys) == len(set(keys)) == 9, "every fit once: none repeated, none missing"
+    for key, before in done_before.items():
+        (now,) = [t for t in completed if (t.candidate, t.round, t.fold) == key]
+        assert (now.id, now.score, now.pid) == (before.id, before.score, pid), "kept, not refitted"
+    assert all(t.status == TrialStatus.INTERRUPTED for t in trials if t not in completed)
+
+    uninterrupted = jobs.submit(workspace, spec)
+    wait_for(lambda: status_of(workspace, uninterrupted).finished, "the uninterrupted run", 180)
+    engine = Engine(workspace.root)
+    again, first = engine.result(uninterrupted), engine.result(run_id)
+    assert first.best_params == again.best_params
+    assert first.cv_best_score == pytest.approx(again.cv_best_score, abs=1e-6)
+    assert (first.test.accuracy, first.test.macro_f1) == (again.test.accuracy, again.test.macro_f1)
+    assert first.test.confusion_matrix == again.test.confusion_matrix
+
+
+def test_delete_removes_the_runs_rows_and_files_and_refuses_an_active_run(
+    toy_dataset, stop_workers
+):
+    workspace, dataset_id = toy_dataset
+    engine = Engine(workspace.root)
+    done = train(tiny_spec(dataset_id, grid={}), workspace)
+    assert workspace.bundle_dir(done.id).exists()
+    running = jobs.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS))
+    with pytest.raises(Exception, match="cancel it before deleting it"):
+        engine.delete_run(running)
+    with pytest.raises(Exception, match="used by 2 run"):
+        engine.delete_dataset(dataset_id)
+    engine.delete_run(done.id)
+    assert workspace.store.get_run(done.id) is None
+    assert workspace.store.trials(done.id) == [] and workspace.store.epochs(done.id) == []
+    assert not workspace.run_dir(done.id).exists()
+    assert [r.id for r in engine.runs()] == [running]
 
 
 def test_cli_background_status_and_cancel(tmp_path):
@@ -189,6 +260,7 @@ def test_cli_background_status_and_cancel(tmp_path):
         "pid",
         "trials_done",
         "trials_total",
+        "trials",
         "epochs_logged",
         "progress",
         "eta_s",
@@ -196,6 +268,10 @@ def test_cli_background_status_and_cancel(tmp_path):
         "error",
     }
     assert expected <= set(live)
+    assert live["trials_total"] == 2  # one candidate on a validation split, and its refit
+    (trial,) = live["trials"]
+    assert (trial["candidate"], trial["fold"], trial["status"]) == (0, 0, "running")
+    assert trial["params"]["arch"] == "gru" and trial["params"]["units"] == 4
     assert cli("cancel", run_id).stdout.strip() == f"run {run_id} cancelling"
     wait_for(lambda: status()["status"] == "cancelled", "cancel via the CLI", timeout=30)
     again = cli("cancel", run_id)
@@ -215,28 +291,32 @@ def test_five_runs_submitted_together_all_finish_one_at_a_time(toy_dataset, stop
         nonlocal most_at_once
         jobs.refresh(workspace)
         statuses = [status_of(workspace, r) for r in run_ids]
-        most_at_once = max(most_at_once, statuses.count("running"))
-        return all(s == "completed" for s in statuses)
+        most_at_once = max(most_at_once, statuses.count(RunStatus.RUNNING))
+        return all(s == RunStatus.COMPLETED for s in statuses)
 
     wait_for(all_done, "five queued runs", timeout=300)
     assert most_at_once == 1
 
 
 def test_store_takes_concurrent_writers_without_losing_rows(tmp_path):
-    from lstm_core.store import RunStore
+    from lstm_core.entities import Dataset
+    from lstm_core.spec import ExperimentSpec
+    from lstm_core.store import SQLiteRunStore
 
-    store = RunStore(tmp_path / "runs.sqlite")
-    store.add_dataset("d", "toy", "t", "l", 1, {})
-    run_id = store.create_run({}, "d")
+    store = SQLiteRunStore(tmp_path / "runs.sqlite")
+    store.add_dataset(Dataset("d", "toy", "t", "l", 1))
+    run_id = store.create_run(ExperimentSpec("d"), 80)
     writer = (
         "import sys\n"
-        "from lstm_core.store import RunStore\n"
-        "store = RunStore(sys.argv[1])\n"
+        "from lstm_core.entities import Epoch, TrialStatus\n"
+        "from lstm_core.store import SQLiteRunStore\n"
+        "store = SQLiteRunStore(sys.argv[1])\n"
         "for t in range(20):\n"
-        "    trial = store.start_trial(sys.argv[2], {'w': sys.argv[3], 't': t}, 0, 10, 10)\n"
+        "    trial = store.start_trial(sys.argv[2], candidate=t, round=0, fold=int(sys.argv[3]),\n"
+        "        params={'t': t}, n_train=10, epochs_planned=10, pid=None, worker='local')\n"
         "    for e in range(10):\n"
-        "        store.log_epoch(trial, e, {'loss': 1.0 / (e + 1)}, 0.01)\n"
-        "    store.finish_trial(trial)\n"
+        "        store.log_epochs([Epoch(trial, e, loss=1.0 / (e + 1))])\n"
+        "    store.finish_trial(trial, TrialStatus.COMPLETED, 0.5)\n"
     )
     writers = [
         subprocess.Popen([sys.executable, "-c", writer, str(store.path), run_id, str(w)])

@@ -1,65 +1,112 @@
-"""The scikeras shim: a real classifier to scikit-learn, so folds are stratified."""
+"""The scikeras shim: a real scikit-learn classifier that only fits (stratified folds in a
+user's own GridSearchCV, callbacks for whoever wants to hear about epochs)."""
 
 from __future__ import annotations
 
+from collections import Counter
+
+import keras
 import numpy as np
 from sklearn.base import clone, is_classifier
-from sklearn.model_selection import StratifiedKFold, check_cv
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, check_cv
+from sklearn.pipeline import Pipeline
 
-from lstm_core.classifier import RecurrentClassifier, TrialReporter
-from lstm_core.search import fold_of_each_row, make_pipeline, make_search, param_grid
+from lstm_core.classifier import RecurrentClassifier
+from lstm_core.pipeline import make_pipeline
 from lstm_core.spec import ExperimentSpec
-from lstm_core.store import REFIT_FOLD
+from lstm_core.vectorizer import SequenceVectorizer
+from tests.conftest import TINY, toy_texts
+
+
+def config(**changes) -> dict:
+    return {**ExperimentSpec("d").fixed(), **TINY, **changes}
 
 
 def test_wrapped_model_and_pipeline_are_classifiers():
     assert is_classifier(RecurrentClassifier())
-    pipeline = make_pipeline(ExperimentSpec("d").fixed())
+    pipeline = make_pipeline(config())
     assert is_classifier(pipeline)
     assert isinstance(
         check_cv(3, np.array([0, 1] * 10), classifier=is_classifier(pipeline)), StratifiedKFold
     )
 
 
-def test_search_folds_keep_the_class_balance():
-    y = np.array(["spam"] * 13 + ["ham"] * 87, dtype=object)
-    search = make_search(ExperimentSpec("d", cv=4).validated())
-    for train, test in search.cv.split(np.zeros(len(y)), y):
-        assert abs((y[test] == "spam").sum() - 13 / 4) <= 1
-        assert abs((y[train] == "spam").sum() - 13 * 3 / 4) <= 1
+class CountingClassifier(RecurrentClassifier):
+    """Records the labels each fit sees (nothing else changes)."""
+
+    seen: list[Counter] = []
+
+    def fit(self, X, y, sample_weight=None, **kwargs):
+        CountingClassifier.seen.append(Counter(np.asarray(y).tolist()))
+        return super().fit(X, y, sample_weight=sample_weight, **kwargs)
+
+
+def test_the_classroom_exercise_a_plain_gridsearchcv_over_a_pipeline(tmp_path, monkeypatch):
+    """The vectorizer in a Pipeline, GridSearchCV over units: stratified folds, no store."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LSTM_CORE_HOME", str(tmp_path / "ws"))
+    texts, labels = toy_texts(30)  # sorted by class: unstratified folds would be lopsided
+    pipeline = Pipeline(
+        [
+            ("vec", SequenceVectorizer(max_tokens=100)),
+            (
+                "clf",
+                CountingClassifier(
+                    loss="sparse_categorical_crossentropy",
+                    model__units=4,
+                    model__embedding_dim=4,
+                    preprocessing={"max_tokens": 100},
+                    epochs=1,
+                    batch_size=16,
+                    verbose=0,
+                ),
+            ),
+        ]
+    )
+    CountingClassifier.seen = []
+    search = GridSearchCV(pipeline, {"clf__model__units": [2, 4]}, cv=3, scoring="f1_macro")
+    search.fit(texts, labels)
+    assert len(CountingClassifier.seen) == 2 * 3 + 1  # the refit of the best one too
+    for counts in CountingClassifier.seen:
+        assert counts["spam"] == counts["ham"], "every fold keeps the 50/50 balance"
+    assert set(search.predict(["win cash now", "see you at home"])) <= {"spam", "ham"}
+    assert list(tmp_path.iterdir()) == [], "fitting wrote nothing anywhere"
+
+
+def test_callbacks_hear_every_epoch_without_a_run():
+    epochs = []
+
+    class Listen(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            epochs.append((epoch, set(logs)))
+
+    texts, labels = toy_texts(20)
+    pipeline = make_pipeline(config(epochs=3))
+    pipeline.set_params(clf__fit__callbacks=[Listen()])
+    pipeline.fit(texts, labels)
+    assert [e for e, _ in epochs] == [0, 1, 2]
+    assert {"loss", "val_loss"} <= epochs[0][1]
+
+
+def test_the_same_seed_fits_the_same_model():
+    texts, labels = toy_texts(20)
+    first = make_pipeline(config(units=3, epochs=2), seed=5).fit(texts, labels)
+    proba = first.predict_proba(texts)
+    del first
+    keras.backend.clear_session()
+    again = make_pipeline(config(units=3, epochs=2), seed=5).fit(texts, labels)
+    np.testing.assert_allclose(again.predict_proba(texts), proba, atol=1e-6)
 
 
 def test_clone_keeps_every_setting():
-    pipeline = make_pipeline({**ExperimentSpec("d").fixed(), "units": 7, "patience": 2})
+    pipeline = make_pipeline(config(units=7, patience=2))
     again = clone(pipeline)
     assert again.get_params()["clf__model__units"] == 7
     assert again.get_params()["clf__patience"] == 2
 
 
-def test_vectorizer_values_in_the_grid_move_in_step_with_the_classifier():
-    spec = ExperimentSpec("d", grid={"max_tokens": [100, 200], "units": [4, 8]}).validated()
-    grids = param_grid(spec)
-    assert len(grids) == 2
-    for sub in grids:
-        assert sub["vec__max_tokens"][0] == sub["clf__preprocessing"][0]["max_tokens"]
-        assert sub["clf__model__units"] == [4, 8]
-
-
-def test_reporter_names_the_fold_a_fit_leaves_out():
-    y = np.array([0, 1] * 10)
-    splitter = StratifiedKFold(n_splits=2, shuffle=True, random_state=0)
-    reporter = TrialReporter(":memory:", "run", fold_of_each_row(splitter, y))
-    for fold, (train, _) in enumerate(splitter.split(np.zeros(20), y)):
-        assert reporter.fold_of(train) == fold
-    assert reporter.fold_of(np.arange(20)) == REFIT_FOLD
-
-
 def test_bucketed_and_padded_fits_split_and_step_alike():
     """The validation split and the steps per epoch do not depend on the batching."""
-    import keras
-
-    from tests.conftest import TINY, toy_texts
-
     texts, labels = toy_texts(25)
     seen = {}
 
@@ -72,8 +119,9 @@ def test_bucketed_and_padded_fits_split_and_step_alike():
             seen[self.buckets] = self.params["steps"]
 
     for buckets in (True, False):
-        fixed = {**ExperimentSpec("d").fixed(), **TINY, "epochs": 2, "batch_size": 8}
-        pipeline = make_pipeline({**fixed, "length_buckets": buckets, "validation_split": 0.2})
+        pipeline = make_pipeline(
+            config(epochs=2, batch_size=8, length_buckets=buckets, validation_split=0.2)
+        )
         pipeline.set_params(clf__callbacks=[Steps(buckets)], clf__class_weight="balanced")
         pipeline.fit(texts, labels)
         history = pipeline.named_steps["clf"].history_
@@ -84,17 +132,13 @@ def test_bucketed_and_padded_fits_split_and_step_alike():
 
 def test_prediction_after_a_fit_traces_one_step(monkeypatch):
     """Fitting runs many steps per graph call; predicting must not unroll them (11 s)."""
-    import keras
-
-    from tests.conftest import TINY, toy_texts
-
     calls = []
     step = keras.Model.predict_step
     monkeypatch.setattr(
         keras.Model, "predict_step", lambda self, data: calls.append(1) or step(self, data)
     )
     texts, labels = toy_texts(40)
-    pipeline = make_pipeline({**ExperimentSpec("d").fixed(), **TINY, "units": 3})
+    pipeline = make_pipeline(config(units=3))
     pipeline.fit(texts, labels)
     pipeline.predict(texts)
     assert len(calls) == 1

@@ -80,6 +80,9 @@ def test_inspect_json_reports_the_sample(capsys):
             "lstm-core: the following arguments are required: --label",
         ),
         (["predict", "no-such-run", "hello"], "lstm-core: Run 'no-such-run' has no saved model"),
+        (["resume", "no-such-run"], "lstm-core: There is no run 'no-such-run'"),
+        (["delete", "no-such-run", "--yes"], "lstm-core: There is no run 'no-such-run'"),
+        (["delete-dataset", "nope", "--yes"], "lstm-core: There is no dataset 'nope'"),
     ],
 )
 def test_user_errors_print_one_line_and_exit_2(args, message, tmp_path, capsys, monkeypatch):
@@ -127,7 +130,32 @@ def test_train_predict_and_runs_in_real_processes(tmp_path):
     assert [line["text"] for line in lines] == ["I loved it", "It broke"]
     assert all(sum(line["probabilities"].values()) == pytest.approx(1, abs=1e-4) for line in lines)
     listed = run_cli("runs", "--json", home=tmp_path)
-    assert [r["id"] for r in last_json(listed.stdout)] == [result["run_id"]]
+    (run,) = last_json(listed.stdout)
+    assert run["id"] == result["run_id"] and run["status"] == "completed"
+    assert run["dataset"] == {
+        "id": run["dataset"]["id"],
+        "name": "sentiment.csv",
+        "text_column": "review",
+        "label_column": "sentiment",
+        "rows": 360,
+    }
+    (dataset,) = last_json(run_cli("datasets", "--json", home=tmp_path).stdout)
+    assert (dataset["id"], dataset["runs"], dataset["rows"]) == (run["dataset"]["id"], 1, 360)
+
+    def refused(*args, message):
+        done = run_cli(*args, home=tmp_path)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+        assert done.stderr.startswith(f"lstm-core: {message}"), done.stderr
+
+    run_id, dataset_id = run["id"], dataset["id"]
+    refused("resume", run_id, message=f"Run '{run_id}' has completed; only an interrupted")
+    refused("delete", run_id, message=f"Deleting run '{run_id}' cannot be undone; add --yes")
+    refused("delete-dataset", dataset_id, "--yes", message=f"Dataset '{dataset_id}' is used by 1")
+    assert run_cli("delete", run_id, "--yes", home=tmp_path).returncode == 0
+    assert last_json(run_cli("runs", "--json", home=tmp_path).stdout) == []
+    assert run_cli("delete-dataset", dataset_id, "--yes", home=tmp_path).returncode == 0
+    assert last_json(run_cli("datasets", "--json", home=tmp_path).stdout) == []
+    refused("predict", run_id, "hello", message=f"Run '{run_id}' has no saved model")
 
 
 @pytest.mark.slow

@@ -97,9 +97,9 @@ def stop_workers(home: Path) -> None:
 
     workspace = Workspace(home)
     for run in workspace.store.runs_with_status("running"):
-        jobs.cancel(workspace, run["id"])
-        if run["pid"]:
-            wait_until(lambda pid=run["pid"]: not jobs.process_alive(pid), "worker exit", 60)
+        jobs.cancel(workspace, run.id)
+        if run.pid:
+            wait_until(lambda pid=run.pid: not jobs.process_alive(pid), "worker exit", 60)
 
 
 @pytest.fixture(scope="module")
@@ -162,14 +162,27 @@ def click_option(page, field, value: str) -> None:
 
 
 def choose_values(page, label: str, values: list[str]) -> None:
-    """Replace a multiselect's selection: clear it, then type and pick each value."""
+    """Replace a multiselect's selection (clear it, then type and pick each value), and check
+    that exactly those values stuck: a rerun can redraw the widget under a click."""
     field = page.get_by_role("combobox", name=label, exact=True)
     box = page.locator('[data-testid="stMultiSelect"]').filter(has=field)
-    box.get_by_role("button", name="Clear all").click()
-    for value in values:
-        click_option(page, field, value)
-    page.keyboard.press("Escape")
-    settle(page)
+    chips = box.locator(".react-aria-ComboBox [data-tag]")
+
+    def chosen() -> list[str]:
+        return sorted(chip.get_attribute("aria-label") for chip in chips.all())
+
+    for _ in range(5):
+        settle(page)
+        if chosen():
+            box.get_by_role("button", name="Clear all").click()
+            continue
+        for value in values:
+            click_option(page, field, value)
+        page.keyboard.press("Escape")
+        settle(page)
+        if chosen() == sorted(values):
+            return
+    raise AssertionError(f"could not choose {values} in {label!r}: {chosen()}")
 
 
 def pick_option(page, name: str, option: str) -> None:
@@ -245,7 +258,7 @@ def test_headline_flow_in_a_real_browser(server, page, tmp_path):
     (run,) = Workspace(home).store.list_runs()
     page.reload()
     page.get_by_text("fits done").wait_for()
-    assert run["id"] in page.get_by_role("combobox", name="Run", exact=True).input_value()
+    assert run.id in page.get_by_role("combobox", name="Run", exact=True).input_value()
     steps.done("reloaded-mid-run")
 
     grown = (

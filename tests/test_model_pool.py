@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from lstm_core import model_pool
-from lstm_core.search import make_pipeline
+from lstm_core.pipeline import make_pipeline
 from lstm_core.spec import ExperimentSpec
 from tests.conftest import TINY, toy_texts
 

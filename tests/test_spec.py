@@ -83,3 +83,18 @@ def test_spec_round_trips_through_json():
 def test_bad_search_settings(changes, message):
     with pytest.raises(UserError, match=message):
         ExperimentSpec("d", **changes).validated()
+
+
+def test_halving_rounds_and_fits_are_known_before_the_first_fit():
+    spec = ExperimentSpec("d", grid={"units": [2, 4, 8, 16, 32]}, search="halving", cv=2)
+    spec = spec.validated()
+    assert spec.rounds() == [5, 3, 2]
+    assert spec.n_fits() == (5 + 3 + 2) * 2 + 1
+    assert ExperimentSpec("d", grid={"units": [2, 4]}, search="halving").rounds() == [2]
+
+
+def test_a_spec_of_another_version_still_loads():
+    stored = {**ExperimentSpec("d", cv=2).to_dict(), "from_the_future": 1}
+    del stored["halving_resource"]
+    spec = ExperimentSpec.from_dict(stored)
+    assert (spec.cv, spec.halving_resource) == (2, "samples")

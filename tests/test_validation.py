@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from lstm_core.errors import UserError
-from lstm_core.validation import column_problems, min_examples_per_class, select_columns
+from lstm_core.spec import min_examples_per_class
+from lstm_core.validation import column_problems, select_columns
 
 
 def frame(texts, labels) -> pd.DataFrame:

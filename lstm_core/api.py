@@ -1,0 +1,363 @@
+"""The engine's one public door: `Engine`, in the spirit of MLflow's client.
+
+The dashboard's pages, the CLI and scripts use only this module: they get typed entities
+(`Dataset`, `Run`, `Trial`, `Epoch`, `RunResult`, `Progress`, ...) and never open the
+store, build artifact paths or read a result dict themselves. Importing it is cheap:
+pandas, scikit-learn and TensorFlow load only in the methods that need them.
+
+    engine = Engine()                       # the workspace at $LSTM_CORE_HOME
+    frame, report = engine.read_path("spam.csv")
+    dataset, notes = engine.freeze_dataset(frame, "v2", "v1", "spam.csv")
+    run = engine.train(ExperimentSpec(dataset.id, grid={"arch": ["lstm", "gru"]}))
+    engine.predict(run.id, ["WINNER! Claim your prize now"])
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import tempfile
+from collections import defaultdict, deque
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lstm_core.advice import design_advice
+from lstm_core.entities import (
+    CandidateResult,
+    ClassScores,
+    Dataset,
+    Epoch,
+    Evaluation,
+    LabelledText,
+    LengthProfile,
+    Progress,
+    Run,
+    RunResult,
+    RunStatus,
+    TestPrediction,
+    Trial,
+    TrialStatus,
+    from_plain,
+    to_plain,
+)
+from lstm_core.errors import UserError
+from lstm_core.hyperparams import (
+    ARCHITECTURE_NAMES,
+    ARCHITECTURES,
+    HYPERPARAMETERS,
+    parse_assignment,
+)
+from lstm_core.model_zoo import ModelSummary, model_summary
+from lstm_core.spec import HALVING_RESOURCES, SCORINGS, SEARCHES, ExperimentSpec
+from lstm_core.workspace import Workspace
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from lstm_core.bundle import Bundle
+    from lstm_core.intake import LoadReport
+
+__all__ = [
+    "ARCHITECTURES",
+    "ARCHITECTURE_NAMES",
+    "HALVING_RESOURCES",
+    "HYPERPARAMETERS",
+    "SCORINGS",
+    "SEARCHES",
+    "SPEC_DEFAULTS",
+    "CandidateResult",
+    "ClassScores",
+    "Dataset",
+    "Engine",
+    "Epoch",
+    "Evaluation",
+    "ExperimentSpec",
+    "LabelledText",
+    "LengthProfile",
+    "ModelSummary",
+    "Progress",
+    "Run",
+    "RunResult",
+    "RunStatus",
+    "TestPrediction",
+    "Trial",
+    "TrialStatus",
+    "UserError",
+    "parse_assignment",
+    "to_plain",
+]
+
+SPEC_DEFAULTS = ExperimentSpec("")  # the defaults of every design choice
+PROFILE_SAMPLE = 20_000  # texts whose lengths are counted for a profile
+
+
+class Engine:
+    """Everything the workbench does, over one workspace folder."""
+
+    def __init__(self, root: str | os.PathLike | None = None):
+        self.workspace = Workspace(root)
+
+    @property
+    def root(self) -> Path:
+        return self.workspace.root
+
+    # files and datasets
+    def read_file(self, data: bytes, filename: str = "") -> tuple[pd.DataFrame, LoadReport]:
+        """An uploaded file's bytes as string columns, with a report of how it was read."""
+        from lstm_core.intake import read_table
+
+        return read_table(data, filename)
+
+    def read_path(self, path: str | os.PathLike) -> tuple[pd.DataFrame, LoadReport]:
+        from lstm_core.intake import read_path
+
+        return read_path(str(path))
+
+    def column_problems(
+        self,
+        frame: pd.DataFrame,
+        text_column: str,
+        label_column: str,
+        cv: int = SPEC_DEFAULTS.cv,
+        test_size: float = SPEC_DEFAULTS.test_size,
+    ) -> list[str]:
+        """Every problem with a column choice, one sentence each; empty when it can be used."""
+        from lstm_core.validation import column_problems
+
+        return column_problems(frame, text_column, label_column, cv, test_size)
+
+    def length_profile(self, texts) -> LengthProfile:
+        """Tokens per text (a sample of at most 20,000) and the 'auto' sequence length."""
+        import numpy as np
+
+        from lstm_core.vectorizer import auto_sequence_length, token_lengths
+
+        texts = list(texts)
+        if len(texts) > PROFILE_SAMPLE:
+            rows = np.random.default_rng(0).choice(len(texts), PROFILE_SAMPLE, replace=False)
+            texts = [texts[i] for i in rows]
+        lengths = token_lengths(texts)
+        return LengthProfile(
+            auto_sequence_length(lengths), int(lengths.max(initial=0)), lengths.tolist()
+        )
+
+    def freeze_dataset(
+        self,
+        frame: pd.DataFrame,
+        text_column: str,
+        label_column: str,
+        name: str,
+        cv: int = SPEC_DEFAULTS.cv,
+        test_size: float = SPEC_DEFAULTS.test_size,
+    ) -> tuple[Dataset, list[str]]:
+        """Save the usable rows of the chosen columns; returns the dataset and what was dropped."""
+        from lstm_core.datasets import freeze_dataset
+        from lstm_core.validation import select_columns
+
+        chosen = select_columns(frame, text_column, label_column, cv, test_size)
+        return freeze_dataset(self.workspace, chosen, name, text_column, label_column), chosen.notes
+
+    def datasets(self) -> list[Dataset]:
+        """Newest first."""
+        return self.workspace.store.list_datasets()
+
+    def dataset(self, dataset_id: str) -> Dataset:
+        dataset = self.workspace.store.get_dataset(dataset_id)
+        if dataset is None:
+            raise UserError(
+                f"There is no dataset '{dataset_id}' in {self.root}; see lstm-core datasets."
+            )
+        return dataset
+
+    def dataset_lengths(self, dataset_id: str) -> LengthProfile:
+        from lstm_core.datasets import load_dataset
+
+        return self.length_profile(load_dataset(self.workspace, dataset_id).texts)
+
+    def delete_dataset(self, dataset_id: str) -> None:
+        """Remove a dataset no run uses: its row, then its folder."""
+        from lstm_core.store import InvalidTransition
+
+        self.dataset(dataset_id)
+        users = self.workspace.store.runs_of_dataset(dataset_id)
+        if users:
+            raise UserError(
+                f"Dataset '{dataset_id}' is used by {len(users)} run(s) ({', '.join(users[:3])}"
+                f"{', ...' if len(users) > 3 else ''}); delete those runs first."
+            )
+        try:
+            self.workspace.store.delete_dataset(dataset_id)
+        except InvalidTransition:
+            raise UserError(f"Dataset '{dataset_id}' got a run just now; look again.") from None
+        shutil.rmtree(self.workspace.dataset_dir(dataset_id), ignore_errors=True)
+
+    # designing a run
+    def estimate_seconds(self, spec: ExperimentSpec, auto_length: int | None = None) -> float:
+        """A rough wall time for the run on this kind of machine.
+
+        `auto_length` is the dataset's 'auto' sequence length, when the caller has it.
+        """
+        from lstm_core.estimates import estimate_run_seconds
+
+        dataset = self.dataset(spec.dataset_id)
+        if auto_length is None:
+            auto_length = self.dataset_lengths(spec.dataset_id).auto_length
+        return estimate_run_seconds(spec, dataset.rows, auto_length)
+
+    def advice(self, spec: ExperimentSpec, auto_length: int | None = None) -> list[str]:
+        return design_advice(spec, auto_length)
+
+    def model_summary(self, spec: ExperimentSpec, arch: str, auto_length: int) -> ModelSummary:
+        n_classes = len(self.dataset(spec.dataset_id).class_counts)
+        return model_summary(spec.candidates(), arch, n_classes, auto_length)
+
+    # runs
+    def submit(self, spec: ExperimentSpec) -> Run:
+        """Queue a run and return at once; a worker process trains it."""
+        from lstm_core import jobs
+
+        return self.run(jobs.submit(self.workspace, spec))
+
+    def train(self, spec: ExperimentSpec) -> Run:
+        """Train a run here, in the foreground, and return it finished."""
+        from lstm_core.training import train
+
+        return train(spec, self.workspace)
+
+    def start(self, spec: ExperimentSpec) -> Run:
+        """Store a run as running in this process; `execute` then trains it (the CLI's path)."""
+        from lstm_core.training import submit_run
+
+        return self.run(submit_run(self.workspace, spec, foreground=True))
+
+    def execute(self, run_id: str) -> Run:
+        from lstm_core.training import execute_run
+
+        return execute_run(self.workspace, run_id)
+
+    def refresh(self) -> None:
+        """Mark runs whose worker died as interrupted and start queued runs if there is room."""
+        from lstm_core import jobs
+
+        jobs.refresh(self.workspace)
+
+    def runs(self, limit: int = 200) -> list[Run]:
+        """Newest first."""
+        return self.workspace.store.list_runs(limit)
+
+    def run(self, run_id: str) -> Run:
+        run = self.workspace.store.get_run(run_id)
+        if run is None:
+            raise UserError(f"There is no run '{run_id}' in {self.root}; see lstm-core runs.")
+        return run
+
+    def progress(self, run_id: str) -> Progress:
+        from lstm_core.progress import run_progress
+
+        store = self.workspace.store
+        return run_progress(self.run(run_id), store.trials(run_id), store.epochs(run_id))
+
+    def trials(self, run_id: str) -> list[Trial]:
+        return self.workspace.store.trials(run_id)
+
+    def epochs(self, run_id: str) -> list[Epoch]:
+        return self.workspace.store.epochs(run_id)
+
+    def result(self, run_id: str) -> RunResult | None:
+        """The finished run's result; None until it completes."""
+        return self.workspace.store.get_result(run_id)
+
+    def candidates(self, run_id: str) -> list[CandidateResult]:
+        """Each candidate's fold scores (per round for halving), from its finished fits."""
+        groups: dict[tuple[int, int], list[Trial]] = defaultdict(list)
+        for trial in self.trials(run_id):
+            if (
+                not trial.is_refit
+                and trial.status == TrialStatus.COMPLETED
+                and trial.score is not None
+            ):
+                groups[(trial.round, trial.candidate)].append(trial)
+        results = []
+        for (round_, candidate), trials in sorted(groups.items()):
+            scores = [t.score for t in sorted(trials, key=lambda t: t.fold)]
+            results.append(
+                CandidateResult(
+                    candidate=candidate,
+                    round=round_,
+                    config=trials[0].params,
+                    mean_score=statistics.fmean(scores),
+                    std_score=statistics.pstdev(scores),
+                    fold_scores=scores,
+                    mean_fit_seconds=statistics.fmean(t.seconds or 0.0 for t in trials),
+                    n_train=trials[0].n_train,
+                )
+            )
+        return results
+
+    def test_predictions(self, run_id: str) -> list[TestPrediction]:
+        """The held-out texts with what the model and the baseline said (empty if not kept)."""
+        path = self.workspace.predictions_file(self.run(run_id).id)
+        if not path.exists():
+            return []
+        with open(path, encoding="utf-8") as handle:
+            return [from_plain(TestPrediction, json.loads(line)) for line in handle if line.strip()]
+
+    def worker_log(self, run_id: str, lines: int = 30) -> str:
+        path = self.workspace.worker_log(run_id)
+        if not path.exists():
+            return ""
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return "".join(deque(handle, maxlen=lines))
+
+    def cancel(self, run_id: str) -> str:
+        """`cancelled` for a queued run, `cancelling` for a running one (it stops shortly)."""
+        from lstm_core import jobs
+
+        return str(jobs.cancel(self.workspace, run_id))
+
+    def resume(self, run_id: str) -> Run:
+        """Queue an interrupted, cancelled or failed run again; finished fits are not repeated."""
+        from lstm_core import jobs
+
+        jobs.resume(self.workspace, run_id)
+        return self.run(run_id)
+
+    def delete_run(self, run_id: str) -> None:
+        """Remove a run that is not queued or running, with its model and files."""
+        from lstm_core import jobs
+
+        jobs.delete(self.workspace, run_id)
+
+    # models
+    def has_model(self, run_id: str) -> bool:
+        """Bundles are written to a scratch folder and renamed: the folder means complete."""
+        return self.workspace.bundle_dir(run_id).is_dir()
+
+    def load_model(self, run_id: str) -> Bundle:
+        """The run's saved model, ready to predict from raw strings (loaded in safe mode)."""
+        from lstm_core.bundle import Bundle
+
+        if not self.has_model(run_id):
+            raise UserError(
+                f"Run '{run_id}' has no saved model in {self.root}; see lstm-core runs."
+            )
+        return Bundle.load(self.workspace.bundle_dir(run_id))
+
+    def predict(self, run_id: str, texts: list[str]) -> list[LabelledText]:
+        return self.load_model(run_id).predict(texts)
+
+    def export_model(self, run_id: str, destination: str | os.PathLike) -> Path:
+        """The model bundle as one zip file."""
+        from lstm_core.bundle import export_zip
+
+        if not self.has_model(run_id):
+            raise UserError(
+                f"Run '{run_id}' has no saved model in {self.root}; see lstm-core runs."
+            )
+        return export_zip(self.workspace.bundle_dir(run_id), destination)
+
+    def model_zip(self, run_id: str) -> bytes:
+        with tempfile.TemporaryDirectory() as scratch:
+            return self.export_model(run_id, Path(scratch) / "model.zip").read_bytes()

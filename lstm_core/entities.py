@@ -1,0 +1,304 @@
+"""The engine's typed answers: what pages, the CLI and scripts get instead of rows and dicts.
+
+Frozen dataclasses, in the spirit of MLflow's entities. `to_plain` and `from_plain` turn
+them into plain JSON values and back, so the store can keep a result as text; a result
+written by an older version still loads (unknown keys are ignored, missing ones take their
+defaults). Nothing here imports anything heavy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+from lstm_core.hyperparams import ARCHITECTURE_NAMES
+from lstm_core.spec import ExperimentSpec
+
+
+class RunStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+
+    @property
+    def active(self) -> bool:
+        """Waiting for or holding a worker."""
+        return self in (RunStatus.QUEUED, RunStatus.RUNNING)
+
+    @property
+    def finished(self) -> bool:
+        return not self.active
+
+    @property
+    def resumable(self) -> bool:
+        """Ended before its result: resuming keeps its finished fits and does the rest."""
+        return self in (RunStatus.CANCELLED, RunStatus.INTERRUPTED, RunStatus.FAILED)
+
+
+class TrialStatus(enum.StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+
+    @property
+    def finished(self) -> bool:
+        return self != TrialStatus.RUNNING
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A frozen choice of text and label columns (its id is a hash of its rows)."""
+
+    id: str
+    name: str
+    text_column: str
+    label_column: str
+    rows: int
+    class_counts: dict[str, int] = field(default_factory=dict)
+    created_at: float = 0.0
+
+    def describe(self) -> str:
+        return f"{self.name} · {self.text_column} → {self.label_column} · {self.rows:,} texts"
+
+
+@dataclass(frozen=True)
+class Run:
+    id: str
+    created_at: float
+    status: RunStatus
+    spec: ExperimentSpec
+    dataset: Dataset
+    pid: int | None = None
+    heartbeat_at: float | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    trials_done: int = 0
+    trials_total: int | None = None
+    error: str | None = None
+    traceback: str | None = None
+
+    @property
+    def architectures(self) -> list[str]:
+        """Display names of the architectures this run searches."""
+        archs = self.spec.grid.get("arch") or [self.spec.fixed()["arch"]]
+        return [ARCHITECTURE_NAMES[a] for a in archs]
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One fit: a candidate on a fold, or (fold None) the refit of the best candidate."""
+
+    id: int
+    run_id: str
+    candidate: int | None
+    round: int
+    fold: int | None
+    params: dict[str, Any]
+    n_train: int
+    epochs_planned: int
+    status: TrialStatus
+    started_at: float
+    pid: int | None = None
+    worker: str | None = None
+    finished_at: float | None = None
+    progress: float = 0.0
+    score: float | None = None
+
+    @property
+    def is_refit(self) -> bool:
+        return self.fold is None
+
+    @property
+    def seconds(self) -> float | None:
+        return None if self.finished_at is None else self.finished_at - self.started_at
+
+
+@dataclass(frozen=True)
+class Epoch:
+    trial_id: int
+    epoch: int
+    loss: float | None = None
+    accuracy: float | None = None
+    val_loss: float | None = None
+    val_accuracy: float | None = None
+    seconds: float | None = None
+    logged_at: float = 0.0
+
+    def metrics(self) -> dict[str, float]:
+        """The metrics that were recorded, by Keras' names."""
+        names = ("loss", "accuracy", "val_loss", "val_accuracy")
+        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+
+
+@dataclass(frozen=True)
+class Progress:
+    run_id: str
+    status: RunStatus
+    pid: int | None
+    trials_done: int
+    trials_total: int
+    epochs_logged: int
+    fraction: float
+    elapsed_s: float | None
+    eta_s: float | None
+    latest: Epoch | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class ClassScores:
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass(frozen=True)
+class RocCurve:
+    fpr: list[float]
+    tpr: list[float]
+
+
+@dataclass(frozen=True)
+class PrCurve:
+    recall: list[float]
+    precision: list[float]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Scores on the held-out test split; ROC and PR only for two classes."""
+
+    accuracy: float
+    macro_f1: float
+    labels: list[str]
+    per_class: dict[str, ClassScores]
+    confusion_matrix: list[list[int]]
+    n_test: int
+    positive_label: str | None = None
+    roc_auc: float | None = None
+    pr_auc: float | None = None
+    roc_curve: RocCurve | None = None
+    pr_curve: PrCurve | None = None
+    model: str | None = None
+    fit_seconds: float | None = None
+
+    def summary(self) -> dict:
+        """Plain values without the curve points (those are for charts, not terminals)."""
+        plain = to_plain(self)
+        return {k: v for k, v in plain.items() if not k.endswith("_curve") and v is not None}
+
+
+@dataclass(frozen=True)
+class RunResult:
+    best_params: dict[str, Any]
+    best_config: dict[str, Any]
+    cv_best_score: float
+    scoring: str
+    test: Evaluation
+    baseline: Evaluation
+    n_train: int
+    n_test: int
+    sequence_length: int
+    longest_text_tokens: int
+    vocabulary_size: int
+    search_seconds: float
+    grid_seconds: float | None = None
+    median_epoch_seconds: float | None = None
+    fits: int = 0
+    best_candidate: int | None = None
+
+
+@dataclass(frozen=True)
+class CandidateResult:
+    """A candidate's cross-validated score in one round (halving has several rounds)."""
+
+    candidate: int
+    round: int
+    config: dict[str, Any]
+    mean_score: float
+    std_score: float
+    fold_scores: list[float]
+    mean_fit_seconds: float
+    n_train: int
+
+
+@dataclass(frozen=True)
+class LabelledText:
+    """What a model says about one text."""
+
+    text: str
+    label: str
+    probabilities: dict[str, float]
+
+
+@dataclass(frozen=True)
+class TestPrediction:
+    """A held-out text with the run's and the baseline's answers (kept for error analysis)."""
+
+    row: int
+    text: str
+    true: str
+    predicted: str
+    probabilities: dict[str, float]
+    baseline_predicted: str
+
+
+@dataclass(frozen=True)
+class LengthProfile:
+    """Tokens per text, and the sequence length the 'auto' rule picks from them."""
+
+    auto_length: int
+    longest: int
+    lengths: list[int]
+
+
+def to_plain(value: Any) -> Any:
+    """Entities (and anything inside them) as JSON-ready dicts, lists and scalars."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_plain(v) for v in value]
+    if hasattr(value, "tolist"):  # NumPy scalars and arrays
+        return value.tolist()
+    return value
+
+
+def from_plain(cls: type, data: dict) -> Any:
+    """Build `cls` from `to_plain`'s output, ignoring keys it does not know."""
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: _convert(hints[k], v) for k, v in data.items() if k in known})
+
+
+def _convert(hint: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in args if a is not type(None)]
+        return _convert(options[0], value) if len(options) == 1 else value
+    if origin is dict:
+        return {k: _convert(args[1], v) for k, v in value.items()}
+    if origin is list:
+        return [_convert(args[0], v) for v in value]
+    if hint is ExperimentSpec:
+        return ExperimentSpec.from_dict(value)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return from_plain(hint, value)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return hint(value)
+    return value

@@ -1,0 +1,276 @@
+"""Executors run a run's fits: here in this process, or in spawned fit processes.
+
+The run's trial loop submits `TrialTask`s and waits for `TrialOutcome`s; the executor asks
+its `TrialRecorder` to open a trial row when a fit starts (so the fit gets its trial id up
+front) and hands it every event a fit sends. Fits never touch the store themselves.
+
+`FitProcesses` starts its processes once per run and sends them the dataset once, at start;
+a task then carries only row indices. It keeps the folds of one candidate on the process
+that already fitted that candidate's model (kept models, `lstm_core.model_pool`, make the
+second fold start without tracing), and prefers, for an idle process, a candidate that no
+other process is working on.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import sys
+import time
+import types
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Protocol
+
+from lstm_core.entities import TrialStatus
+from lstm_core.trial import (
+    EpochEnded,
+    FitProgress,
+    TrainingData,
+    TrialContext,
+    TrialOutcome,
+    TrialTask,
+    fit_trial,
+)
+
+LOCAL_WORKER = "local"
+POLL_S = 0.25
+KEYS_REMEMBERED = 4  # a fit process keeps this many models (lstm_core.model_pool.KEEP)
+
+
+class TrialRecorder(Protocol):
+    """The run's side of its fits: opens their records and writes what they report."""
+
+    def open_trial(self, task: TrialTask, pid: int, worker: str) -> TrialContext: ...
+
+    def record(self, event: EpochEnded | FitProgress) -> None: ...
+
+    def stop_requested(self) -> bool: ...
+
+
+class Executor(ABC):
+    """Runs fits: `submit` hands over a batch and never blocks; `wait` returns the next fit
+    to finish."""
+
+    def __init__(self, data: TrainingData, recorder: TrialRecorder):
+        self.data = data
+        self.recorder = recorder
+
+    @abstractmethod
+    def submit(self, tasks: list[TrialTask]) -> None:
+        """Fits to run; given as a batch, so that they can be placed well together."""
+
+    @abstractmethod
+    def wait(self) -> TrialOutcome: ...
+
+    @abstractmethod
+    def in_flight(self) -> int:
+        """Fits submitted and not yet returned by `wait`."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Stop whatever it started."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class _RecorderChannel:
+    """A fit in this process reports straight to the recorder."""
+
+    def __init__(self, recorder: TrialRecorder):
+        self.recorder = recorder
+
+    def send(self, event) -> None:
+        self.recorder.record(event)
+
+    def stop_requested(self) -> bool:
+        return self.recorder.stop_requested()
+
+
+class InProcess(Executor):
+    """One fit at a time in this process: one TensorFlow import, every core for each fit."""
+
+    def __init__(self, data: TrainingData, recorder: TrialRecorder):
+        super().__init__(data, recorder)
+        self._pending: deque[TrialTask] = deque()
+
+    def submit(self, tasks: list[TrialTask]) -> None:
+        self._pending.extend(tasks)
+
+    def in_flight(self) -> int:
+        return len(self._pending)
+
+    def wait(self) -> TrialOutcome:
+        task = self._pending.popleft()
+        context = self.recorder.open_trial(task, os.getpid(), LOCAL_WORKER)
+        return fit_trial(task, context, self.data, _RecorderChannel(self.recorder))
+
+    def close(self) -> None:
+        self._pending.clear()
+
+
+@dataclass
+class _FitProcess:
+    process: multiprocessing.process.BaseProcess
+    tasks: Connection
+    busy: TrialContext | None = None
+    keys: deque = field(default_factory=lambda: deque(maxlen=KEYS_REMEMBERED))
+
+
+class FitProcesses(Executor):
+    """`n` spawned fit processes (never forked: TensorFlow is not fork-safe)."""
+
+    def __init__(self, data: TrainingData, recorder: TrialRecorder, n: int, threads: int):
+        from lstm_core import fit_process
+
+        super().__init__(data, recorder)
+        context = multiprocessing.get_context("spawn")
+        self._results = context.Queue()
+        self._stop = context.Event()
+        self._pending: list[TrialTask] = []
+        self._outcomes: deque[TrialOutcome] = deque()
+        self._watched = 0.0
+        self._workers: list[_FitProcess] = []
+        for _ in range(n):
+            receiving, sending = context.Pipe(duplex=False)
+            process = context.Process(
+                target=fit_process.serve,
+                args=(receiving, self._results, self._stop, data, threads, os.getpid()),
+                daemon=True,
+            )
+            with _main_module_hidden():
+                process.start()
+            receiving.close()
+            self._workers.append(_FitProcess(process, sending))
+
+    @property
+    def pids(self) -> list[int]:
+        return [w.process.pid for w in self._workers]
+
+    def submit(self, tasks: list[TrialTask]) -> None:
+        self._pending.extend(tasks)
+        self._dispatch()
+
+    def in_flight(self) -> int:
+        busy = sum(w.busy is not None for w in self._workers)
+        return len(self._pending) + busy + len(self._outcomes)
+
+    def wait(self) -> TrialOutcome:
+        while not self._outcomes:
+            if time.monotonic() - self._watched >= POLL_S:
+                self._watch()
+            try:
+                message = self._results.get(timeout=POLL_S)
+            except queue.Empty:
+                continue
+            if isinstance(message, TrialOutcome):
+                self._finished(message)
+            else:
+                self.recorder.record(message)
+        return self._outcomes.popleft()
+
+    def _finished(self, outcome: TrialOutcome) -> None:
+        for worker in self._workers:
+            if worker.busy is not None and worker.busy.trial_id == outcome.context.trial_id:
+                worker.busy = None
+        self._outcomes.append(outcome)
+        self._dispatch()
+
+    def _watch(self) -> None:
+        """Pass on a stop request; a fit process that died fails its fit."""
+        self._watched = time.monotonic()
+        if not self._stop.is_set() and self.recorder.stop_requested():
+            self._stop.set()
+        if self._pending and not any(w.process.is_alive() for w in self._workers):
+            raise RuntimeError("Every fit process of this run has stopped; see the worker log.")
+        for worker in self._workers:
+            if worker.busy is not None and not worker.process.is_alive():
+                code = worker.process.exitcode
+                self._finished(
+                    TrialOutcome(
+                        worker.busy,
+                        TrialStatus.FAILED,
+                        error=f"The fit process (pid {worker.process.pid}) died (exit code {code}).",
+                    )
+                )
+
+    def _dispatch(self) -> None:
+        idle = [w for w in self._workers if w.busy is None and w.process.is_alive()]
+        # Processes that keep the model of a waiting fit choose first.
+        idle.sort(key=lambda w: not any(t.model_key in w.keys for t in self._pending))
+        for worker in idle:
+            if not self._pending:
+                return
+            elsewhere = {
+                other.keys[-1] for other in self._workers if other is not worker and other.keys
+            }
+            task = pick_next(self._pending, set(worker.keys), elsewhere)
+            self._pending.remove(task)
+            worker.busy = self.recorder.open_trial(task, worker.process.pid, LOCAL_WORKER)
+            if task.model_key in worker.keys:
+                worker.keys.remove(task.model_key)
+            worker.keys.append(task.model_key)
+            worker.tasks.send((task, worker.busy))
+
+    def close(self) -> None:
+        self._stop.set()
+        for worker in self._workers:
+            with suppress(OSError):  # it may have died already
+                worker.tasks.send(None)
+            worker.tasks.close()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(w.process.is_alive() for w in self._workers):
+            with suppress(queue.Empty):  # a process exits only once what it sent is read
+                self._results.get(timeout=0.1)
+        for worker in self._workers:
+            if worker.process.is_alive():
+                worker.process.kill()
+            worker.process.join()
+        self._results.close()
+        self._results.join_thread()
+
+
+def pick_next(pending: list[TrialTask], kept_here: set, elsewhere: set) -> TrialTask:
+    """The fit an idle process takes: one whose model it keeps; else one whose model no other
+    process is on (another candidate, so its folds stay together); else the first."""
+    for task in pending:
+        if task.model_key in kept_here:
+            return task
+    for task in pending:
+        if task.model_key not in elsewhere:
+            return task
+    return pending[0]
+
+
+@contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """Start a spawned process without it importing this process's `__main__` again.
+
+    `multiprocessing` re-runs the parent's main script in every spawned child so that
+    functions defined there can be unpickled; a script without an
+    `if __name__ == "__main__":` guard (a classroom script calling `train`, or
+    `python -m lstm_core`) would then start training again in each fit process. A fit
+    process needs nothing from `__main__`.
+    """
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
+
+
+def make_executor(data: TrainingData, recorder: TrialRecorder, n_jobs: int) -> Executor:
+    if n_jobs <= 1:
+        return InProcess(data, recorder)
+    threads = max(1, (os.cpu_count() or 1) // n_jobs)
+    return FitProcesses(data, recorder, n_jobs, threads)

@@ -1,0 +1,65 @@
+"""The body of a spawned fit process: import the training stack once, then fit what it is sent.
+
+It gets the dataset once, at start, and then `(TrialTask, TrialContext)` pairs over a pipe
+until it is sent `None` or the pipe closes. Events and outcomes go back on one queue shared
+by the run's fit processes. It stops with its run: when the process that started it is
+gone, it exits within a second instead of training on for nobody.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+from lstm_core.trial import TrainingData, TrialOutcome, fit_trial
+
+PARENT_CHECK_S = 1.0
+
+
+class _QueueChannel:
+    def __init__(self, results, stop):
+        self.results = results
+        self.stop = stop
+
+    def send(self, event) -> None:
+        self.results.put(event)
+
+    def stop_requested(self) -> bool:
+        return self.stop.is_set()
+
+
+def limit_threads(threads: int) -> None:
+    """Size TensorFlow's pools so that parallel fit processes share the cores (before any op)."""
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(min(threads, 2))
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    while True:
+        time.sleep(PARENT_CHECK_S)
+        if os.getppid() != parent_pid:
+            os._exit(1)
+
+
+def serve(tasks, results, stop, data: TrainingData, threads: int, parent_pid: int) -> None:
+    threading.Thread(
+        target=_exit_with_parent, args=(parent_pid,), name="exit-with-parent", daemon=True
+    ).start()
+    limit_threads(threads)
+    import lstm_core.callbacks  # noqa: F401  (Keras, scikeras, scikit-learn: before the first task)
+    import lstm_core.pipeline  # noqa: F401
+
+    channel = _QueueChannel(results, stop)
+    while True:
+        try:
+            item = tasks.recv()
+        except EOFError:
+            break
+        if item is None:
+            break
+        task, context = item
+        outcome: TrialOutcome = fit_trial(task, context, data, channel)
+        results.put(outcome)

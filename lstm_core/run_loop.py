@@ -1,0 +1,255 @@
+"""The trial loop a run owns: ask the searcher, fit each candidate on every fold, tell, refit.
+
+Folds come from `StratifiedKFold` over the training split (or one stratified validation
+split when cv = 0). Every fit is a `TrialTask` with an explicit candidate, round and fold;
+the executor decides where it runs. A fit that an earlier attempt of the run already
+finished is not repeated: its recorded score is used (that is what resuming is), and the
+same seed gives the same splits and the same candidates, so a resumed run ends where an
+uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import statistics
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from lstm_core.entities import TrialStatus
+from lstm_core.errors import FitFailed, RunCancelled
+from lstm_core.executors import Executor
+from lstm_core.searchers import Candidate, make_searcher
+from lstm_core.spec import ExperimentSpec
+from lstm_core.store import RunStore
+from lstm_core.trial import (
+    EpochEnded,
+    FitProgress,
+    RefitArtifacts,
+    TrialContext,
+    TrialOutcome,
+    TrialTask,
+)
+
+VALIDATION_SHARE = 0.2  # held out of the training split when cv = 0
+STOP_POLL_S = 0.5
+EPOCH_FLUSH_S = 0.5
+log = logging.getLogger("lstm_core")
+
+
+def holdout_split(spec: ExperimentSpec, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices of the training and the held-out test split (stratified, seeded)."""
+    from sklearn.model_selection import train_test_split
+
+    rows = np.arange(len(labels))
+    train, test = train_test_split(
+        rows, test_size=spec.test_size, stratify=labels, random_state=spec.seed
+    )
+    return train, test
+
+
+def fold_rows(
+    spec: ExperimentSpec, labels: np.ndarray, train_rows: np.ndarray
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(fit rows, scored rows) of each fold, as indices into the dataset."""
+    from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
+
+    if spec.cv == 0:
+        splitter = StratifiedShuffleSplit(
+            n_splits=1, test_size=VALIDATION_SHARE, random_state=spec.seed
+        )
+    else:
+        splitter = StratifiedKFold(n_splits=spec.cv, shuffle=True, random_state=spec.seed)
+    y = labels[train_rows]
+    return [
+        (train_rows[fit], train_rows[scored]) for fit, scored in splitter.split(np.zeros(len(y)), y)
+    ]
+
+
+def stratified_share(rows: np.ndarray, labels: np.ndarray, share: float, seed: int) -> np.ndarray:
+    """About `share` of `rows`, every class in proportion (at least two of each), seeded."""
+    if share >= 1.0:
+        return rows
+    rng = np.random.default_rng(seed)
+    kept = []
+    for label in np.unique(labels[rows]):
+        members = rows[labels[rows] == label]
+        count = min(len(members), max(2, round(share * len(members))))
+        kept.append(rng.permutation(members)[:count])
+    return np.sort(np.concatenate(kept))
+
+
+class StoreRecorder:
+    """Writes a run's fits into the store: trial rows, epochs (in batches), progress.
+
+    A write that fails (a locked or damaged database) is a warning, never a crash of the
+    fit that reported it.
+    """
+
+    def __init__(self, store: RunStore, run_id: str):
+        self.store = store
+        self.run_id = run_id
+        self._epochs: list = []
+        self._flushed = time.monotonic()
+        self._planned: dict[int, int] = {}
+        self._stop = False
+        self._stop_checked = 0.0
+
+    def open_trial(self, task: TrialTask, pid: int, worker: str) -> TrialContext:
+        epochs = int(task.config["epochs"])
+        trial_id = self.store.start_trial(
+            self.run_id,
+            candidate=task.candidate,
+            round=task.round,
+            fold=task.fold,
+            params=task.config,
+            n_train=len(task.fit_rows),
+            epochs_planned=epochs,
+            pid=pid,
+            worker=worker,
+        )
+        self._planned[trial_id] = epochs
+        return TrialContext(self.run_id, trial_id, task.candidate, task.round, task.fold)
+
+    def record(self, event: EpochEnded | FitProgress) -> None:
+        if isinstance(event, FitProgress):
+            self._safely(self.store.set_trial_progress, event.trial_id, event.fraction)
+            return
+        epoch = event.epoch
+        self._epochs.append(epoch)
+        shown = " ".join(f"{k} {v:.4f}" for k, v in epoch.metrics().items())
+        log.info(
+            "trial %d epoch %d/%d %.2fs %s",
+            epoch.trial_id,
+            epoch.epoch + 1,
+            self._planned.get(epoch.trial_id, 0),
+            epoch.seconds or 0.0,
+            shown,
+        )
+        if time.monotonic() - self._flushed >= EPOCH_FLUSH_S:
+            self.flush()
+
+    def flush(self) -> None:
+        epochs, self._epochs = self._epochs, []
+        self._flushed = time.monotonic()
+        self._safely(self.store.log_epochs, epochs)
+
+    def finish(self, outcome: TrialOutcome) -> None:
+        self.flush()
+        self._safely(
+            self.store.finish_trial, outcome.context.trial_id, outcome.status, outcome.score
+        )
+
+    def stop_requested(self) -> bool:
+        if not self._stop and time.monotonic() - self._stop_checked >= STOP_POLL_S:
+            self._stop_checked = time.monotonic()
+            self._stop = bool(self._safely(self.store.cancel_requested, self.run_id))
+            if self._epochs:
+                self.flush()
+        return self._stop
+
+    @staticmethod
+    def _safely(method, *args):
+        try:
+            return method(*args)
+        except sqlite3.Error as exc:
+            warnings.warn(f"could not write training progress: {exc}", stacklevel=2)
+            return None
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    best: Candidate
+    best_score: float
+    grid_seconds: float
+
+
+def run_search(
+    spec: ExperimentSpec,
+    labels: np.ndarray,
+    train_rows: np.ndarray,
+    test_rows: np.ndarray,
+    run_id: str,
+    store: RunStore,
+    executor: Executor,
+    recorder: StoreRecorder,
+) -> SearchOutcome:
+    """Score every candidate the searcher asks for on every fold; return the best one."""
+    started = time.perf_counter()
+    folds = fold_rows(spec, labels, train_rows)
+    searcher = make_searcher(spec)
+    earlier = {
+        (t.candidate, t.round, t.fold): t.score
+        for t in store.trials(run_id)
+        if t.status == TrialStatus.COMPLETED and not t.is_refit and t.score is not None
+    }
+    if earlier:
+        log.info("run %s resumes: %d finished fit(s) kept", run_id, len(earlier))
+    means: dict[tuple[int, int], float] = {}
+    while batch := searcher.ask():
+        scores: dict[int, dict[int, float]] = {c.number: {} for c in batch}
+        tasks = []
+        for candidate in batch:
+            for fold, (fit, scored) in enumerate(folds):
+                key = (candidate.number, candidate.round, fold)
+                if key in earlier:
+                    scores[candidate.number][fold] = earlier[key]
+                    continue
+                if recorder.stop_requested():
+                    raise RunCancelled(run_id)
+                rows = stratified_share(
+                    fit, labels, candidate.rows_share, spec.seed + candidate.round
+                )
+                tasks.append(_task(spec, run_id, candidate, fold, rows, scored))
+        executor.submit(tasks)
+        while executor.in_flight():
+            outcome = _checked(executor.wait(), recorder, run_id)
+            scores[outcome.context.candidate][outcome.context.fold] = outcome.score
+        for candidate in batch:
+            mean = statistics.fmean(scores[candidate.number].values())
+            means[(candidate.number, candidate.round)] = mean
+            searcher.tell(candidate, mean)
+    best = searcher.best()
+    return SearchOutcome(best, means[(best.number, best.round)], time.perf_counter() - started)
+
+
+def submit_refit(
+    spec: ExperimentSpec,
+    best: Candidate,
+    train_rows: np.ndarray,
+    test_rows: np.ndarray,
+    run_id: str,
+    executor: Executor,
+) -> None:
+    """The best candidate on the whole training split; it predicts the held-out split."""
+    executor.submit([_task(spec, run_id, best, None, train_rows, test_rows)])
+
+
+def refitted(executor: Executor, recorder: StoreRecorder, run_id: str) -> RefitArtifacts:
+    return _checked(executor.wait(), recorder, run_id).refit
+
+
+def _task(spec, run_id, candidate: Candidate, fold, fit_rows, scored_rows) -> TrialTask:
+    return TrialTask(
+        run_id=run_id,
+        candidate=candidate.number,
+        round=candidate.round,
+        fold=fold,
+        config=candidate.config,
+        fit_rows=fit_rows,
+        eval_rows=scored_rows,
+        scoring=spec.scoring,
+        seed=spec.seed,
+    )
+
+
+def _checked(outcome: TrialOutcome, recorder: StoreRecorder, run_id: str) -> TrialOutcome:
+    recorder.finish(outcome)
+    if outcome.status == TrialStatus.CANCELLED:
+        raise RunCancelled(run_id)
+    if outcome.status != TrialStatus.COMPLETED:
+        raise FitFailed(outcome.error or "A fit failed.", outcome.traceback)
+    return outcome

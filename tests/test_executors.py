@@ -1,0 +1,103 @@
+"""Executors: where fits run, which process gets which fit, and fit processes that behave."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from conftest import ROOT
+
+from lstm_core.executors import pick_next
+from lstm_core.spec import ExperimentSpec
+from lstm_core.trial import TrialTask
+
+
+def task(candidate: int, fold: int, units: int) -> TrialTask:
+    config = {**ExperimentSpec("d").fixed(), "units": units}
+    rows = np.arange(4)
+    return TrialTask("run", candidate, 0, fold, config, rows, rows, "f1_macro", 0)
+
+
+def test_a_candidates_folds_go_where_its_model_is_kept():
+    pending = [task(0, 0, 4), task(0, 1, 4), task(1, 0, 8), task(1, 1, 8)]
+    first = pick_next(pending, kept_here=set(), elsewhere=set())
+    assert first.key == (0, 0, 0)
+    pending.remove(first)
+    # the second process starts another candidate rather than the first one's next fold
+    second = pick_next(pending, kept_here=set(), elsewhere={first.model_key})
+    assert second.key == (1, 0, 0)
+    pending.remove(second)
+    # each process then takes the next fold of the model it keeps
+    assert pick_next(pending, {second.model_key}, {first.model_key}).key == (1, 0, 1)
+    assert pick_next(pending, {first.model_key}, {second.model_key}).key == (0, 0, 1)
+
+
+def test_with_nothing_else_left_an_idle_process_helps_with_another_candidate():
+    pending = [task(0, 1, 4)]
+    assert pick_next(pending, kept_here={"other"}, elsewhere={pending[0].model_key}) is pending[0]
+
+
+@pytest.mark.slow
+def test_a_script_without_a_main_guard_trains_with_parallel_fits(tmp_path):
+    """Spawned fit processes must not run the parent's script again (multiprocessing would)."""
+    script = tmp_path / "classroom.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import sys
+            sys.path.insert(0, {str(ROOT / "tests")!r})
+            from conftest import TINY, toy_texts
+            from lstm_core.api import Engine, ExperimentSpec
+            import pandas as pd
+
+            engine = Engine({str(tmp_path / "ws")!r})
+            texts, labels = toy_texts()
+            frame = pd.DataFrame({{"text": texts, "label": labels}}, dtype="str")
+            dataset, _ = engine.freeze_dataset(frame, "text", "label", "toy")
+            spec = ExperimentSpec(dataset.id, params=TINY, grid={{"arch": ["lstm", "gru"]}},
+                                  cv=2, test_size=0.25, n_jobs=2)
+            run = engine.train(spec)
+            print("RUN", run.status, len({{t.pid for t in engine.trials(run.id)}}))
+            """
+        )
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    runs = [line for line in done.stdout.splitlines() if line.startswith("RUN")]
+    assert runs == ["RUN completed 2"], done.stdout  # one run, fitted by two processes
+
+
+def test_a_fit_process_stops_when_the_process_that_started_it_is_gone(tmp_path):
+    """The fit process's watchdog: its parent is SIGKILLed, it exits within seconds."""
+    code = textwrap.dedent(
+        """
+        import os, sys, time, multiprocessing
+        import numpy as np
+        from lstm_core import fit_process
+        from lstm_core.trial import TrainingData
+        context = multiprocessing.get_context("spawn")
+        receiving, sending = context.Pipe(duplex=False)
+        data = TrainingData(np.array(["a b"], dtype=object), np.array(["x"], dtype=object))
+        child = context.Process(target=fit_process.serve,
+            args=(receiving, context.Queue(), context.Event(), data, 1, os.getpid()))
+        child.start()
+        print(child.pid, flush=True)
+        time.sleep(600)
+        """
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=tmp_path
+    )
+    child = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    from test_background import wait_for
+
+    from lstm_core.jobs import process_alive
+
+    wait_for(lambda: not process_alive(child), "the orphaned fit process to exit", timeout=20)

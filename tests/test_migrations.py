@@ -1,0 +1,106 @@
+"""A workspace made by the previous schema opens, migrates, and keeps every run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from lstm_core.api import Engine, RunStatus
+from lstm_core.migrations import SCHEMA_VERSION, NewerSchema
+
+FIXTURE = Path(__file__).parent / "fixtures" / "workspace_v1"
+
+
+@pytest.fixture
+def old_workspace(tmp_path) -> Path:
+    return Path(shutil.copytree(FIXTURE, tmp_path / "ws"))
+
+
+def old_tables(root: Path) -> dict:
+    """What the old database says, read with plain SQL before anything migrates it."""
+    with sqlite3.connect(root / "runs.sqlite") as db:
+        db.row_factory = sqlite3.Row
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 0
+        runs = {r["id"]: dict(r) for r in db.execute("SELECT * FROM runs")}
+        trials = [dict(r) for r in db.execute("SELECT * FROM trials ORDER BY id")]
+    return {"runs": runs, "trials": trials}
+
+
+def test_every_run_survives_with_its_status_result_and_model(old_workspace):
+    before = old_tables(old_workspace)
+    engine = Engine(old_workspace)
+    runs = {run.id: run for run in engine.runs()}
+    assert set(runs) == set(before["runs"])
+    for run_id, old in before["runs"].items():
+        run = runs[run_id]
+        assert run.status == RunStatus(old["status"])
+        assert (run.dataset.name, run.dataset.text_column, run.dataset.rows) == (
+            "toy.csv",
+            "text",
+            60,
+        )
+        result = engine.result(run_id)
+        if old["result"] is None:
+            assert result is None
+            continue
+        stored = json.loads(old["result"])
+        assert result.best_params == stored["best_params"]
+        assert result.test.accuracy == stored["test"]["accuracy"]
+        assert (
+            result.test.per_class["spam"].support == stored["test"]["per_class"]["spam"]["support"]
+        )
+        assert result.test.roc_curve.fpr == stored["test"]["roc_curve"]["fpr"]
+        labels = {p.label for p in engine.predict(run_id, ["win cash now", "see you at home"])}
+        assert labels <= {"spam", "ham"}
+    with sqlite3.connect(old_workspace / "runs.sqlite") as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_old_fits_get_their_candidate_round_and_score_from_cv_results(old_workspace):
+    before = old_tables(old_workspace)
+    engine = Engine(old_workspace)
+    for run_id, old in before["runs"].items():
+        if old["cv_results"] is None:
+            continue
+        table = json.loads(old["cv_results"])
+        rounds = table.get("iter", [0] * len(table["config"]))
+        candidates = engine.candidates(run_id)
+        assert len(candidates) == len(table["config"])  # one per configuration and round
+        for row, config in enumerate(table["config"]):
+            (match,) = [c for c in candidates if c.config == config and c.round == rounds[row]]
+            folds = [table[f"split{f}_test_score"][row] for f in range(len(match.fold_scores))]
+            assert match.fold_scores == pytest.approx(folds)
+            assert match.mean_score == pytest.approx(table["mean_test_score"][row])
+        trials = engine.trials(run_id)
+        old_trials = [t for t in before["trials"] if t["run_id"] == run_id]
+        assert [t.id for t in trials] == [t["id"] for t in old_trials]
+        (refit,) = [t for t in trials if t.is_refit]
+        assert refit.params == engine.result(run_id).best_config
+
+
+def test_opening_twice_changes_nothing_more(old_workspace):
+    first = [
+        (t.id, t.candidate, t.round, t.fold, t.score) for t in _all_trials(Engine(old_workspace))
+    ]
+    again = [
+        (t.id, t.candidate, t.round, t.fold, t.score) for t in _all_trials(Engine(old_workspace))
+    ]
+    assert first == again
+
+
+def test_a_database_from_a_newer_version_is_refused_not_changed(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(NewerSchema, match="upgrade the workbench"):
+        Engine(tmp_path).runs()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+
+
+def _all_trials(engine: Engine):
+    return [t for run in engine.runs() for t in engine.trials(run.id)]
