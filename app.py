@@ -5,7 +5,8 @@ Kept free of TensorFlow so the first page opens in a couple of seconds.
 
 import streamlit as st
 
-from widgets import sidebar
+from lstm_core.api import UserError
+from widgets import md, sidebar
 
 st.set_page_config(page_title="RNN text workbench", page_icon=":material/cycle:", layout="wide")
 PAGES = [
@@ -17,5 +18,8 @@ PAGES = [
     st.Page("pages/predict.py", title="Predict", icon=":material/chat:"),
 ]
 page = st.navigation(PAGES)
-sidebar()
-page.run()
+try:  # a damaged or read-only workspace: one sentence that says what to do, no traceback
+    sidebar()
+    page.run()
+except UserError as error:
+    st.error(md(error))

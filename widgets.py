@@ -4,11 +4,13 @@ It lives beside app.py, not in pages/, because Streamlit lists every file in pag
 page until app.py has called st.navigation once.
 
 User text (file contents, column names, typed sentences) is shown with `st.text`,
-`st.dataframe` or through `md()`, never as raw Markdown or HTML.
+`st.dataframe` or through `md()`, never as raw Markdown or HTML; in charts it goes through
+`plain()`, since Plotly draws a subset of HTML in titles, ticks, legends and hover text.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import time
 from pathlib import Path
@@ -18,7 +20,6 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from lstm_core.api import (
-    ARCHITECTURE_NAMES,
     Engine,
     Epoch,
     Evaluation,
@@ -46,6 +47,11 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 def md(text: object) -> str:
     """Escape user text for a Markdown context (st.markdown, st.error, labels)."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
+def plain(text: object) -> str:
+    """Escape user text for a Plotly chart: `<b>` or a link in a label shows as typed."""
+    return html.escape(str(text), quote=False)
 
 
 @st.cache_resource
@@ -137,10 +143,7 @@ def preset(key: str, value: str) -> None:
 
 def learning_curves(epochs: list[Epoch], trials: list[Trial]) -> go.Figure:
     """Loss and accuracy per epoch, one colour per trial; validation dashed."""
-    names = {}
-    for t in trials:
-        fold = "refit" if t.is_refit else f"fold {t.fold}"
-        names[t.id] = f"{ARCHITECTURE_NAMES[t.params['arch']]} u{t.params['units']} {fold} #{t.id}"
+    names = {t.id: f"{t.describe()} #{t.id}" for t in trials}
     figure = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"))
     palette = [
         "#2E6FDB",
@@ -185,8 +188,8 @@ def confusion_heatmap(matrix: list[list[int]], labels: list[str], title: str = "
     figure = go.Figure(
         go.Heatmap(
             z=matrix,
-            x=[f"predicted {x}" for x in labels],
-            y=[f"true {y}" for y in labels],
+            x=[f"predicted {plain(x)}" for x in labels],
+            y=[f"true {plain(y)}" for y in labels],
             text=matrix,
             texttemplate="%{text}",
             colorscale="Blues",
@@ -194,7 +197,7 @@ def confusion_heatmap(matrix: list[list[int]], labels: list[str], title: str = "
         )
     )
     figure.update_yaxes(autorange="reversed")
-    figure.update_layout(title=title, height=320, margin={"t": 40, "b": 10})
+    figure.update_layout(title=plain(title), height=320, margin={"t": 40, "b": 10})
     return figure
 
 

@@ -58,7 +58,7 @@ def main() -> None:
         df, report = read_path(str(path))
         read_s = time.perf_counter() - start
         start = time.perf_counter()
-        select_columns(df, report.suggested_text, report.suggested_label, cv=5)
+        select_columns(df, report.suggested_text, report.suggested_label, cv=5, test_size=0.2)
         select_s = time.perf_counter() - start
     figures = {
         "rows": report.rows,

@@ -51,7 +51,7 @@ def load_texts(path: Path):
     from lstm_core.validation import select_columns
 
     df, report = read_path(str(path))
-    data = select_columns(df, report.suggested_text, report.suggested_label, cv=2)
+    data = select_columns(df, report.suggested_text, report.suggested_label, cv=2, test_size=0.2)
     return data
 
 

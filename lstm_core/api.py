@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from lstm_core.bundle import Bundle
+    from lstm_core.doctor import Checkup
     from lstm_core.intake import LoadReport
 
 __all__ = [
@@ -127,6 +128,15 @@ class Engine:
         from lstm_core.validation import column_problems
 
         return column_problems(frame, text_column, label_column, cv, test_size)
+
+    def column_warnings(
+        self, frame: pd.DataFrame, text_column: str, label_column: str
+    ) -> list[str]:
+        """What can be trained on but probably should not be (numbers as texts, labels that
+        differ only in how a number is written), one sentence each."""
+        from lstm_core.validation import column_warnings
+
+        return column_warnings(frame, text_column, label_column)
 
     def length_profile(self, texts) -> LengthProfile:
         """Tokens per text (a sample of at most 20,000) and the 'auto' sequence length."""
@@ -233,9 +243,9 @@ class Engine:
         return self.run(submit_run(self.workspace, spec, foreground=True))
 
     def execute(self, run_id: str) -> Run:
-        from lstm_core.training import execute_run
+        from lstm_core.training import execute_here
 
-        return execute_run(self.workspace, run_id)
+        return execute_here(self.workspace, run_id)
 
     def refresh(self) -> None:
         """Mark runs whose worker died as interrupted and start queued runs if there is room."""
@@ -330,6 +340,15 @@ class Engine:
 
         jobs.delete(self.workspace, run_id)
 
+    def doctor(self, repair: bool = False) -> Checkup:
+        """Check the workspace (database, folders, stuck runs); optionally repair it."""
+        from lstm_core import doctor
+
+        if repair:
+            return doctor.repair(self.workspace)
+        problems = doctor.examine(self.workspace)
+        return doctor.Checkup(problems=problems, remaining=list(problems))
+
     # models
     def has_model(self, run_id: str) -> bool:
         """Bundles are written to a scratch folder and renamed: the folder means complete."""
@@ -349,14 +368,28 @@ class Engine:
         return self.load_model(run_id).predict(texts)
 
     def export_model(self, run_id: str, destination: str | os.PathLike) -> Path:
-        """The model bundle as one zip file."""
+        """The model bundle as one zip file (the destination is checked before writing)."""
         from lstm_core.bundle import export_zip
 
+        destination = Path(destination)
+        if destination.is_dir():
+            raise UserError(
+                f"'{destination}' is a folder; give the zip file's name, "
+                f"e.g. {destination / 'model.zip'}."
+            )
+        if not destination.parent.is_dir():
+            raise UserError(
+                f"There is no folder '{destination.parent}'; create it or choose another path."
+            )
         if not self.has_model(run_id):
             raise UserError(
                 f"Run '{run_id}' has no saved model in {self.root}; see lstm-core runs."
             )
-        return export_zip(self.workspace.bundle_dir(run_id), destination)
+        try:
+            return export_zip(self.workspace.bundle_dir(run_id), destination)
+        except OSError as exc:
+            destination.unlink(missing_ok=True)
+            raise UserError(f"Could not write '{destination}': {exc.strerror or exc}.") from None
 
     def model_zip(self, run_id: str) -> bytes:
         with tempfile.TemporaryDirectory() as scratch:

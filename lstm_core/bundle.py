@@ -43,12 +43,16 @@ def save_bundle(
     folder = Path(folder)
     scratch = folder.with_name(folder.name + ".partial")
     shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir(parents=True)
-    (scratch / MODEL_FILE).write_bytes(model_file)
-    (scratch / VECTORIZER_FILE).write_text(vectorizer_json, encoding="utf-8")
-    (scratch / LABELS_FILE).write_text(json.dumps([str(x) for x in labels]), encoding="utf-8")
-    (scratch / SPEC_FILE).write_text(json.dumps(spec, indent=2), encoding="utf-8")
-    (scratch / METRICS_FILE).write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    try:
+        scratch.mkdir(parents=True)
+        (scratch / MODEL_FILE).write_bytes(model_file)
+        (scratch / VECTORIZER_FILE).write_text(vectorizer_json, encoding="utf-8")
+        (scratch / LABELS_FILE).write_text(json.dumps([str(x) for x in labels]), encoding="utf-8")
+        (scratch / SPEC_FILE).write_text(json.dumps(spec, indent=2), encoding="utf-8")
+        (scratch / METRICS_FILE).write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    except BaseException:  # a full disk, say: leave no half bundle taking space
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
     shutil.rmtree(folder, ignore_errors=True)
     scratch.rename(folder)
     return folder
@@ -77,7 +81,14 @@ class Bundle:
             )
         import keras
 
-        model = keras.saving.load_model(folder / MODEL_FILE, safe_mode=True)
+        try:
+            model = keras.saving.load_model(folder / MODEL_FILE, safe_mode=True)
+        except (ValueError, TypeError, OSError) as exc:  # safe mode refuses code in a model
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UserError(
+                f"The model in '{folder}' cannot be loaded safely ({first[:160]}); only models "
+                "saved by this workbench, without custom code, can be used."
+            ) from None
         vectorizer = SequenceVectorizer.from_json(
             (folder / VECTORIZER_FILE).read_text(encoding="utf-8")
         )

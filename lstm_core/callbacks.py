@@ -68,11 +68,16 @@ class EpochReporter(keras.callbacks.Callback):
 
 
 class StopWhenAsked(keras.callbacks.Callback):
-    """Stop the fit within a fraction of a second of the channel saying so."""
+    """Stop the fit within a fraction of a second of the channel saying so.
 
-    def __init__(self, channel: TrialChannel):
+    `stopped` is set only when the fit was cut short: a request that arrives as the last
+    epoch ends leaves a finished fit.
+    """
+
+    def __init__(self, channel: TrialChannel, epochs: int):
         super().__init__()
         self.channel = channel
+        self.epochs = epochs
         self.stopped = False
 
     def on_train_begin(self, logs=None):
@@ -84,7 +89,8 @@ class StopWhenAsked(keras.callbacks.Callback):
             self._check()
 
     def on_epoch_end(self, epoch, logs=None):
-        self._check()
+        if epoch + 1 < self.epochs:
+            self._check()
 
     def _check(self) -> None:
         self._last_check = time.monotonic()

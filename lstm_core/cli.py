@@ -2,14 +2,20 @@
 
 Its output is a contract: with `--json` the last line printed is one JSON value (one
 object, a list of objects for `runs` and `datasets`, or one object per text for
-`predict`). A mistake in the input prints one line and exits with status 2. It talks to
-the engine only through `lstm_core.api`.
+`predict`). A mistake in the input prints one line and exits with status 2; Ctrl-C ends
+with 130 and a closed pipe (`| head`) with 141, quietly. Text that came from a person's
+file (labels, texts, column names) is printed with its control characters escaped, so a
+label cannot move the cursor or retitle the terminal. It talks to the engine only through
+`lstm_core.api`.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -31,11 +37,20 @@ from lstm_core.api import (
 )
 
 EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
+# C0 and C1 controls (tab aside), DEL, and the bidirectional overrides that reorder text
+_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: object) -> str:
+    """`text` with control characters shown as escapes (`\\x1b`), never sent raw."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode(), str(text))
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
-        self.exit(EXIT_USER_ERROR, f"lstm-core: {message} (see lstm-core --help)\n")
+        self.exit(EXIT_USER_ERROR, f"lstm-core: {printable(message)} (see lstm-core --help)\n")
 
 
 def _print_json(payload) -> None:
@@ -50,20 +65,24 @@ def cmd_inspect(args) -> int:
         _print_json({**report.to_dict(), "seconds": round(seconds, 3)})
         return 0
     print(
-        f"{args.file}: {report.rows:,} rows, encoding {report.encoding}, delimiter {report.delimiter}"
+        f"{printable(args.file)}: {report.rows:,} rows, encoding {report.encoding}, "
+        f"delimiter {report.delimiter}"
     )
     for column in report.columns:
         print(
-            f"  {column.name:<24} {column.kind:<8} {column.distinct:>8,} distinct  "
+            f"  {printable(column.name):<24} {column.kind:<8} {column.distinct:>8,} distinct  "
             f"mean length {column.mean_length}"
         )
-    print(f"suggested text: {report.suggested_text}   suggested label: {report.suggested_label}")
+    print(
+        f"suggested text: {printable(report.suggested_text)}   "
+        f"suggested label: {printable(report.suggested_label)}"
+    )
     for warning in report.warnings:
-        print(f"note: {warning}")
+        print(f"note: {printable(warning)}")
     return 0
 
 
-def _spec_from_args(args, dataset_id: str) -> ExperimentSpec:
+def _spec_from_args(args, dataset_id: str = "") -> ExperimentSpec:
     grid: dict[str, list] = {}
     params: dict[str, object] = {}
     for text in args.grid:
@@ -145,19 +164,22 @@ def _progress_json(progress: Progress, trials: list[Trial]) -> dict:
         "eta_s": progress.eta_s,
         "latest_metrics": to_plain(progress.latest),
         "error": progress.error,
+        "started_at": progress.started_at,
         "trials": [_trial_json(t) for t in trials],
     }
 
 
 def cmd_train(args) -> int:
+    design = _spec_from_args(args)  # every setting checked before the file is read
     engine = Engine()
     frame, _ = engine.read_path(args.file)
-    dataset, _ = engine.freeze_dataset(
-        frame, args.text, args.label, Path(args.file).name, args.cv, args.test_size
+    dataset, notes = engine.freeze_dataset(
+        frame, args.text, args.label, Path(args.file).name, design.cv, design.test_size
     )
-    spec = _spec_from_args(args, dataset.id)
-    for note in engine.advice(spec):
-        print(f"note: {note}", file=sys.stderr)
+    spec = dataclasses.replace(design, dataset_id=dataset.id)
+    warnings = engine.column_warnings(frame, args.text, args.label)
+    for note in [*warnings, *notes, *engine.advice(spec)]:
+        print(f"note: {printable(note)}", file=sys.stderr)
     if args.background:
         run = engine.submit(spec)
         if args.json:
@@ -190,7 +212,7 @@ def cmd_train(args) -> int:
     elif result is not None:
         test, base = result.test, result.baseline
         print(
-            f"run {run.id} completed; best {result.best_params} "
+            f"run {run.id} completed; best {printable(result.best_params)} "
             f"(CV {spec.scoring} {result.cv_best_score:.3f})"
         )
         print(f"  test:     accuracy {test.accuracy:.3f}  macro-F1 {test.macro_f1:.3f}")
@@ -198,7 +220,7 @@ def cmd_train(args) -> int:
             f"  baseline: accuracy {base.accuracy:.3f}  macro-F1 {base.macro_f1:.3f}  ({base.model})"
         )
     else:
-        print(f"run {run.id} {run.status}: {run.error or ''}".rstrip())
+        print(f"run {run.id} {run.status}: {printable(run.error or '')}".rstrip())
     return 0 if run.status == RunStatus.COMPLETED else 1
 
 
@@ -207,7 +229,8 @@ def cmd_predict(args) -> int:
         if args.json:
             _print_json(to_plain(item))
         else:
-            print(f"{item.label}\t{item.probabilities[item.label]:.3f}\t{item.text}")
+            best = item.probabilities[item.label]
+            print(f"{printable(item.label)}\t{best:.3f}\t{printable(item.text)}")
     return 0
 
 
@@ -227,7 +250,7 @@ def cmd_status(args) -> int:
         shown = {k: round(v, 4) for k, v in progress.latest.metrics().items()}
         print(f"  latest epoch {progress.latest.epoch + 1}: {shown}")
     if progress.error:
-        print(f"  error: {progress.error}")
+        print(f"  error: {printable(progress.error)}")
     return 0
 
 
@@ -275,7 +298,7 @@ def cmd_runs(args) -> int:
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.created_at))
         print(
             f"{run.id}  {run.status:<11} {created}  {'/'.join(run.architectures):<16} "
-            f"{run.trials_done}/{run.trials_total or '?'} fits  {run.dataset.describe()}"
+            f"{run.trials_done}/{run.trials_total or '?'} fits  {printable(run.dataset.describe())}"
         )
     if not runs:
         print("no runs yet; start one with lstm-core train")
@@ -292,10 +315,36 @@ def cmd_datasets(args) -> int:
         _print_json([{**to_plain(d), "runs": runs_of.get(d.id, 0)} for d in datasets])
         return 0
     for dataset in datasets:
-        print(f"{dataset.id}  {dataset.describe()}  {runs_of.get(dataset.id, 0)} run(s)")
+        print(f"{dataset.id}  {printable(dataset.describe())}  {runs_of.get(dataset.id, 0)} run(s)")
     if not datasets:
         print("no datasets yet; lstm-core train FILE saves one")
     return 0
+
+
+def cmd_doctor(args) -> int:
+    checkup = Engine().doctor(repair=args.repair)
+    if args.json:
+        _print_json(
+            {
+                "ok": checkup.ok,
+                "problems": checkup.problems,
+                "repaired": checkup.repaired,
+                "remaining": checkup.remaining,
+            }
+        )
+    else:
+        for problem in checkup.problems:
+            print(f"problem: {printable(problem)}")
+        for action in checkup.repaired:
+            print(f"repaired: {printable(action)}")
+        if checkup.ok:
+            print("all is well" if not checkup.problems else "all repaired")
+        elif not args.repair:
+            print("run lstm-core doctor --repair to fix what can be fixed")
+        else:
+            for problem in checkup.remaining:
+                print(f"still: {printable(problem)}")
+    return 0 if checkup.ok else 1
 
 
 def cmd_export(args) -> int:
@@ -388,6 +437,13 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--json", action="store_true")
     runs.set_defaults(handler=cmd_runs)
 
+    doctor = commands.add_parser(
+        "doctor", help="check the workspace; --repair rebuilds what it can from the run folders"
+    )
+    doctor.add_argument("--repair", action="store_true")
+    doctor.add_argument("--json", action="store_true")
+    doctor.set_defaults(handler=cmd_doctor)
+
     export = commands.add_parser("export", help="write a run's model bundle as one zip")
     export.add_argument("run_id")
     export.add_argument("--out", help="zip path (default RUN_ID.zip)")
@@ -398,7 +454,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.handler(args)
+        status = args.handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, not as a traceback at exit
+        return status
     except UserError as exc:
-        print(f"lstm-core: {exc}", file=sys.stderr)
+        print(f"lstm-core: {printable(exc)}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("lstm-core: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader went away (`| head`): no traceback, no more output
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE

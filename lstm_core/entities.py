@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lstm_core.hyperparams import ARCHITECTURE_NAMES
+from lstm_core.processes import WorkerIdentity
 from lstm_core.spec import ExperimentSpec
 
 
@@ -49,10 +50,6 @@ class TrialStatus(enum.StrEnum):
     CANCELLED = "cancelled"
     INTERRUPTED = "interrupted"
 
-    @property
-    def finished(self) -> bool:
-        return self != TrialStatus.RUNNING
-
 
 @dataclass(frozen=True)
 class Dataset:
@@ -85,12 +82,20 @@ class Run:
     trials_total: int | None = None
     error: str | None = None
     traceback: str | None = None
+    worker_host: str | None = None
+    worker_start: int | None = None
+
+    @property
+    def owner(self) -> WorkerIdentity | None:
+        """The process that holds this run (a worker, or the CLI for a foreground run)."""
+        if self.pid is None or self.worker_host is None:
+            return None
+        return WorkerIdentity(self.pid, self.worker_host, self.worker_start)
 
     @property
     def architectures(self) -> list[str]:
         """Display names of the architectures this run searches."""
-        archs = self.spec.grid.get("arch") or [self.spec.fixed()["arch"]]
-        return [ARCHITECTURE_NAMES[a] for a in archs]
+        return [ARCHITECTURE_NAMES[a] for a in self.spec.architectures()]
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,15 @@ class Trial:
     @property
     def is_refit(self) -> bool:
         return self.fold is None
+
+    @property
+    def architecture(self) -> str:
+        return ARCHITECTURE_NAMES[self.params["arch"]]
+
+    def describe(self) -> str:
+        """'LSTM u32 fold 1', or '... refit' for the refit of the best candidate."""
+        where = "refit" if self.is_refit else f"fold {self.fold}"
+        return f"{self.architecture} u{self.params['units']} {where}"
 
     @property
     def seconds(self) -> float | None:
@@ -152,6 +166,7 @@ class Progress:
     eta_s: float | None
     latest: Epoch | None
     error: str | None
+    started_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -217,6 +232,11 @@ class RunResult:
     fits: int = 0
     best_candidate: int | None = None
 
+    def describe_best(self) -> str:
+        """The winning values of what was searched ('arch lstm, units 32'), or its architecture."""
+        searched = ", ".join(f"{k} {v}" for k, v in self.best_params.items())
+        return searched or ARCHITECTURE_NAMES[self.best_config["arch"]]
+
 
 @dataclass(frozen=True)
 class CandidateResult:
@@ -230,6 +250,10 @@ class CandidateResult:
     fold_scores: list[float]
     mean_fit_seconds: float
     n_train: int
+
+    @property
+    def architecture(self) -> str:
+        return ARCHITECTURE_NAMES[self.config["arch"]]
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,11 @@
-"""The one exception type that means "the person gave us something we cannot use"."""
+"""The exceptions that cross module boundaries, and how a full disk is recognised.
+
+`UserError` means "the person gave us something we cannot use" (or must do something);
+the rest are how a run ends early.
+"""
+
+import errno
+import sqlite3
 
 
 class UserError(ValueError):
@@ -19,3 +26,16 @@ class FitFailed(Exception):
     def __init__(self, error: str, traceback: str | None = None):
         super().__init__(error)
         self.traceback = traceback
+
+
+class DiskFull(UserError):
+    """The disk ran out of space while a run wrote to it."""
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for the errors a full disk (or quota) raises, from the OS or from SQLite."""
+    if isinstance(exc, DiskFull):
+        return True
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc)

@@ -5,7 +5,8 @@ its `TrialRecorder` to open a trial row when a fit starts (so the fit gets its t
 front) and hands it every event a fit sends. Fits never touch the store themselves.
 
 `FitProcesses` starts its processes once per run and sends them the dataset once, at start;
-a task then carries only row indices. It keeps the folds of one candidate on the process
+a task then carries only row indices. They stop with the run: closed, cancelled, or (a
+watchdog in each) when the process that started them is gone. It keeps the folds of one candidate on the process
 that already fitted that candidate's model (kept models, `lstm_core.model_pool`, make the
 second fold start without tracing), and prefers, for an idle process, a candidate that no
 other process is working on.
@@ -14,19 +15,22 @@ other process is working on.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.queues
 import os
-import queue
+import pickle
 import sys
 import time
 import types
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as wait_for_connections
 from typing import Protocol
 
+from lstm_core import model_pool
 from lstm_core.entities import TrialStatus
 from lstm_core.trial import (
     EpochEnded,
@@ -40,7 +44,7 @@ from lstm_core.trial import (
 
 LOCAL_WORKER = "local"
 POLL_S = 0.25
-KEYS_REMEMBERED = 4  # a fit process keeps this many models (lstm_core.model_pool.KEEP)
+STOP_GRACE_S = 0.5  # a fit that has not stopped this long after the request is killed
 
 
 class TrialRecorder(Protocol):
@@ -50,12 +54,15 @@ class TrialRecorder(Protocol):
 
     def record(self, event: EpochEnded | FitProgress) -> None: ...
 
+    def finish(self, outcome: TrialOutcome) -> None: ...
+
     def stop_requested(self) -> bool: ...
 
 
 class Executor(ABC):
-    """Runs fits: `submit` hands over a batch and never blocks; `wait` returns the next fit
-    to finish."""
+    """Runs fits: `submit` hands over a batch; `wait` returns the next fit to finish (its
+    outcome is for the caller to record). Outcomes still unreturned when it closes are
+    recorded by `close`."""
 
     def __init__(self, data: TrainingData, recorder: TrialRecorder):
         self.data = data
@@ -121,36 +128,46 @@ class InProcess(Executor):
 @dataclass
 class _FitProcess:
     process: multiprocessing.process.BaseProcess
-    tasks: Connection
+    tasks: multiprocessing.queues.Queue  # a queue: sending never waits for the process
+    results: Connection
     busy: TrialContext | None = None
-    keys: deque = field(default_factory=lambda: deque(maxlen=KEYS_REMEMBERED))
+    busy_since: float = 0.0
+    keys: deque = field(default_factory=lambda: deque(maxlen=model_pool.KEEP))
 
 
 class FitProcesses(Executor):
-    """`n` spawned fit processes (never forked: TensorFlow is not fork-safe)."""
+    """`n` spawned fit processes (never forked: TensorFlow is not fork-safe).
+
+    Each has its own task queue and its own result pipe, so one that dies mid-message
+    cannot block the others. Once a fit fails or a stop is asked for, nothing new starts;
+    a stop that a fit does not obey within `STOP_GRACE_S` (it may still be importing
+    TensorFlow) kills its process.
+    """
 
     def __init__(self, data: TrainingData, recorder: TrialRecorder, n: int, threads: int):
         from lstm_core import fit_process
 
         super().__init__(data, recorder)
         context = multiprocessing.get_context("spawn")
-        self._results = context.Queue()
         self._stop = context.Event()
+        self._stop_since: float | None = None
+        self._halted = False
         self._pending: list[TrialTask] = []
         self._outcomes: deque[TrialOutcome] = deque()
         self._watched = 0.0
         self._workers: list[_FitProcess] = []
         for _ in range(n):
+            tasks = context.Queue()
             receiving, sending = context.Pipe(duplex=False)
             process = context.Process(
                 target=fit_process.serve,
-                args=(receiving, self._results, self._stop, data, threads, os.getpid()),
+                args=(tasks, sending, self._stop, data, threads, os.getpid()),
                 daemon=True,
             )
             with _main_module_hidden():
                 process.start()
-            receiving.close()
-            self._workers.append(_FitProcess(process, sending))
+            sending.close()
+            self._workers.append(_FitProcess(process, tasks, receiving))
 
     @property
     def pids(self) -> list[int]:
@@ -168,42 +185,71 @@ class FitProcesses(Executor):
         while not self._outcomes:
             if time.monotonic() - self._watched >= POLL_S:
                 self._watch()
-            try:
-                message = self._results.get(timeout=POLL_S)
-            except queue.Empty:
-                continue
-            if isinstance(message, TrialOutcome):
-                self._finished(message)
-            else:
-                self.recorder.record(message)
+            self._receive(timeout=POLL_S)
         return self._outcomes.popleft()
 
-    def _finished(self, outcome: TrialOutcome) -> None:
-        for worker in self._workers:
-            if worker.busy is not None and worker.busy.trial_id == outcome.context.trial_id:
-                worker.busy = None
+    def _receive(self, timeout: float) -> None:
+        """Hand over what the processes sent; a closed pipe means its process died."""
+        live = [w for w in self._workers if not w.results.closed]
+        for ready in wait_for_connections([w.results for w in live], timeout):
+            worker = next(w for w in live if w.results is ready)
+            try:
+                message = worker.results.recv()
+            except (EOFError, OSError, pickle.UnpicklingError):  # it died, maybe mid-message
+                worker.results.close()
+                self._lost(worker)
+                continue
+            if isinstance(message, TrialOutcome):
+                self._finished(worker, message)
+            else:
+                self.recorder.record(message)
+
+    def _finished(self, worker: _FitProcess, outcome: TrialOutcome) -> None:
+        worker.busy = None
+        if outcome.status != TrialStatus.COMPLETED:
+            self._halted = True  # the run ends: start nothing more
         self._outcomes.append(outcome)
         self._dispatch()
 
+    def _lost(self, worker: _FitProcess) -> None:
+        if worker.busy is None:
+            return
+        worker.process.join(1.0)
+        code = worker.process.exitcode
+        status = TrialStatus.CANCELLED if self._stop.is_set() else TrialStatus.FAILED
+        self._finished(
+            worker,
+            TrialOutcome(
+                worker.busy,
+                status,
+                error=f"The fit process (pid {worker.process.pid}) died (exit code {code}).",
+            ),
+        )
+
     def _watch(self) -> None:
-        """Pass on a stop request; a fit process that died fails its fit."""
+        """Pass on a stop request; kill fits that do not obey it; notice dead processes."""
         self._watched = time.monotonic()
-        if not self._stop.is_set() and self.recorder.stop_requested():
+        if self._stop_since is None and self.recorder.stop_requested():
             self._stop.set()
-        if self._pending and not any(w.process.is_alive() for w in self._workers):
-            raise RuntimeError("Every fit process of this run has stopped; see the worker log.")
+            self._stop_since = time.monotonic()
+            self._halted = True
+        if self._stop_since is not None and time.monotonic() - self._stop_since > STOP_GRACE_S:
+            for worker in self._workers:
+                if worker.busy is not None and worker.process.is_alive():
+                    worker.process.kill()
         for worker in self._workers:
-            if worker.busy is not None and not worker.process.is_alive():
-                code = worker.process.exitcode
-                self._finished(
-                    TrialOutcome(
-                        worker.busy,
-                        TrialStatus.FAILED,
-                        error=f"The fit process (pid {worker.process.pid}) died (exit code {code}).",
-                    )
-                )
+            if worker.busy is not None and not worker.process.is_alive() and worker.results.closed:
+                self._lost(worker)
+        if (
+            self._pending
+            and not self._halted
+            and not any(w.process.is_alive() for w in self._workers)
+        ):
+            raise RuntimeError("Every fit process of this run has stopped; see the worker log.")
 
     def _dispatch(self) -> None:
+        if self._halted:
+            return
         idle = [w for w in self._workers if w.busy is None and w.process.is_alive()]
         # Processes that keep the model of a waiting fit choose first.
         idle.sort(key=lambda w: not any(t.model_key in w.keys for t in self._pending))
@@ -216,27 +262,33 @@ class FitProcesses(Executor):
             task = pick_next(self._pending, set(worker.keys), elsewhere)
             self._pending.remove(task)
             worker.busy = self.recorder.open_trial(task, worker.process.pid, LOCAL_WORKER)
+            worker.busy_since = time.monotonic()
             if task.model_key in worker.keys:
                 worker.keys.remove(task.model_key)
             worker.keys.append(task.model_key)
-            worker.tasks.send((task, worker.busy))
+            worker.tasks.put((task, worker.busy))
 
     def close(self) -> None:
+        """Stop every process; what they finished meanwhile is still recorded."""
+        self._halted = True
         self._stop.set()
-        for worker in self._workers:
-            with suppress(OSError):  # it may have died already
-                worker.tasks.send(None)
-            worker.tasks.close()
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and any(w.process.is_alive() for w in self._workers):
-            with suppress(queue.Empty):  # a process exits only once what it sent is read
-                self._results.get(timeout=0.1)
-        for worker in self._workers:
+        grace = time.monotonic() + STOP_GRACE_S
+        while any(w.busy is not None for w in self._workers):
+            self._receive(timeout=POLL_S)
+            if time.monotonic() > grace:  # not stopping (importing TensorFlow, say): killed
+                for worker in self._workers:
+                    if worker.busy is not None and worker.process.is_alive():
+                        worker.process.kill()
+        for outcome in self._outcomes:
+            self.recorder.finish(outcome)
+        self._outcomes.clear()
+        for worker in self._workers:  # idle now: nothing to flush, no teardown to wait for
             if worker.process.is_alive():
                 worker.process.kill()
             worker.process.join()
-        self._results.close()
-        self._results.join_thread()
+            worker.tasks.cancel_join_thread()
+            worker.tasks.close()
+            worker.results.close()
 
 
 def pick_next(pending: list[TrialTask], kept_here: set, elsewhere: set) -> TrialTask:
@@ -269,8 +321,11 @@ def _main_module_hidden() -> Iterator[None]:
         sys.modules["__main__"] = main
 
 
-def make_executor(data: TrainingData, recorder: TrialRecorder, n_jobs: int) -> Executor:
-    if n_jobs <= 1:
+def make_executor(
+    data: TrainingData, recorder: TrialRecorder, n_jobs: int, here: bool = False
+) -> Executor:
+    """`here`: one fit at a time in this process; else `n_jobs` fit processes."""
+    if here:
         return InProcess(data, recorder)
     threads = max(1, (os.cpu_count() or 1) // n_jobs)
     return FitProcesses(data, recorder, n_jobs, threads)

@@ -1,9 +1,9 @@
 """The body of a spawned fit process: import the training stack once, then fit what it is sent.
 
-It gets the dataset once, at start, and then `(TrialTask, TrialContext)` pairs over a pipe
-until it is sent `None` or the pipe closes. Events and outcomes go back on one queue shared
-by the run's fit processes. It stops with its run: when the process that started it is
-gone, it exits within a second instead of training on for nobody.
+It gets the dataset once, at start, and then `(TrialTask, TrialContext)` pairs on its task
+queue. Events and outcomes go back on its own pipe. It stops with
+its run: when the process that started it is gone, it exits within a second instead of
+training on for nobody.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from lstm_core.trial import TrainingData, TrialOutcome, fit_trial
 PARENT_CHECK_S = 1.0
 
 
-class _QueueChannel:
+class _PipeChannel:
     def __init__(self, results, stop):
         self.results = results
         self.stop = stop
 
     def send(self, event) -> None:
-        self.results.put(event)
+        self.results.send(event)
 
     def stop_requested(self) -> bool:
         return self.stop.is_set()
@@ -52,14 +52,8 @@ def serve(tasks, results, stop, data: TrainingData, threads: int, parent_pid: in
     import lstm_core.callbacks  # noqa: F401  (Keras, scikeras, scikit-learn: before the first task)
     import lstm_core.pipeline  # noqa: F401
 
-    channel = _QueueChannel(results, stop)
-    while True:
-        try:
-            item = tasks.recv()
-        except EOFError:
-            break
-        if item is None:
-            break
-        task, context = item
+    channel = _PipeChannel(results, stop)
+    while True:  # until its run kills it, or its parent is gone
+        task, context = tasks.get()
         outcome: TrialOutcome = fit_trial(task, context, data, channel)
-        results.put(outcome)
+        results.send(outcome)

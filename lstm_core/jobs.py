@@ -2,9 +2,14 @@
 
 The UI and the CLI never train in their own process. `submit` stores a queued run and
 `dispatch` starts workers (fresh `python -m lstm_core.worker` processes, so nothing is
-forked after TensorFlow is loaded) while fewer than `max_running()` runs are running. A
-worker that finishes dispatches the next queued run; anyone who looks (`refresh`) marks
-runs whose worker vanished as interrupted and fills the freed slot.
+forked after TensorFlow is loaded) while fewer than `max_running()` runs are running.
+A worker that finishes dispatches the next queued run; a supervisor process
+(`lstm_core.supervisor`, one per workspace, started with the first submit or reader)
+notices workers that died and keeps the queue moving while nobody is looking.
+
+A worker on this machine is judged by its process: a paused one is alive, a killed one is
+gone, whatever its heartbeat says. Only a worker on another machine is judged by its
+heartbeat.
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ import sys
 import time
 from pathlib import Path
 
-from lstm_core.entities import RunStatus
+from lstm_core.entities import Run, RunStatus
 from lstm_core.errors import UserError
+from lstm_core.processes import WorkerIdentity
 from lstm_core.spec import ExperimentSpec
 from lstm_core.store import InvalidTransition
 from lstm_core.training import check_runnable, submit_run
@@ -36,36 +42,27 @@ def max_running() -> int:
         return 1
 
 
-def process_alive(pid: int) -> bool:
-    """True while `pid` runs; a zombie (killed, not yet reaped) counts as gone."""
-    try:
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    try:
-        state = stat.read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state not in ("Z", "X")
+def _why_gone(run: Run, now: float) -> str | None:
+    """Why a `running` run has no worker any more; None while it has one."""
+    owner = run.owner
+    if owner is not None and owner.here:
+        if owner.alive():
+            return None
+        return f"The worker process (pid {run.pid}) stopped before the run finished."
+    silent = now - (run.heartbeat_at or 0)
+    if silent <= STALE_AFTER_S:
+        return None
+    if owner is None:
+        return f"No worker took the run within {silent:.0f} s."
+    return f"The worker on {owner.host} sent no heartbeat for {silent:.0f} s."
 
 
 def reap(workspace: Workspace) -> list[str]:
-    """Mark `running` runs whose worker is gone, or silent for a minute, as interrupted."""
+    """Mark `running` runs whose worker is gone as interrupted; returns their ids."""
     store, now, reaped = workspace.store, time.time(), []
     for run in store.runs_with_status(RunStatus.RUNNING):
-        if run.pid is not None and not process_alive(run.pid):
-            reason = f"The worker process (pid {run.pid}) stopped before the run finished."
-        elif now - (run.heartbeat_at or 0) > STALE_AFTER_S:
-            reason = f"The worker sent no heartbeat for {now - (run.heartbeat_at or 0):.0f} s."
-        else:
+        reason = _why_gone(run, now)
+        if reason is None:
             continue
         try:
             store.interrupt_run(
@@ -77,52 +74,91 @@ def reap(workspace: Workspace) -> list[str]:
     return reaped
 
 
-def spawn_worker(workspace: Workspace, run_id: str) -> int:
-    """A detached worker process; its output goes to the run's `worker.log`."""
-    workspace.run_dir(run_id).mkdir(parents=True, exist_ok=True)
+def _child_environment(workspace: Workspace) -> dict[str, str]:
     package_root = str(Path(__file__).resolve().parents[1])
     python_path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
-    env = {
+    return {
         **os.environ,
         HOME_VARIABLE: str(workspace.root),
         "PYTHONUNBUFFERED": "1",
         "PYTHONPATH": python_path,
     }
+
+
+def spawn_worker(workspace: Workspace, run_id: str) -> int:
+    """A detached worker process; its output goes to the run's `worker.log`."""
+    workspace.run_dir(run_id).mkdir(parents=True, exist_ok=True)
     with open(workspace.worker_log(run_id), "ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "lstm_core.worker", run_id],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=env,
+            env=_child_environment(workspace),
             start_new_session=True,
         )
     return process.pid
 
 
 def dispatch(workspace: Workspace) -> list[str]:
-    """Start workers for queued runs while there is room; returns the runs started."""
+    """Start workers for queued runs while there is room; returns the runs started.
+
+    A run whose worker cannot be started (its folder cannot be written, say) fails at
+    once with the reason, so it never holds a place in the queue.
+    """
+    if workspace.store.read_only:
+        return []
     reap(workspace)
     started = []
+    if not workspace.store.runs_with_status(RunStatus.QUEUED):
+        return started
     while (run := workspace.store.claim_next(max_running())) is not None:
-        workspace.store.attach_worker(run.id, spawn_worker(workspace, run.id))
+        try:
+            pid = spawn_worker(workspace, run.id)
+        except OSError as exc:
+            workspace.store.fail_run(
+                run.id, f"No worker could be started for this run: {exc.strerror or exc}."
+            )
+            continue
+        workspace.store.attach_worker(run.id, WorkerIdentity.current_for(pid))
         started.append(run.id)
     return started
 
 
 def refresh(workspace: Workspace) -> None:
-    """What a reader calls before showing runs: mark dead workers, keep the queue moving."""
+    """What a reader calls before showing runs: mark dead workers, keep the queue moving,
+    and make sure a supervisor watches while anything is queued or running."""
     dispatch(workspace)
+    if any(r.status.active for r in workspace.store.list_runs(limit=50)):
+        ensure_supervisor(workspace)
+
+
+def ensure_supervisor(workspace: Workspace) -> None:
+    """Start the workspace's supervisor unless one runs (it holds a lock on a file)."""
+    from lstm_core import supervisor
+
+    if workspace.store.read_only or supervisor.running(workspace):
+        return
+    with open(workspace.root / supervisor.LOG_FILE, "ab") as log:
+        subprocess.Popen(
+            [sys.executable, "-m", "lstm_core.supervisor"],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=_child_environment(workspace),
+            start_new_session=True,
+        )
 
 
 def submit(workspace: Workspace, spec: ExperimentSpec) -> str:
     """Queue a run and return at once; a worker process trains it."""
     run_id = submit_run(workspace, spec)
     dispatch(workspace)
+    ensure_supervisor(workspace)
     return run_id
 
 
-def _existing(workspace: Workspace, run_id: str):
+def _existing(workspace: Workspace, run_id: str) -> Run:
     run = workspace.store.get_run(run_id)
     if run is None:
         raise UserError(f"There is no run '{run_id}' in {workspace.root}; see lstm-core runs.")
@@ -161,6 +197,7 @@ def resume(workspace: Workspace, run_id: str) -> None:
     except InvalidTransition:
         raise UserError(f"Run '{run_id}' changed state just now; look again.") from None
     dispatch(workspace)
+    ensure_supervisor(workspace)
 
 
 def delete(workspace: Workspace, run_id: str) -> None:

@@ -2,7 +2,8 @@
 
 The version lives in SQLite's `user_version`. Version 1 is the schema of the first wave
 (no version written, runs kept scikit-learn's `cv_results_`, trials had no candidate
-number and the refit had fold -1). Each step runs inside the caller's transaction, so a
+number and the refit had fold -1); version 2 gave trials their candidate and round;
+version 3 records the machine and start time of a run's worker. Each step runs inside the caller's transaction, so a
 database is either fully migrated or left as it was.
 """
 
@@ -12,7 +13,9 @@ import json
 import sqlite3
 from collections import defaultdict
 
-SCHEMA_VERSION = 2
+from lstm_core.errors import UserError
+
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE datasets (
@@ -38,7 +41,9 @@ CREATE TABLE runs (
     cancel_requested INTEGER NOT NULL DEFAULT 0,
     error TEXT,
     traceback TEXT,
-    result TEXT
+    result TEXT,
+    worker_host TEXT,
+    worker_start INTEGER
 );
 CREATE INDEX runs_by_status ON runs(status, created_at);
 CREATE TABLE trials (
@@ -73,7 +78,7 @@ CREATE TABLE epochs (
 """
 
 
-class NewerSchema(RuntimeError):
+class NewerSchema(UserError):
     """The database was written by a newer version of the workbench."""
 
 
@@ -91,9 +96,11 @@ def upgrade(db: sqlite3.Connection) -> int:
     found = schema_version(db)
     if found > SCHEMA_VERSION:
         raise NewerSchema(
-            f"this workspace's database has schema version {found}, newer than this "
+            f"This workspace's database has schema version {found}, newer than this "
             f"version of the workbench knows ({SCHEMA_VERSION}); upgrade the workbench."
         )
+    if found == SCHEMA_VERSION:
+        return found
     if found == 0:
         _create(db, lambda statement: True)
     else:
@@ -189,4 +196,11 @@ def _from_cv_table(table: dict | None, key: str, fold: int | None, seen: dict) -
     return candidates[key], rounds[row], table[f"split{fold}_test_score"][row]
 
 
-STEPS = {1: _v1_to_v2}
+def _v2_to_v3(db: sqlite3.Connection) -> None:
+    """Runs record which machine their worker is on and when its process started, so a
+    paused worker is told from a dead one (and a reused pid from its first owner)."""
+    db.execute("ALTER TABLE runs ADD COLUMN worker_host TEXT")
+    db.execute("ALTER TABLE runs ADD COLUMN worker_start INTEGER")
+
+
+STEPS = {1: _v1_to_v2, 2: _v2_to_v3}

@@ -41,4 +41,5 @@ def run_progress(run: Run, trials: list[Trial], epochs: list[Epoch]) -> Progress
         eta_s=None if eta is None else round(eta, 1),
         latest=latest,
         error=run.error,
+        started_at=run.started_at,
     )

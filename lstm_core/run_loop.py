@@ -20,11 +20,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from lstm_core.entities import TrialStatus
-from lstm_core.errors import FitFailed, RunCancelled
+from lstm_core.errors import DiskFull, FitFailed, RunCancelled, is_disk_full
 from lstm_core.executors import Executor
+from lstm_core.processes import WorkerIdentity
 from lstm_core.searchers import Candidate, make_searcher
 from lstm_core.spec import ExperimentSpec
-from lstm_core.store import RunStore
+from lstm_core.store import RunStore, RunTakenAway
 from lstm_core.trial import (
     EpochEnded,
     FitProgress,
@@ -35,7 +36,7 @@ from lstm_core.trial import (
 )
 
 VALIDATION_SHARE = 0.2  # held out of the training split when cv = 0
-STOP_POLL_S = 0.5
+STOP_POLL_S = 0.25
 EPOCH_FLUSH_S = 0.5
 log = logging.getLogger("lstm_core")
 
@@ -85,13 +86,17 @@ def stratified_share(rows: np.ndarray, labels: np.ndarray, share: float, seed: i
 class StoreRecorder:
     """Writes a run's fits into the store: trial rows, epochs (in batches), progress.
 
-    A write that fails (a locked or damaged database) is a warning, never a crash of the
-    fit that reported it.
+    Every write carries the run's owner, so nothing lands in a run this process lost. A
+    write that fails on a busy database is a warning, never a crash of the fit that
+    reported it; a full disk, or the run taken away, is kept in `failure` and stops every
+    fit (the run then ends with it).
     """
 
-    def __init__(self, store: RunStore, run_id: str):
+    def __init__(self, store: RunStore, run_id: str, owner: WorkerIdentity | None = None):
         self.store = store
         self.run_id = run_id
+        self.owner = owner
+        self.failure: Exception | None = None
         self._epochs: list = []
         self._flushed = time.monotonic()
         self._planned: dict[int, int] = {}
@@ -110,13 +115,14 @@ class StoreRecorder:
             epochs_planned=epochs,
             pid=pid,
             worker=worker,
+            owner=self.owner,
         )
         self._planned[trial_id] = epochs
         return TrialContext(self.run_id, trial_id, task.candidate, task.round, task.fold)
 
     def record(self, event: EpochEnded | FitProgress) -> None:
         if isinstance(event, FitProgress):
-            self._safely(self.store.set_trial_progress, event.trial_id, event.fraction)
+            self._safely(self.store.set_trial_progress, event.trial_id, event.fraction, self.owner)
             return
         epoch = event.epoch
         self._epochs.append(epoch)
@@ -135,15 +141,21 @@ class StoreRecorder:
     def flush(self) -> None:
         epochs, self._epochs = self._epochs, []
         self._flushed = time.monotonic()
-        self._safely(self.store.log_epochs, epochs)
+        self._safely(self.store.log_epochs, epochs, self.owner)
 
     def finish(self, outcome: TrialOutcome) -> None:
         self.flush()
         self._safely(
-            self.store.finish_trial, outcome.context.trial_id, outcome.status, outcome.score
+            self.store.finish_trial,
+            outcome.context.trial_id,
+            outcome.status,
+            outcome.score,
+            self.owner,
         )
 
     def stop_requested(self) -> bool:
+        if self.failure is not None:
+            return True
         if not self._stop and time.monotonic() - self._stop_checked >= STOP_POLL_S:
             self._stop_checked = time.monotonic()
             self._stop = bool(self._safely(self.store.cancel_requested, self.run_id))
@@ -151,13 +163,17 @@ class StoreRecorder:
                 self.flush()
         return self._stop
 
-    @staticmethod
-    def _safely(method, *args):
+    def _safely(self, method, *args):
         try:
             return method(*args)
-        except sqlite3.Error as exc:
-            warnings.warn(f"could not write training progress: {exc}", stacklevel=2)
-            return None
+        except RunTakenAway as exc:
+            self.failure = self.failure or exc
+        except (sqlite3.Error, DiskFull) as exc:
+            if is_disk_full(exc):
+                self.failure = self.failure or exc
+            else:
+                warnings.warn(f"could not write training progress: {exc}", stacklevel=2)
+        return None
 
 
 @dataclass(frozen=True)
@@ -171,7 +187,6 @@ def run_search(
     spec: ExperimentSpec,
     labels: np.ndarray,
     train_rows: np.ndarray,
-    test_rows: np.ndarray,
     run_id: str,
     store: RunStore,
     executor: Executor,
@@ -194,16 +209,16 @@ def run_search(
         tasks = []
         for candidate in batch:
             for fold, (fit, scored) in enumerate(folds):
-                key = (candidate.number, candidate.round, fold)
-                if key in earlier:
-                    scores[candidate.number][fold] = earlier[key]
-                    continue
-                if recorder.stop_requested():
-                    raise RunCancelled(run_id)
                 rows = stratified_share(
                     fit, labels, candidate.rows_share, spec.seed + candidate.round
                 )
-                tasks.append(_task(spec, run_id, candidate, fold, rows, scored))
+                task = _task(spec, run_id, candidate, fold, rows, scored)
+                if task.key in earlier:
+                    scores[candidate.number][fold] = earlier[task.key]
+                    continue
+                if recorder.stop_requested():
+                    raise recorder.failure or RunCancelled(run_id)
+                tasks.append(task)
         executor.submit(tasks)
         while executor.in_flight():
             outcome = _checked(executor.wait(), recorder, run_id)
@@ -248,6 +263,8 @@ def _task(spec, run_id, candidate: Candidate, fold, fit_rows, scored_rows) -> Tr
 
 def _checked(outcome: TrialOutcome, recorder: StoreRecorder, run_id: str) -> TrialOutcome:
     recorder.finish(outcome)
+    if recorder.failure is not None:
+        raise recorder.failure
     if outcome.status == TrialStatus.CANCELLED:
         raise RunCancelled(run_id)
     if outcome.status != TrialStatus.COMPLETED:

@@ -21,6 +21,7 @@ SEARCHES = ("grid", "random", "halving")
 SCORINGS = ("f1_macro", "accuracy", "balanced_accuracy")
 HALVING_RESOURCES = ("samples", "epochs")
 HALVING_FACTOR = 2
+MAX_SEED = 2**32 - 1  # what NumPy and scikit-learn accept as a seed
 
 
 @dataclass
@@ -65,13 +66,17 @@ class ExperimentSpec:
             raise UserError(
                 f"cv = {self.cv} is not possible; use 0 (one validation split) or 2 to 20 folds."
             )
-        if not 0.05 <= self.test_size <= 0.5:
+        if not 0.05 <= self.test_size <= 0.5:  # (also refuses nan)
             raise UserError(
                 f"test size {self.test_size} is out of range; use a fraction from 0.05 to 0.5."
             )
         if self.n_iter < 1:
             raise UserError(
                 f"n_iter = {self.n_iter} is not possible; random search needs at least 1 candidate."
+            )
+        if not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
+            raise UserError(
+                f"seed = {self.seed} is not possible; use a whole number from 0 to {MAX_SEED}."
             )
         if self.n_jobs < 0:
             raise UserError(
@@ -87,6 +92,10 @@ class ExperimentSpec:
                 grid[name] = values
                 params.pop(name, None)
         return replace(self, params=params, grid=grid, seed=int(self.seed))
+
+    def architectures(self) -> list[str]:
+        """The architectures this design tries (codes such as "lstm")."""
+        return list(self.grid.get("arch") or [self.fixed()["arch"]])
 
     def fixed(self) -> dict[str, Any]:
         """Every hyperparameter's value outside the grid: defaults overlaid by `params`."""

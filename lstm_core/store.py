@@ -6,6 +6,13 @@ methods that refuse impossible transitions, log epochs in batches, read entities
 once, and every write is a short transaction on its own connection with a busy timeout, so
 several processes can share the file. Opening a database of an older schema migrates it
 (`lstm_core.migrations`).
+
+What a worker writes carries its identity (`owner`): a write for a run that is no longer
+running under that very process is refused (`RunTakenAway`), so a process that lost its
+run can never write into it. A damaged database is reported (`StoreDamaged`), never
+silently replaced; a workspace that cannot be written is opened read-only. Every change of
+a run is also mirrored into its folder (`lstm_core.run_files`), from which
+`lstm-core doctor --repair` can rebuild a lost database.
 """
 
 from __future__ import annotations
@@ -13,13 +20,14 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import sqlite3
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lstm_core.entities import (
     Dataset,
@@ -32,8 +40,13 @@ from lstm_core.entities import (
     from_plain,
     to_plain,
 )
-from lstm_core.migrations import upgrade
+from lstm_core.errors import DiskFull, UserError
+from lstm_core.migrations import SCHEMA_VERSION, schema_version, upgrade
+from lstm_core.processes import WorkerIdentity
 from lstm_core.spec import ExperimentSpec
+
+if TYPE_CHECKING:
+    from lstm_core.run_files import ArchivedRun, RunArchive
 
 _ALLOWED_FROM = {
     RunStatus.RUNNING: (RunStatus.QUEUED,),
@@ -43,12 +56,17 @@ _ALLOWED_FROM = {
     RunStatus.INTERRUPTED: (RunStatus.QUEUED, RunStatus.RUNNING),
     RunStatus.QUEUED: (RunStatus.CANCELLED, RunStatus.INTERRUPTED, RunStatus.FAILED),
 }
-# When a run ends, the fits it still had running end with it, in the matching state.
+# When a run ends, the fits it still had running end with it (the fit that failed a run
+# has already recorded its own failure).
 _TRIALS_ENDING_AS = {
-    RunStatus.FAILED: TrialStatus.FAILED,
+    RunStatus.FAILED: TrialStatus.INTERRUPTED,
     RunStatus.CANCELLED: TrialStatus.CANCELLED,
     RunStatus.INTERRUPTED: TrialStatus.INTERRUPTED,
 }
+
+
+FULL_BELOW_BYTES = 1024 * 1024  # a disk with less free space than this counts as full
+ARCHIVED_SINCE = 3  # the schema version from which every change is copied into folders
 
 
 def new_run_id() -> str:
@@ -60,8 +78,29 @@ class InvalidTransition(RuntimeError):
     """A status change that the run's lifecycle does not allow (a bug, or a lost race)."""
 
 
+class RunTakenAway(InvalidTransition):
+    """The run is no longer running under the process that tried to write into it."""
+
+
+class StoreDamaged(UserError):
+    """The database file is empty, truncated or corrupt; nothing was changed."""
+
+
+class ReadOnlyWorkspace(UserError):
+    """A write was asked of a workspace this process cannot write."""
+
+
+def repair_hint(path: Path, reason: str) -> str:
+    return (
+        f"The run database {path} is damaged ({reason}); nothing was changed. "
+        "Run `lstm-core doctor --repair` to rebuild it from the run folders."
+    )
+
+
 class RunStore(ABC):
     """What the engine needs from a store; SQLite sits behind it here."""
+
+    read_only: bool = False
 
     # datasets
     @abstractmethod
@@ -82,7 +121,7 @@ class RunStore(ABC):
     # runs
     @abstractmethod
     def create_run(
-        self, spec: ExperimentSpec, trials_total: int, running_pid: int | None = None
+        self, spec: ExperimentSpec, trials_total: int, running: WorkerIdentity | None = None
     ) -> str: ...
 
     @abstractmethod
@@ -98,22 +137,26 @@ class RunStore(ABC):
     def claim_next(self, max_running: int) -> Run | None: ...
 
     @abstractmethod
-    def attach_worker(self, run_id: str, pid: int) -> None: ...
+    def attach_worker(self, run_id: str, worker: WorkerIdentity) -> None: ...
 
     @abstractmethod
-    def start_run(self, run_id: str, pid: int, trials_total: int) -> None: ...
+    def start_run(self, run_id: str, worker: WorkerIdentity, trials_total: int) -> None: ...
 
     @abstractmethod
-    def heartbeat(self, run_id: str) -> None: ...
+    def heartbeat(self, run_id: str, owner: WorkerIdentity) -> None: ...
 
     @abstractmethod
-    def complete_run(self, run_id: str, result: RunResult) -> None: ...
+    def complete_run(
+        self, run_id: str, result: RunResult, owner: WorkerIdentity | None = None
+    ) -> None: ...
 
     @abstractmethod
-    def fail_run(self, run_id: str, error: str, traceback: str = "") -> None: ...
+    def fail_run(
+        self, run_id: str, error: str, traceback: str = "", owner: WorkerIdentity | None = None
+    ) -> None: ...
 
     @abstractmethod
-    def cancel_run(self, run_id: str) -> None: ...
+    def cancel_run(self, run_id: str, owner: WorkerIdentity | None = None) -> None: ...
 
     @abstractmethod
     def interrupt_run(self, run_id: str, error: str) -> None: ...
@@ -133,6 +176,9 @@ class RunStore(ABC):
     @abstractmethod
     def delete_run(self, run_id: str) -> None: ...
 
+    @abstractmethod
+    def restore_run(self, record: ArchivedRun) -> None: ...
+
     # trials and epochs
     @abstractmethod
     def start_trial(
@@ -147,15 +193,22 @@ class RunStore(ABC):
         epochs_planned: int,
         pid: int | None,
         worker: str,
+        owner: WorkerIdentity | None = None,
     ) -> int: ...
 
     @abstractmethod
     def finish_trial(
-        self, trial_id: int, status: TrialStatus, score: float | None = None
+        self,
+        trial_id: int,
+        status: TrialStatus,
+        score: float | None = None,
+        owner: WorkerIdentity | None = None,
     ) -> None: ...
 
     @abstractmethod
-    def set_trial_progress(self, trial_id: int, fraction: float) -> None: ...
+    def set_trial_progress(
+        self, trial_id: int, fraction: float, owner: WorkerIdentity | None = None
+    ) -> None: ...
 
     @abstractmethod
     def end_open_trials(self, run_id: str, status: TrialStatus) -> int: ...
@@ -164,7 +217,7 @@ class RunStore(ABC):
     def trials(self, run_id: str) -> list[Trial]: ...
 
     @abstractmethod
-    def log_epochs(self, epochs: list[Epoch]) -> None: ...
+    def log_epochs(self, epochs: list[Epoch], owner: WorkerIdentity | None = None) -> None: ...
 
     @abstractmethod
     def epochs(self, run_id: str) -> list[Epoch]: ...
@@ -172,13 +225,20 @@ class RunStore(ABC):
 
 _RUN_COLUMNS = (
     "r.id, r.created_at, r.dataset_id, r.spec, r.status, r.pid, r.heartbeat_at, r.started_at, "
-    "r.finished_at, r.trials_total, r.error, r.traceback, "
+    "r.finished_at, r.trials_total, r.error, r.traceback, r.worker_host, r.worker_start, "
     "d.name AS d_name, d.text_column AS d_text, d.label_column AS d_label, d.rows AS d_rows, "
     "d.class_counts AS d_counts, d.created_at AS d_created, "
     "(SELECT COUNT(*) FROM trials t WHERE t.run_id = r.id AND t.status = 'completed') "
     "AS trials_done"
 )
 _RUNS_FROM = "runs r LEFT JOIN datasets d ON d.id = r.dataset_id"
+# A run that `owner` may write into: running, under that very process.
+_OWNED = "status = 'running' AND pid = ? AND worker_host = ?"
+_TRIAL_OWNED = f"run_id IN (SELECT id FROM runs WHERE {_OWNED})"
+
+
+def _owner_args(owner: WorkerIdentity) -> tuple:
+    return (owner.pid, owner.host)
 
 
 def _dataset(row: sqlite3.Row) -> Dataset:
@@ -195,7 +255,7 @@ def _dataset(row: sqlite3.Row) -> Dataset:
 
 def _run(row: sqlite3.Row) -> Run:
     spec = ExperimentSpec.from_dict(json.loads(row["spec"]))
-    if row["d_name"] is None:  # its dataset was deleted after the run ended
+    if row["d_name"] is None:  # no dataset row (a database rebuilt without its record)
         dataset = Dataset(
             row["dataset_id"], "(deleted dataset)", spec.text_column, spec.label_column, 0
         )
@@ -223,6 +283,8 @@ def _run(row: sqlite3.Row) -> Run:
         trials_total=row["trials_total"],
         error=row["error"],
         traceback=row["traceback"],
+        worker_host=row["worker_host"],
+        worker_start=row["worker_start"],
     )
 
 
@@ -250,29 +312,108 @@ def _epoch(row: sqlite3.Row) -> Epoch:
     return Epoch(**dict(row))
 
 
+def _out_of_space(path: Path, exc: sqlite3.DatabaseError) -> bool:
+    """SQLite says "disk is full" when a write fails, "disk I/O error" when it cannot even
+    map its shared-memory file: the latter only counts when the disk is indeed full."""
+    if "disk is full" in str(exc):
+        return True
+    if "disk I/O error" not in str(exc):
+        return False
+    try:
+        return shutil.disk_usage(path.parent).free < FULL_BELOW_BYTES
+    except OSError:
+        return False
+
+
+def _writable(path: Path) -> bool:
+    if path.exists():
+        return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+    parent = path.parent
+    while not parent.exists():
+        parent = parent.parent
+    return os.access(parent, os.W_OK)
+
+
 class SQLiteRunStore(RunStore):
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, archive: RunArchive | None = None):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-        with self._write() as db:
-            upgrade(db)
+        self.archive = archive
+        self.read_only = not _writable(self.path)
+        if self.read_only and not self.path.exists():
+            raise ReadOnlyWorkspace(
+                f"The workspace {self.path.parent} cannot be written and holds no runs yet; "
+                "choose a folder you can write (LSTM_CORE_HOME)."
+            )
+        if self.path.exists():  # checked before anything is written into it
+            if self.path.stat().st_size == 0:
+                raise StoreDamaged(repair_hint(self.path, "the file is empty"))
+            self._check_integrity()
+        if self.read_only:
+            with self._connect() as db:
+                if schema_version(db) != SCHEMA_VERSION:
+                    raise ReadOnlyWorkspace(
+                        f"The run database {self.path} was written by another version of the "
+                        "workbench and cannot be upgraded here, where it is read-only."
+                    )
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as db:
+                db.execute("PRAGMA journal_mode=WAL")
+                if 0 < schema_version(db) < SCHEMA_VERSION:
+                    self._keep_a_copy(db)
+            with self._write() as db:
+                found = upgrade(db)
+        except sqlite3.DatabaseError as exc:
+            raise StoreDamaged(repair_hint(self.path, str(exc))) from None
+        if 0 < found < ARCHIVED_SINCE:
+            self._mirror_everything()
+
+    def _check_integrity(self) -> None:
+        try:
+            with self._connect() as db:
+                check = db.execute("PRAGMA quick_check").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise StoreDamaged(repair_hint(self.path, str(exc))) from None
+        if check != "ok":
+            raise StoreDamaged(repair_hint(self.path, f"integrity check: {check}"))
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA busy_timeout=30000")
-        db.execute("PRAGMA synchronous=NORMAL")
+        """A connection; SQLite's errors on a full disk or a damaged file become one
+        sentence (`DiskFull`, `StoreDamaged`) that says what to do."""
         try:
-            yield db
-        finally:
-            db.close()
+            if self.read_only:  # no locks and no -shm file: nobody can write it here anyway
+                db = sqlite3.connect(
+                    f"file:{self.path}?immutable=1", uri=True, isolation_level=None
+                )
+            else:
+                db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+                db.execute("PRAGMA busy_timeout=30000")
+                db.execute("PRAGMA synchronous=NORMAL")
+            db.row_factory = sqlite3.Row
+            try:
+                yield db
+            finally:
+                db.close()
+        except sqlite3.DatabaseError as exc:
+            if _out_of_space(self.path, exc):
+                raise DiskFull(
+                    f"The disk of the workspace ({self.path.parent}) is full ({exc}); free "
+                    "some space, then try again."
+                ) from None
+            if any(sign in str(exc) for sign in ("malformed", "not a database")):
+                raise StoreDamaged(repair_hint(self.path, str(exc))) from None
+            raise
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One short immediate transaction: either all of it lands or none."""
+        if self.read_only:
+            raise ReadOnlyWorkspace(
+                f"The workspace {self.path.parent} is read-only here; runs can be listed and "
+                "models used, but nothing can be changed."
+            )
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -281,6 +422,32 @@ class SQLiteRunStore(RunStore):
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+
+    def _keep_a_copy(self, db: sqlite3.Connection) -> None:
+        """Before migrating, a copy of the database as it was (`runs.sqlite.vN`)."""
+        copy = self.path.with_name(f"{self.path.name}.v{schema_version(db)}")
+        if not copy.exists():
+            with sqlite3.connect(copy) as target:
+                db.backup(target)
+
+    def _mirror_everything(self) -> None:
+        """Records of a workspace from before runs were copied into their folders."""
+        if self.archive is None:
+            return
+        for dataset in self.list_datasets():
+            self.archive.save_dataset(dataset)
+        for run in self.list_runs(limit=1_000_000):
+            self._mirror(run.id, with_history=run.status == RunStatus.COMPLETED)
+
+    def _mirror(self, run_id: str, with_history: bool = False) -> None:
+        """Copy the run's record into its folder (best effort: the database already has it)."""
+        if self.archive is None:
+            return
+        run = self.get_run(run_id)
+        if run is None:
+            return
+        history = (self.trials(run_id), self.epochs(run_id)) if with_history else ([], [])
+        self.archive.save_run(run, self.get_result(run_id), *history)
 
     # datasets
     def add_dataset(self, dataset: Dataset) -> None:
@@ -297,6 +464,8 @@ class SQLiteRunStore(RunStore):
                     dataset.created_at or time.time(),
                 ),
             )
+        if self.archive is not None:
+            self.archive.save_dataset(self.get_dataset(dataset.id))
 
     def get_dataset(self, dataset_id: str) -> Dataset | None:
         with self._connect() as db:
@@ -328,17 +497,18 @@ class SQLiteRunStore(RunStore):
 
     # runs
     def create_run(
-        self, spec: ExperimentSpec, trials_total: int, running_pid: int | None = None
+        self, spec: ExperimentSpec, trials_total: int, running: WorkerIdentity | None = None
     ) -> str:
-        """A queued run, or with `running_pid` one already running in that (foreground) process."""
+        """A queued run, or with `running` one already running in that (foreground) process."""
         run_id, now = new_run_id(), time.time()
-        status, started = (
-            (RunStatus.QUEUED, None) if running_pid is None else (RunStatus.RUNNING, now)
-        )
+        status = RunStatus.QUEUED if running is None else RunStatus.RUNNING
+        started = None if running is None else now
         with self._write() as db:
-            db.execute(
+            inserted = db.execute(
                 "INSERT INTO runs (id, created_at, dataset_id, spec, status, trials_total, pid, "
-                "started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "worker_host, worker_start, started_at, heartbeat_at) "
+                "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
+                "WHERE EXISTS (SELECT 1 FROM datasets WHERE id = ?)",
                 (
                     run_id,
                     now,
@@ -346,11 +516,19 @@ class SQLiteRunStore(RunStore):
                     json.dumps(spec.to_dict()),
                     status,
                     trials_total,
-                    running_pid,
+                    running and running.pid,
+                    running and running.host,
+                    running and running.started,
                     started,
                     started,
+                    spec.dataset_id,
                 ),
+            ).rowcount
+        if not inserted:
+            raise UserError(
+                f"Dataset {spec.dataset_id} is not in this workspace; load and confirm it first."
             )
+        self._mirror(run_id)
         return run_id
 
     def _select_runs(self, where: str = "", args: tuple = (), tail: str = "") -> list[Run]:
@@ -373,14 +551,22 @@ class SQLiteRunStore(RunStore):
     def runs_with_status(self, status: RunStatus) -> list[Run]:
         return self._select_runs("WHERE r.status = ?", (status,), "ORDER BY r.created_at")
 
-    def _transition(self, run_id: str, status: RunStatus, **fields: Any) -> None:
+    def _transition(
+        self,
+        run_id: str,
+        status: RunStatus,
+        owner: WorkerIdentity | None = None,
+        **fields: Any,
+    ) -> None:
         allowed = _ALLOWED_FROM[status]
         sets = ", ".join(f"{name} = ?" for name in ("status", *fields))
         marks = ", ".join("?" for _ in allowed)
+        where, args = f"id = ? AND status IN ({marks})", (run_id, *allowed)
+        if owner is not None:
+            where, args = f"{where} AND {_OWNED}", (*args, *_owner_args(owner))
         with self._write() as db:
             changed = db.execute(
-                f"UPDATE runs SET {sets} WHERE id = ? AND status IN ({marks})",
-                (status, *fields.values(), run_id, *allowed),
+                f"UPDATE runs SET {sets} WHERE {where}", (status, *fields.values(), *args)
             ).rowcount
             if changed and status in _TRIALS_ENDING_AS:
                 db.execute(
@@ -390,13 +576,17 @@ class SQLiteRunStore(RunStore):
         if not changed:
             current = self.get_run(run_id)
             now = current.status if current else "missing"
-            raise InvalidTransition(f"run {run_id} cannot go from {now} to {status}")
+            if owner is not None and current is not None and current.status == RunStatus.RUNNING:
+                raise RunTakenAway(f"run {run_id} is no longer this process's")
+            error = RunTakenAway if owner is not None else InvalidTransition
+            raise error(f"run {run_id} cannot go from {now} to {status}")
+        self._mirror(run_id, with_history=status == RunStatus.COMPLETED)
 
     def claim_next(self, max_running: int) -> Run | None:
         """Mark the oldest queued run `running` if fewer than `max_running` are; one transaction.
 
-        The claimed run has no pid until its worker process is attached, so two dispatchers
-        can never start more runs than the limit, and a claim whose worker never started is
+        The claimed run has no worker until its process is attached, so two dispatchers can
+        never start more runs than the limit, and a claim whose worker never started is
         found by its stale heartbeat.
         """
         now = time.time()
@@ -413,48 +603,68 @@ class SQLiteRunStore(RunStore):
             if row is None:
                 return None
             db.execute(
-                "UPDATE runs SET status = ?, started_at = ?, heartbeat_at = ? WHERE id = ?",
+                "UPDATE runs SET status = ?, started_at = ?, heartbeat_at = ?, pid = NULL, "
+                "worker_host = NULL, worker_start = NULL WHERE id = ?",
                 (RunStatus.RUNNING, now, now, row["id"]),
             )
+        self._mirror(row["id"])
         return self.get_run(row["id"])
 
-    def attach_worker(self, run_id: str, pid: int) -> None:
+    def attach_worker(self, run_id: str, worker: WorkerIdentity) -> None:
         with self._write() as db:
             db.execute(
-                "UPDATE runs SET pid = ?, heartbeat_at = ? WHERE id = ? AND status = ?",
-                (pid, time.time(), run_id, RunStatus.RUNNING),
+                "UPDATE runs SET pid = ?, worker_host = ?, worker_start = ?, heartbeat_at = ? "
+                "WHERE id = ? AND status = ?",
+                (worker.pid, worker.host, worker.started, time.time(), run_id, RunStatus.RUNNING),
             )
 
-    def start_run(self, run_id: str, pid: int, trials_total: int) -> None:
+    def start_run(self, run_id: str, worker: WorkerIdentity, trials_total: int) -> None:
         now = time.time()
         self._transition(
             run_id,
             RunStatus.RUNNING,
-            pid=pid,
+            pid=worker.pid,
+            worker_host=worker.host,
+            worker_start=worker.started,
             started_at=now,
             heartbeat_at=now,
             trials_total=trials_total,
         )
 
-    def heartbeat(self, run_id: str) -> None:
+    def heartbeat(self, run_id: str, owner: WorkerIdentity) -> None:
         with self._write() as db:
-            db.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (time.time(), run_id))
+            changed = db.execute(
+                f"UPDATE runs SET heartbeat_at = ? WHERE id = ? AND {_OWNED}",
+                (time.time(), run_id, *_owner_args(owner)),
+            ).rowcount
+        if not changed:
+            raise RunTakenAway(f"run {run_id} is no longer this process's")
 
-    def complete_run(self, run_id: str, result: RunResult) -> None:
+    def complete_run(
+        self, run_id: str, result: RunResult, owner: WorkerIdentity | None = None
+    ) -> None:
         self._transition(
             run_id,
             RunStatus.COMPLETED,
+            owner,
             finished_at=time.time(),
             result=json.dumps(to_plain(result)),
         )
 
-    def fail_run(self, run_id: str, error: str, traceback: str = "") -> None:
+    def fail_run(
+        self, run_id: str, error: str, traceback: str = "", owner: WorkerIdentity | None = None
+    ) -> None:
         self._transition(
-            run_id, RunStatus.FAILED, finished_at=time.time(), error=error, traceback=traceback
+            run_id,
+            RunStatus.FAILED,
+            owner,
+            finished_at=time.time(),
+            error=error,
+            traceback=traceback,
         )
 
-    def cancel_run(self, run_id: str) -> None:
-        self._transition(run_id, RunStatus.CANCELLED, finished_at=time.time())
+    def cancel_run(self, run_id: str, owner: WorkerIdentity | None = None) -> None:
+        self._transition(run_id, RunStatus.CANCELLED, owner, finished_at=time.time())
 
     def interrupt_run(self, run_id: str, error: str) -> None:
         self._transition(run_id, RunStatus.INTERRUPTED, finished_at=time.time(), error=error)
@@ -465,6 +675,8 @@ class SQLiteRunStore(RunStore):
             run_id,
             RunStatus.QUEUED,
             pid=None,
+            worker_host=None,
+            worker_start=None,
             heartbeat_at=None,
             started_at=None,
             finished_at=None,
@@ -503,6 +715,79 @@ class SQLiteRunStore(RunStore):
             db.execute("DELETE FROM trials WHERE run_id = ?", (run_id,))
             db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
 
+    def restore_run(self, record: ArchivedRun) -> None:
+        """Put back a run from its folder's record, with its ids (doctor --repair).
+
+        A run that was queued or running when its record was written has no worker now: it
+        comes back interrupted, ready to be resumed.
+        """
+        run = record.run
+        status, error = run.status, run.error
+        if status.active:
+            status = RunStatus.INTERRUPTED
+            error = "It was going when the database was rebuilt; resume it to finish."
+        with self._write() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO runs (id, created_at, dataset_id, spec, status, pid, "
+                "heartbeat_at, started_at, finished_at, trials_total, error, traceback, result) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run.id,
+                    run.created_at,
+                    run.dataset.id,
+                    json.dumps(run.spec.to_dict()),
+                    status,
+                    run.pid,
+                    run.heartbeat_at,
+                    run.started_at,
+                    run.finished_at or (time.time() if status != run.status else None),
+                    run.trials_total,
+                    error,
+                    run.traceback,
+                    None if record.result is None else json.dumps(to_plain(record.result)),
+                ),
+            )
+            for t in record.trials:
+                db.execute(
+                    "INSERT OR REPLACE INTO trials (id, run_id, candidate, round, fold, params, "
+                    "n_train, epochs_planned, status, pid, worker, started_at, finished_at, "
+                    "progress, score) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        t.id,
+                        run.id,
+                        t.candidate,
+                        t.round,
+                        t.fold,
+                        json.dumps(t.params, sort_keys=True),
+                        t.n_train,
+                        t.epochs_planned,
+                        t.status,
+                        t.pid,
+                        t.worker,
+                        t.started_at,
+                        t.finished_at,
+                        t.progress,
+                        t.score,
+                    ),
+                )
+            db.executemany(
+                "INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        e.trial_id,
+                        e.epoch,
+                        e.loss,
+                        e.accuracy,
+                        e.val_loss,
+                        e.val_accuracy,
+                        e.seconds,
+                        e.logged_at,
+                    )  # fmt: skip
+                    for e in record.epochs
+                ],
+            )
+        self._mirror(run.id, with_history=bool(record.trials))
+
     # trials and epochs
     def start_trial(
         self,
@@ -516,39 +801,66 @@ class SQLiteRunStore(RunStore):
         epochs_planned: int,
         pid: int | None,
         worker: str,
+        owner: WorkerIdentity | None = None,
     ) -> int:
+        values = (
+            run_id,
+            candidate,
+            round,
+            fold,
+            json.dumps(params, sort_keys=True),
+            n_train,
+            epochs_planned,
+            TrialStatus.RUNNING,
+            pid,
+            worker,
+            time.time(),
+        )
+        insert = (
+            "INSERT INTO trials (run_id, candidate, round, fold, params, n_train, "
+            "epochs_planned, status, pid, worker, started_at) "
+        )
         with self._write() as db:
-            cursor = db.execute(
-                "INSERT INTO trials (run_id, candidate, round, fold, params, n_train, "
-                "epochs_planned, status, pid, worker, started_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    run_id,
-                    candidate,
-                    round,
-                    fold,
-                    json.dumps(params, sort_keys=True),
-                    n_train,
-                    epochs_planned,
-                    TrialStatus.RUNNING,
-                    pid,
-                    worker,
-                    time.time(),
-                ),
-            )
+            if owner is None:
+                cursor = db.execute(insert + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+            else:
+                cursor = db.execute(
+                    insert + "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
+                    f"WHERE EXISTS (SELECT 1 FROM runs WHERE id = ? AND {_OWNED})",
+                    (*values, run_id, *_owner_args(owner)),
+                )
+            if not cursor.rowcount:
+                raise RunTakenAway(f"run {run_id} is no longer this process's")
             return int(cursor.lastrowid)
 
-    def finish_trial(self, trial_id: int, status: TrialStatus, score: float | None = None) -> None:
+    def _trial_write(self, sql: str, args: tuple, owner: WorkerIdentity | None) -> None:
+        if owner is not None:
+            sql, args = f"{sql} AND {_TRIAL_OWNED}", (*args, *_owner_args(owner))
         with self._write() as db:
-            db.execute(
-                "UPDATE trials SET status = ?, finished_at = ?, score = ?, "
-                "progress = CASE WHEN ? = 'completed' THEN 1 ELSE progress END WHERE id = ?",
-                (status, time.time(), score, status, trial_id),
-            )
+            changed = db.execute(sql, args).rowcount
+        if owner is not None and not changed:
+            raise RunTakenAway("this trial's run is no longer this process's")
 
-    def set_trial_progress(self, trial_id: int, fraction: float) -> None:
-        with self._write() as db:
-            db.execute("UPDATE trials SET progress = ? WHERE id = ?", (fraction, trial_id))
+    def finish_trial(
+        self,
+        trial_id: int,
+        status: TrialStatus,
+        score: float | None = None,
+        owner: WorkerIdentity | None = None,
+    ) -> None:
+        self._trial_write(
+            "UPDATE trials SET status = ?, finished_at = ?, score = ?, "
+            "progress = CASE WHEN ? = 'completed' THEN 1 ELSE progress END WHERE id = ?",
+            (status, time.time(), score, status, trial_id),
+            owner,
+        )
+
+    def set_trial_progress(
+        self, trial_id: int, fraction: float, owner: WorkerIdentity | None = None
+    ) -> None:
+        self._trial_write(
+            "UPDATE trials SET progress = ? WHERE id = ?", (fraction, trial_id), owner
+        )
 
     def end_open_trials(self, run_id: str, status: TrialStatus) -> int:
         """Fits left `running` by an earlier attempt of the run; returns how many."""
@@ -565,26 +877,37 @@ class SQLiteRunStore(RunStore):
             ).fetchall()
         return [_trial(r) for r in rows]
 
-    def log_epochs(self, epochs: list[Epoch]) -> None:
+    def log_epochs(self, epochs: list[Epoch], owner: WorkerIdentity | None = None) -> None:
         if not epochs:
             return
-        with self._write() as db:
-            db.executemany(
-                "INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        e.trial_id,
-                        e.epoch,
-                        e.loss,
-                        e.accuracy,
-                        e.val_loss,
-                        e.val_accuracy,
-                        e.seconds,
-                        e.logged_at or time.time(),
-                    )
-                    for e in epochs
-                ],
+        rows = [
+            (
+                e.trial_id,
+                e.epoch,
+                e.loss,
+                e.accuracy,
+                e.val_loss,
+                e.val_accuracy,
+                e.seconds,
+                e.logged_at or time.time(),
             )
+            for e in epochs
+        ]
+        with self._write() as db:
+            if owner is None:
+                db.executemany(
+                    "INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows
+                )
+                return
+            owned = (
+                "INSERT OR REPLACE INTO epochs SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS "
+                f"(SELECT 1 FROM trials WHERE id = ? AND {_TRIAL_OWNED})"
+            )
+            written = sum(
+                db.execute(owned, (*row, row[0], *_owner_args(owner))).rowcount for row in rows
+            )
+            if written < len(rows):
+                raise RunTakenAway("this epoch's run is no longer this process's")
 
     def epochs(self, run_id: str) -> list[Epoch]:
         with self._connect() as db:

@@ -2,17 +2,18 @@
 
 `execute_run` is what a worker process calls; it is the only writer of that run's status,
 and whatever happens the run ends `completed`, `cancelled` or `failed` (with the error and
-traceback kept for the dashboard). This process coordinates: with parallel fits it never
-imports TensorFlow itself (the fit processes do, and the refit hands back the model file),
-and it loads scikit-learn only when a run trains, so the dashboard's start-up path stays
-light.
+traceback kept for the dashboard; a full disk gets a sentence that says so, and the space
+the run held back, `.reserve`, is freed so that the failure can still be recorded). Every
+write carries this process's identity: a worker whose run was taken from it stops, and its
+finished fits stay for a resume. This process coordinates: its fits run in spawned fit
+processes (so a cancel can stop them at any moment, TensorFlow's import included), and
+it loads scikit-learn only when a run trains, so the dashboard's start-up path stays light.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import sqlite3
 import statistics
 import threading
@@ -22,20 +23,23 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from lstm_core.datasets import load_dataset
+from lstm_core.datasets import DATA_FILE, load_dataset
 from lstm_core.entities import Run, RunResult, RunStatus, TestPrediction, TrialStatus, to_plain
-from lstm_core.errors import FitFailed, RunCancelled, UserError
+from lstm_core.errors import FitFailed, RunCancelled, UserError, is_disk_full
+from lstm_core.processes import WorkerIdentity
 from lstm_core.spec import ExperimentSpec, min_examples_per_class
+from lstm_core.store import InvalidTransition, RunTakenAway
 from lstm_core.workspace import Workspace
 
 HEARTBEAT_S = 5.0
+RESERVE_BYTES = 256 * 1024
 log = logging.getLogger("lstm_core")
 
 
 def check_runnable(workspace: Workspace, spec: ExperimentSpec) -> None:
     """The spec's dataset is here and every class is large enough for its folds."""
     dataset = workspace.store.get_dataset(spec.dataset_id)
-    if dataset is None or not (workspace.dataset_dir(spec.dataset_id)).exists():
+    if dataset is None or not (workspace.dataset_dir(spec.dataset_id) / DATA_FILE).exists():
         raise UserError(
             f"Dataset {spec.dataset_id} is not in this workspace; load and confirm it first."
         )
@@ -57,17 +61,21 @@ def submit_run(workspace: Workspace, spec: ExperimentSpec, foreground: bool = Fa
     """
     spec = spec.validated()
     check_runnable(workspace, spec)
-    running_pid = os.getpid() if foreground else None
-    return workspace.store.create_run(spec, spec.n_fits(), running_pid)
+    running = WorkerIdentity.current() if foreground else None
+    return workspace.store.create_run(spec, spec.n_fits(), running)
 
 
 def _save_predictions(path, predictions: list[TestPrediction]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
-    with open(partial, "w", encoding="utf-8") as handle:
-        for prediction in predictions:
-            handle.write(json.dumps(to_plain(prediction), ensure_ascii=False) + "\n")
-    partial.replace(path)
+    try:
+        with open(partial, "w", encoding="utf-8") as handle:
+            for prediction in predictions:
+                handle.write(json.dumps(to_plain(prediction), ensure_ascii=False) + "\n")
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def _test_predictions(texts, labels, test_rows, refit, baseline_predicted) -> list[TestPrediction]:
@@ -90,7 +98,9 @@ def _test_predictions(texts, labels, test_rows, refit, baseline_predicted) -> li
     ]
 
 
-def _train_and_evaluate(workspace: Workspace, run: Run) -> RunResult:
+def _train_and_evaluate(
+    workspace: Workspace, run: Run, owner: WorkerIdentity, fits_here: bool
+) -> RunResult:
     from lstm_core.bundle import save_bundle
     from lstm_core.evaluation import baseline, evaluate
     from lstm_core.executors import make_executor
@@ -108,17 +118,17 @@ def _train_and_evaluate(workspace: Workspace, run: Run) -> RunResult:
     labels = data.labels.astype(str).astype(object)
     texts = data.texts
     store.end_open_trials(run.id, TrialStatus.INTERRUPTED)  # fits an earlier attempt left running
-    recorder = StoreRecorder(store, run.id)
+    recorder = StoreRecorder(store, run.id, owner)
     n_jobs = spec.effective_n_jobs()
     # Fit processes start importing TensorFlow now, while this process prepares the search.
-    with make_executor(TrainingData(texts, labels), recorder, n_jobs) as executor:
-        if n_jobs > 1:
+    with make_executor(TrainingData(texts, labels), recorder, n_jobs, fits_here) as executor:
+        if not fits_here:
             log.info("fit processes: pids %s", " ".join(map(str, executor.pids)))
         train_rows, test_rows = holdout_split(spec, labels)
         counts = Counter(labels[train_rows].tolist())
         minority = min(counts, key=counts.get)
         started = time.perf_counter()
-        search = run_search(spec, labels, train_rows, test_rows, run.id, store, executor, recorder)
+        search = run_search(spec, labels, train_rows, run.id, store, executor, recorder)
         submit_refit(spec, search.best, train_rows, test_rows, run.id, executor)
         x_test, y_test = texts[test_rows], labels[test_rows]
         # The baseline is fitted here while a fit process refits (before it, when fits run here).
@@ -128,6 +138,7 @@ def _train_and_evaluate(workspace: Workspace, run: Run) -> RunResult:
         refit = refitted(executor, recorder, run.id)
         search_seconds = time.perf_counter() - started
     test = evaluate(y_test, refit.test_proba, refit.classes, minority)
+    store.heartbeat(run.id, owner)  # still this process's run, before its files are written
     _save_predictions(
         workspace.predictions_file(run.id),
         _test_predictions(texts, labels, test_rows, refit, base_predicted),
@@ -149,7 +160,7 @@ def _train_and_evaluate(workspace: Workspace, run: Run) -> RunResult:
         search_seconds=round(search_seconds, 2),
         grid_seconds=round(search.grid_seconds, 2),
         median_epoch_seconds=round(statistics.median(epoch_seconds), 3) if epoch_seconds else None,
-        fits=sum(t.status == TrialStatus.COMPLETED for t in trials),
+        fits=sum(t.status == TrialStatus.COMPLETED and not t.is_refit for t in trials) + 1,
         best_candidate=search.best.number,
     )
     save_bundle(
@@ -168,15 +179,18 @@ def _train_and_evaluate(workspace: Workspace, run: Run) -> RunResult:
 
 
 @contextmanager
-def _heartbeat(workspace: Workspace, run_id: str) -> Iterator[None]:
-    """Prove this process is alive every few seconds, so readers can tell a dead worker."""
+def _heartbeat(workspace: Workspace, run_id: str, owner: WorkerIdentity) -> Iterator[None]:
+    """Say every few seconds that this process still holds the run (what a reader on
+    another machine, which cannot see the process, goes by)."""
     stop = threading.Event()
 
     def beat():
         while not stop.wait(HEARTBEAT_S):
             try:
-                workspace.store.heartbeat(run_id)
-            except sqlite3.Error as exc:
+                workspace.store.heartbeat(run_id, owner)
+            except RunTakenAway:
+                return
+            except (sqlite3.Error, UserError) as exc:  # busy, or a full disk
                 log.warning("heartbeat not written: %s", exc)
 
     thread = threading.Thread(target=beat, name=f"heartbeat-{run_id}", daemon=True)
@@ -188,43 +202,92 @@ def _heartbeat(workspace: Workspace, run_id: str) -> Iterator[None]:
         thread.join()
 
 
-def execute_run(workspace: Workspace, run_id: str) -> Run:
+@contextmanager
+def _reserve(workspace: Workspace, run_id: str) -> Iterator[None]:
+    """Hold back a little disk space while the run goes, removed when it ends."""
+    path = workspace.reserve_file(run_id)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(bytes(RESERVE_BYTES))
+    except OSError:
+        path.unlink(missing_ok=True)
+        raise
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _end(workspace: Workspace, run_id: str, owner: WorkerIdentity, error: BaseException) -> None:
+    """Record how the run ended early; a run no longer ours is left to its new owner."""
+    store = workspace.store
+    if isinstance(error, RunCancelled):
+        store.cancel_run(run_id, owner)
+    elif isinstance(error, FitFailed):
+        store.fail_run(run_id, str(error), error.traceback or "", owner)
+    elif is_disk_full(error):  # the reserve is already freed: there is room to say so
+        store.fail_run(
+            run_id,
+            f"The disk of the workspace ({workspace.root}) is full ({error}); free some space, "
+            "then resume the run: its finished fits are kept.",
+            owner=owner,
+        )
+    elif isinstance(error, UserError):
+        store.fail_run(run_id, str(error), owner=owner)
+    else:
+        trace = "".join(traceback.format_exception(error))
+        store.fail_run(run_id, f"{type(error).__name__}: {error}", trace, owner)
+
+
+def execute_run(workspace: Workspace, run_id: str, fits_here: bool = False) -> Run:
     """Train a run in this process and return its final record.
 
     Takes a queued run, a run a dispatcher claimed for this worker, or a foreground run
     created for this process; a run that ended or belongs to another process is left alone.
+    `fits_here` fits in this process rather than in fit processes (one at a time).
     """
     store = workspace.store
     run = store.get_run(run_id)
     if run is None:
         raise UserError(f"There is no run '{run_id}' in {workspace.root}.")
-    spec = run.spec
+    spec, me = run.spec, WorkerIdentity.current()
     if run.status == RunStatus.QUEUED:
-        store.start_run(run_id, os.getpid(), spec.n_fits())
-    elif run.status == RunStatus.RUNNING and run.pid in (None, os.getpid()):
-        store.attach_worker(run_id, os.getpid())
+        store.start_run(run_id, me, spec.n_fits())
+    elif run.status == RunStatus.RUNNING and run.pid in (None, me.pid):
+        store.attach_worker(run_id, me)
     else:
         return run
+    if store.cancel_requested(run_id):  # cancelled while its worker started
+        store.cancel_run(run_id, me)
+        return store.get_run(run_id)
     log.info("run %s: %d candidate(s), %d fits", run_id, spec.n_candidates(), spec.n_fits())
     started = time.perf_counter()
     try:
-        with _heartbeat(workspace, run_id):
-            result = _train_and_evaluate(workspace, store.get_run(run_id))
-    except RunCancelled:
-        store.cancel_run(run_id)
-    except UserError as exc:
-        store.fail_run(run_id, str(exc))
-    except FitFailed as exc:
-        store.fail_run(run_id, str(exc), exc.traceback or "")
-    except Exception as exc:  # the run must end failed, with its traceback, whatever broke
-        store.fail_run(run_id, f"{type(exc).__name__}: {exc}", traceback.format_exc())
-    else:
-        store.complete_run(run_id, result)
+        with _reserve(workspace, run_id), _heartbeat(workspace, run_id, me):
+            result = _train_and_evaluate(workspace, store.get_run(run_id), me, fits_here)
+            store.complete_run(run_id, result, me)
+    except RunTakenAway:
+        log.warning("run %s was taken from this worker; its finished fits stay", run_id)
+    except KeyboardInterrupt:  # Ctrl-C on a foreground run: it ends cancelled, resumable
+        _end(workspace, run_id, me, RunCancelled(run_id))
+        raise
+    except Exception as error:  # whatever broke, the run ends with a reason
+        try:
+            _end(workspace, run_id, me, error)
+        except (InvalidTransition, sqlite3.Error, OSError, UserError) as exc:
+            log.error("run %s could not record how it ended (%s): %s", run_id, exc, error)
     log.info("run %s took %.1f s", run_id, time.perf_counter() - started)
     return store.get_run(run_id)
+
+
+def execute_here(workspace: Workspace, run_id: str) -> Run:
+    """A foreground run: one fit at a time in this process, parallel fits in fit processes."""
+    run = workspace.store.get_run(run_id)
+    fits_here = run is not None and run.spec.effective_n_jobs() == 1
+    return execute_run(workspace, run_id, fits_here=fits_here)
 
 
 def train(spec: ExperimentSpec, workspace: Workspace | None = None) -> Run:
     """The easy path: train a spec here, in the foreground; returns the finished run."""
     workspace = workspace or Workspace()
-    return execute_run(workspace, submit_run(workspace, spec, foreground=True))
+    return execute_here(workspace, submit_run(workspace, spec, foreground=True))

@@ -138,7 +138,7 @@ def _fit(
     keras.backend.clear_session()
     pipeline = make_pipeline(task.config, seed=task.seed)
     epochs = int(task.config["epochs"])
-    stopper = StopWhenAsked(channel)
+    stopper = StopWhenAsked(channel, epochs)
     pipeline.set_params(
         clf__fit__callbacks=[EpochReporter(context.trial_id, channel, epochs), stopper]
     )

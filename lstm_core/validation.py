@@ -13,9 +13,11 @@ from lstm_core.errors import UserError
 from lstm_core.intake import MAX_LABEL_CLASSES
 from lstm_core.spec import min_examples_per_class
 
+NUMERIC_TEXT_SHARE = 0.9  # a text column this share of which has no letters gets a warning
+
 
 def column_problems(
-    df: pd.DataFrame, text_column: str, label_column: str, cv: int = 0, test_size: float = 0.2
+    df: pd.DataFrame, text_column: str, label_column: str, cv: int, test_size: float
 ) -> list[str]:
     """Every problem with the choice, as sentences; an empty list means it can be trained on."""
     names = ", ".join(f"'{c}'" for c in df.columns)
@@ -66,8 +68,38 @@ def column_problems(
     return problems
 
 
+def column_warnings(df: pd.DataFrame, text_column: str, label_column: str) -> list[str]:
+    """What can be trained on but probably should not be, one sentence each."""
+    warnings = []
+    texts = df[text_column].str.strip()
+    texts = texts[texts != ""]
+    wordless = (~texts.str.contains(r"[^\W\d_]", regex=True)).mean() if len(texts) else 0.0
+    if wordless >= NUMERIC_TEXT_SHARE:
+        warnings.append(
+            f"Column '{text_column}' holds numbers or ids rather than words ({wordless:.0%} of "
+            "its values have no letters); a recurrent model learns little from them. Is it "
+            "the column with the texts?"
+        )
+    labels = df[label_column].str.strip()
+    same_number: dict[float, set[str]] = {}
+    for value in labels[labels != ""].unique():
+        try:
+            number = float(value)
+        except ValueError:
+            continue
+        same_number.setdefault(number, set()).add(str(value))
+    for spellings in same_number.values():
+        if len(spellings) > 1:
+            shown = ", ".join(f"'{v}'" for v in sorted(spellings))
+            warnings.append(
+                f"Labels {shown} look like the same number but are {len(spellings)} different "
+                "classes; write them one way in the file if they mean the same class."
+            )
+    return warnings
+
+
 def select_columns(
-    df: pd.DataFrame, text_column: str, label_column: str, cv: int = 0, test_size: float = 0.2
+    df: pd.DataFrame, text_column: str, label_column: str, cv: int, test_size: float
 ) -> LabelledTexts:
     """The usable rows of the chosen columns, or a `UserError` listing every problem."""
     problems = column_problems(df, text_column, label_column, cv, test_size)

@@ -11,20 +11,31 @@ import os
 from functools import cached_property
 from pathlib import Path
 
+from lstm_core.run_files import RunArchive
 from lstm_core.store import RunStore, SQLiteRunStore
 
 HOME_VARIABLE = "LSTM_CORE_HOME"
+DATABASE_FILE = "runs.sqlite"
 WORKER_LOG = "worker.log"
 PREDICTIONS_FILE = "predictions.jsonl"
+RESERVE_FILE = ".reserve"
 
 
 class Workspace:
     def __init__(self, root: str | os.PathLike | None = None):
         self.root = Path(root or os.environ.get(HOME_VARIABLE) or "workspace").resolve()
 
+    @property
+    def database(self) -> Path:
+        return self.root / DATABASE_FILE
+
+    @cached_property
+    def archive(self) -> RunArchive:
+        return RunArchive(self.root)
+
     @cached_property
     def store(self) -> RunStore:
-        return SQLiteRunStore(self.root / "runs.sqlite")
+        return SQLiteRunStore(self.database, self.archive)
 
     def dataset_dir(self, dataset_id: str) -> Path:
         return self.root / "datasets" / dataset_id
@@ -40,3 +51,7 @@ class Workspace:
 
     def predictions_file(self, run_id: str) -> Path:
         return self.run_dir(run_id) / PREDICTIONS_FILE
+
+    def reserve_file(self, run_id: str) -> Path:
+        """Space a running run holds back, so that it can still record a full disk."""
+        return self.run_dir(run_id) / RESERVE_FILE

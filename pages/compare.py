@@ -4,7 +4,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lstm_core.api import ARCHITECTURE_NAMES, HYPERPARAMETERS, RunStatus
+from lstm_core.api import HYPERPARAMETERS, RunStatus
 from widgets import confusion_heatmap, engine, run_label
 
 st.title("Compare")
@@ -32,7 +32,7 @@ halving = any(completed[run_id].spec.search == "halving" for run_id in chosen)
 for run_id in chosen:
     for candidate in workbench.candidates(run_id):
         record = {"run": run_id, **candidate.config}
-        record["architecture"] = ARCHITECTURE_NAMES[candidate.config["arch"]]
+        record["architecture"] = candidate.architecture
         record["mean CV score"] = candidate.mean_score
         record["CV std"] = candidate.std_score
         record["fit seconds"] = round(candidate.mean_fit_seconds, 2)

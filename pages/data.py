@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lstm_core.api import LengthProfile, UserError
-from widgets import SAMPLES, choose, engine, md, preset
+from widgets import SAMPLES, choose, engine, md, plain, preset
 
 EXAMPLE_CLASSES, EXAMPLE_CHARS = 6, 300
 
@@ -138,6 +138,9 @@ label_column = right.selectbox(
 problems = engine().column_problems(frame, text_column, label_column)
 for problem in problems:
     st.error(md(problem))
+if not problems:
+    for warning in engine().column_warnings(frame, text_column, label_column):
+        st.warning(md(warning))
 
 if not problems:
     labels = frame[label_column].str.strip()
@@ -150,7 +153,7 @@ if not problems:
     auto_length = profile.auto_length
     chart_left, chart_right = st.columns(2)
     balance = go.Figure(
-        go.Bar(x=[str(x) for x in counts.index], y=counts.to_numpy(), marker_color="#2E6FDB")
+        go.Bar(x=[plain(x) for x in counts.index], y=counts.to_numpy(), marker_color="#2E6FDB")
     )
     balance.update_layout(title="Class balance", height=320, margin={"t": 40, "b": 10})
     chart_left.plotly_chart(balance, key="data_balance")

@@ -158,7 +158,7 @@ for advice in workbench.advice(spec, length):
     st.warning(advice)
 
 st.subheader("Model summary per architecture")
-archs = spec.grid.get("arch", [spec.fixed()["arch"]])
+archs = spec.architectures()
 for tab, arch in zip(st.tabs([ARCHITECTURE_NAMES[a] for a in archs]), archs, strict=True):
     summary = workbench.model_summary(spec, arch, length)
     with tab:

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lstm_core.api import RunStatus, UserError
-from widgets import choose, engine, md
+from widgets import choose, engine, md, plain
 
 BATCH_LIMIT = 100_000
 
@@ -26,7 +26,10 @@ def probabilities_chart(probabilities: dict) -> go.Figure:
     labels = list(probabilities)
     figure = go.Figure(
         go.Bar(
-            x=[probabilities[k] for k in labels], y=labels, orientation="h", marker_color="#2E6FDB"
+            x=[probabilities[k] for k in labels],
+            y=[plain(k) for k in labels],
+            orientation="h",
+            marker_color="#2E6FDB",
         )
     )
     figure.update_layout(
@@ -53,10 +56,7 @@ results = {run_id: workbench.result(run_id) for run_id in models}
 
 def describe(run_id: str) -> str:
     result = results[run_id]
-    best = (
-        ", ".join(f"{k} {v}" for k, v in result.best_params.items()) or result.best_config["arch"]
-    )
-    return f"{run_id} · {best} · test macro-F1 {result.test.macro_f1:.3f}"
+    return f"{run_id} · {result.describe_best()} · test macro-F1 {result.test.macro_f1:.3f}"
 
 
 run_id = choose(st.selectbox, "Model", list(models), "run", format_func=describe)

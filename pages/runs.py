@@ -14,6 +14,7 @@ from widgets import (
     learning_curves,
     md,
     metrics_table,
+    plain,
     run_label,
 )
 
@@ -85,7 +86,7 @@ def roc_and_pr(test: Evaluation, baseline: Evaluation) -> None:
                     line={"dash": dash},
                 )
             )
-    positive = md(test.positive_label)
+    positive = plain(test.positive_label)
     roc.update_layout(
         title=f"ROC ({positive} positive), AUC {test.roc_auc:.3f}",
         xaxis_title="false positive rate",
@@ -145,9 +146,8 @@ def finished(run: Run) -> None:
         curves(run.id, "runs_done_curves")
         return
     test, baseline = result.test, result.baseline
-    best = ", ".join(f"{k} {v}" for k, v in result.best_params.items()) or "the only candidate"
     st.success(
-        f"Best: {md(best)} (cross-validated {result.scoring} {result.cv_best_score:.3f}). "
+        f"Best: {md(result.describe_best())} (cross-validated {result.scoring} {result.cv_best_score:.3f}). "
         f"On the {result.n_test:,} held-out texts: accuracy {test.accuracy:.3f}, "
         f"macro-F1 {test.macro_f1:.3f}; the TF-IDF baseline: {baseline.macro_f1:.3f}."
     )

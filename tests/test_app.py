@@ -178,3 +178,47 @@ def test_data_page_deletes_a_saved_dataset_only_when_no_run_uses_it(toy_dataset)
     assert not app.exception
     assert workspace.store.get_dataset(dataset_id) is None
     assert not workspace.dataset_dir(dataset_id).exists()
+
+
+def test_every_chart_shows_html_in_a_label_as_typed(workspace):
+    """Plotly draws a subset of HTML: a label with a tag or a link must stay text."""
+    import json
+
+    import pandas as pd
+    from conftest import TINY, toy_texts
+
+    from lstm_core.api import Engine, ExperimentSpec
+
+    bold, link = "<b>spam</b>", '<a href="http://x.test">ham</a>'
+    texts, labels = toy_texts()
+    labels = [bold if label == "spam" else link for label in labels]
+    engine = Engine(workspace.root)
+    frame = pd.DataFrame({"text": texts, "label": labels}, dtype="str")
+    dataset, _ = engine.freeze_dataset(frame, "text", "label", "html.csv")
+    spec = ExperimentSpec(dataset.id, params={**TINY, "epochs": 2}, cv=0, test_size=0.25)
+    assert engine.train(spec).status == "completed"
+
+    specs = []
+    app = open_app()
+    for page in ("pages/runs.py", "pages/compare.py", "pages/predict.py"):
+        app.switch_page(page).run()
+        if page.endswith("predict.py"):
+            app.text_input(key="pred_sentence").input("win cash prize now").run()
+        assert not app.exception, page
+        specs += [element.proto.spec for element in app.get("plotly_chart")]
+    assert len(specs) >= 6  # curves, two matrices, ROC, PR, compare charts, probabilities
+
+    def strings(value):
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            for item in value.values():
+                yield from strings(item)
+        elif isinstance(value, list):
+            for item in value:
+                yield from strings(item)
+
+    drawn = [text for spec in specs for text in strings(json.loads(spec))]
+    assert not [text for text in drawn if "<b>" in text or "<a " in text or "</a>" in text]
+    assert any("&lt;b&gt;spam&lt;/b&gt;" in text for text in drawn)
+    assert any('&lt;a href="http://x.test"&gt;ham&lt;/a&gt;' in text for text in drawn)

@@ -14,8 +14,9 @@ import pytest
 from conftest import SAMPLE_SMS, tiny_spec
 
 from lstm_core import jobs
-from lstm_core.api import Engine, RunStatus, TrialStatus
+from lstm_core.api import Engine, RunStatus, TrialStatus, UserError
 from lstm_core.bundle import Bundle
+from lstm_core.processes import process_alive
 from lstm_core.training import submit_run, train
 
 LONG_EPOCHS = 400  # far longer than any test waits: these runs end only when told to
@@ -48,7 +49,7 @@ def stop_workers(toy_dataset):
     for run in workspace.store.runs_with_status(RunStatus.RUNNING):
         workspace.store.request_cancel(run.id)
         if run.pid:
-            wait_for(lambda pid=run.pid: not jobs.process_alive(pid), "worker exit", 60)
+            wait_for(lambda pid=run.pid: not process_alive(pid), "worker exit", 60)
     for run in workspace.store.runs_with_status(RunStatus.QUEUED):
         workspace.store.cancel_run(run.id)
 
@@ -70,7 +71,7 @@ def test_background_run_returns_at_once_streams_epochs_and_predicts_like_foregro
         ),
         "epoch metrics while the run is running",
     )
-    assert live.pid != os.getpid() and jobs.process_alive(live.pid)
+    assert live.pid != os.getpid() and process_alive(live.pid)
     assert live.latest.loss is not None
     assert 0 < live.fraction < 1
 
@@ -113,7 +114,7 @@ def test_cancel_of_a_queued_run_is_immediate(toy_dataset):
     run_id = submit_run(workspace, tiny_spec(dataset_id, epochs=1))  # queued, no dispatch
     assert jobs.cancel(workspace, run_id) == RunStatus.CANCELLED
     assert status_of(workspace, run_id) == RunStatus.CANCELLED
-    with pytest.raises(Exception, match="has already ended \\(cancelled\\)"):
+    with pytest.raises(UserError, match="has already ended \\(cancelled\\)"):
         jobs.cancel(workspace, run_id)
 
 
@@ -123,7 +124,7 @@ def test_killed_worker_is_marked_interrupted_not_running(toy_dataset, stop_worke
     wait_for(lambda: workspace.store.epochs(run_id), "training to start")
     pid = workspace.store.get_run(run_id).pid
     os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: not jobs.process_alive(pid), "the worker to die")
+    wait_for(lambda: not process_alive(pid), "the worker to die")
     jobs.refresh(workspace)
     run = workspace.store.get_run(run_id)
     assert run.status == RunStatus.INTERRUPTED
@@ -140,7 +141,7 @@ def test_a_claim_whose_worker_never_reported_goes_stale(toy_dataset):
     with workspace.store._write() as db:
         db.execute("UPDATE runs SET heartbeat_at = heartbeat_at - 120 WHERE id = ?", (run_id,))
     assert jobs.reap(workspace) == [run_id]
-    assert "no heartbeat for 120 s" in workspace.store.get_run(run_id).error
+    assert "No worker took the run within 120 s" in workspace.store.get_run(run_id).error
 
 
 def test_queued_runs_wait_for_a_dispatcher_and_then_run(toy_dataset, stop_workers):
@@ -169,27 +170,42 @@ def test_parallel_fits_keep_a_candidates_folds_on_one_fit_process(toy_dataset, s
     log = workspace.worker_log(run_id).read_text()
     started = re.search(r"fit processes: pids ([\d ]+)", log)
     assert started and fit_pids <= {int(pid) for pid in started.group(1).split()}
-    wait_for(lambda: not any(jobs.process_alive(pid) for pid in fit_pids), "fit processes exit", 30)
+    wait_for(lambda: not any(process_alive(pid) for pid in fit_pids), "fit processes exit", 30)
 
 
+RESUMED_SEARCHES = [
+    pytest.param("grid", {"arch": ["lstm", "gru"], "units": [2, 4]}, 1, id="grid"),
+    pytest.param(
+        "halving", {"units": [2, 3, 4, 5]}, 2, id="halving-parallel", marks=pytest.mark.slow
+    ),
+]
+
+
+@pytest.mark.parametrize("search, grid, n_jobs", RESUMED_SEARCHES)
 def test_resume_after_sigkill_skips_finished_fits_and_ends_like_an_uninterrupted_run(
-    toy_dataset, stop_workers
+    toy_dataset, stop_workers, search, grid, n_jobs
 ):
     workspace, dataset_id = toy_dataset
-    spec = tiny_spec(dataset_id, epochs=2, grid={"arch": ["lstm", "gru"], "units": [2, 4]})
+    spec = tiny_spec(dataset_id, epochs=2, grid=grid, search=search, n_jobs=n_jobs)
+    cv_fits = spec.validated().n_fits() - 1
     run_id = jobs.submit(workspace, spec)
 
     def finished_fits():
         return [t for t in workspace.store.trials(run_id) if t.status == TrialStatus.COMPLETED]
 
-    finished_before = wait_for(lambda: len(f := finished_fits()) >= 3 and f, "3 finished fits")
+    def far_enough():  # grid: a few fits done; halving: into its second round
+        done = finished_fits()
+        later = any(t.round > 0 for t in workspace.store.trials(run_id))
+        return (later if search == "halving" else len(done) >= 3) and done
+
+    finished_before = wait_for(far_enough, "fits to finish before the kill")
     pid = workspace.store.get_run(run_id).pid
     os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: not jobs.process_alive(pid), "the worker to die")
+    wait_for(lambda: not process_alive(pid), "the worker to die")
     jobs.refresh(workspace)
     assert status_of(workspace, run_id) == RunStatus.INTERRUPTED
     done_before = {(t.candidate, t.round, t.fold): t for t in finished_before}
-    assert len(done_before) < 9, "killed before the end"
+    assert len(done_before) < cv_fits, "killed before the end"
 
     Engine(workspace.root).resume(run_id)
     wait_for(lambda: status_of(workspace, run_id).finished, "the resumed run", timeout=180)
@@ -198,10 +214,10 @@ def test_resume_after_sigkill_skips_finished_fits_and_ends_like_an_uninterrupted
     trials = workspace.store.trials(run_id)
     completed = [t for t in trials if t.status == TrialStatus.COMPLETED]
     keys = [(t.candidate, t.round, t.fold) for t in completed]
-    assert len(keys) == len(set(keys)) == 9, "every fit once: none repeated, none missing"
+    assert len(keys) == len(set(keys)) == cv_fits + 1, "every fit once: none repeated, none lost"
     for key, before in done_before.items():
         (now,) = [t for t in completed if (t.candidate, t.round, t.fold) == key]
-        assert (now.id, now.score, now.pid) == (before.id, before.score, pid), "kept, not refitted"
+        assert (now.id, now.score, now.pid) == (before.id, before.score, before.pid), "kept"
     assert all(t.status == TrialStatus.INTERRUPTED for t in trials if t not in completed)
 
     uninterrupted = jobs.submit(workspace, spec)
@@ -222,9 +238,9 @@ def test_delete_removes_the_runs_rows_and_files_and_refuses_an_active_run(
     done = train(tiny_spec(dataset_id, grid={}), workspace)
     assert workspace.bundle_dir(done.id).exists()
     running = jobs.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS))
-    with pytest.raises(Exception, match="cancel it before deleting it"):
+    with pytest.raises(UserError, match="cancel it before deleting it"):
         engine.delete_run(running)
-    with pytest.raises(Exception, match="used by 2 run"):
+    with pytest.raises(UserError, match="used by 2 run"):
         engine.delete_dataset(dataset_id)
     engine.delete_run(done.id)
     assert workspace.store.get_run(done.id) is None
@@ -327,3 +343,44 @@ def test_store_takes_concurrent_writers_without_losing_rows(tmp_path):
     assert [w.returncode for w in writers] == [0, 0, 0, 0]
     assert len(store.trials(run_id)) == 80
     assert len(store.epochs(run_id)) == 800
+
+
+def test_resume_takes_back_a_cancelled_and_a_failed_run_and_refuses_without_its_texts(
+    toy_dataset, stop_workers
+):
+    workspace, dataset_id = toy_dataset
+    engine = Engine(workspace.root)
+    cancelled = jobs.submit(workspace, tiny_spec(dataset_id, grid={}, cv=0, epochs=LONG_EPOCHS))
+    wait_for(lambda: workspace.store.epochs(cancelled), "epochs")
+    engine.cancel(cancelled)
+    wait_for(lambda: status_of(workspace, cancelled) == RunStatus.CANCELLED, "cancelled")
+    failed = submit_run(workspace, tiny_spec(dataset_id, grid={}, cv=0))
+    workspace.store.fail_run(failed, "the disk was full")
+    for run_id in (cancelled, failed):
+        resumed = engine.resume(run_id)
+        assert resumed.status.active and resumed.error is None
+        engine.cancel(run_id)
+        wait_for(lambda run_id=run_id: status_of(workspace, run_id).finished, "stopped again")
+    data = workspace.dataset_dir(dataset_id) / "data.csv"
+    data.rename(data.with_suffix(".moved"))
+    with pytest.raises(UserError, match=f"Dataset {dataset_id} is not in this workspace"):
+        engine.resume(failed)
+    assert status_of(workspace, failed) in (RunStatus.CANCELLED, RunStatus.FAILED)
+
+
+def test_a_fit_process_that_dies_fails_the_run_and_only_its_own_fit(toy_dataset, stop_workers):
+    workspace, dataset_id = toy_dataset
+    run_id = jobs.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS, n_jobs=2))
+    wait_for(lambda: len({t.pid for t in workspace.store.trials(run_id)}) == 2, "two fits")
+    wait_for(lambda: workspace.store.epochs(run_id), "epochs")
+    victim = workspace.store.trials(run_id)[0]
+    os.kill(victim.pid, signal.SIGKILL)
+    wait_for(lambda: status_of(workspace, run_id).finished, "the run to end", 60)
+    run = workspace.store.get_run(run_id)
+    assert run.status == RunStatus.FAILED
+    assert run.error.startswith(f"The fit process (pid {victim.pid}) died")
+    statuses = {t.id: t.status for t in workspace.store.trials(run_id)}
+    assert statuses.pop(victim.id) == TrialStatus.FAILED
+    assert set(statuses.values()) <= {TrialStatus.INTERRUPTED, TrialStatus.CANCELLED}
+    pids = {t.pid for t in workspace.store.trials(run_id)}
+    wait_for(lambda: not any(process_alive(p) for p in pids), "the other fit process to end", 10)

@@ -36,6 +36,7 @@ PRIZE_TEXT = (
 )
 ORDINARY_TEXT = "Are we still meeting for lunch tomorrow? I'll be at the station around noon."
 SCRIPT_TEXT = "<script>window.__injected = 1</script> hello there"
+HTML_LABEL = "<b>spam</b>"
 STEP_TIMEOUT_MS = 150_000
 
 
@@ -93,13 +94,14 @@ def server(tmp_path_factory):
 def stop_workers(home: Path) -> None:
     """Background runs outlive the server by design; a test must not leave them behind."""
     from lstm_core import jobs
+    from lstm_core.processes import process_alive
     from lstm_core.workspace import Workspace
 
     workspace = Workspace(home)
     for run in workspace.store.runs_with_status("running"):
         jobs.cancel(workspace, run.id)
         if run.pid:
-            wait_until(lambda pid=run.pid: not jobs.process_alive(pid), "worker exit", 60)
+            wait_until(lambda pid=run.pid: not process_alive(pid), "worker exit", 60)
 
 
 @pytest.fixture(scope="module")
@@ -297,10 +299,11 @@ def test_headline_flow_in_a_real_browser(server, page, tmp_path):
     page.wait_for_function("() => document.body.innerText.includes('Predicted label: ham')")
     steps.done("predict-ham")
 
-    # 7. a text holding <script> is shown as literal text and never runs
+    # 7. a text holding <script> is shown as literal text and never runs; a label holding
+    # HTML is drawn as typed in the class-balance chart, not as bold text
     hostile = tmp_path / "hostile.csv"
     rows = [("ham", SCRIPT_TEXT)] + [("ham", f"plain message {i}") for i in range(12)]
-    rows += [("spam", f"win cash prize {i}") for i in range(12)]
+    rows += [(HTML_LABEL, f"win cash prize {i}") for i in range(12)]
     hostile.write_text("label,text\n" + "".join(f"{a},{b}\n" for a, b in rows), encoding="utf-8")
     page.get_by_role("link", name="Data").click()
     page.get_by_text("My own file").click()  # the reload above began a new session
@@ -308,5 +311,9 @@ def test_headline_flow_in_a_real_browser(server, page, tmp_path):
     page.get_by_text("One example per class").wait_for()
     page.get_by_text(SCRIPT_TEXT, exact=False).first.wait_for()
     assert page.evaluate("() => window.__injected") is None
+    balance = page.locator(".js-plotly-plot").filter(has_text="Class balance")
+    expect(balance).to_contain_text(HTML_LABEL)
+    bold = balance.locator("svg tspan[style*='bold']", has_text="spam")  # titles are bold
+    assert bold.count() == 0, bold.evaluate_all("nodes => nodes.map(n => n.outerHTML)")
     steps.done("script-literal")
     steps.save()

@@ -98,6 +98,6 @@ def test_a_fit_process_stops_when_the_process_that_started_it_is_gone(tmp_path):
     parent.wait()
     from test_background import wait_for
 
-    from lstm_core.jobs import process_alive
+    from lstm_core.processes import process_alive
 
     wait_for(lambda: not process_alive(child), "the orphaned fit process to exit", timeout=20)

@@ -171,7 +171,7 @@ def test_intake_path_does_not_import_tensorflow(tmp_path):
         "from lstm_core.model_zoo import count_params\n"
         "from lstm_core.spec import ExperimentSpec\n"
         "df, r = read_table(open(sys.argv[1], 'rb').read())\n"
-        "select_columns(df, r.suggested_text, r.suggested_label, cv=2)\n"
+        "select_columns(df, r.suggested_text, r.suggested_label, cv=2, test_size=0.2)\n"
         "count_params('bilstm', 2)\n"
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TF was imported'\n"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,19 @@ def test_a_database_from_a_newer_version_is_refused_not_changed(tmp_path):
 
 def _all_trials(engine: Engine):
     return [t for run in engine.runs() for t in engine.trials(run.id)]
+
+
+def test_old_epochs_survive_and_an_old_cancelled_run_can_be_resumed(old_workspace):
+    before = old_tables(old_workspace)
+    with sqlite3.connect(old_workspace / "runs.sqlite") as db:
+        old_epochs = db.execute("SELECT COUNT(*) FROM epochs").fetchone()[0]
+    engine = Engine(old_workspace)
+    assert sum(len(engine.epochs(run.id)) for run in engine.runs()) == old_epochs > 0
+    assert (old_workspace / "runs.sqlite.v1").exists(), "a copy of the old database is kept"
+    (cancelled,) = [r for r, row in before["runs"].items() if row["status"] == "cancelled"]
+    assert engine.resume(cancelled).status.active
+    deadline = time.monotonic() + 180
+    while engine.run(cancelled).status.active and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert engine.run(cancelled).status == RunStatus.COMPLETED, engine.run(cancelled).error
+    assert engine.result(cancelled).test.n_test == 15

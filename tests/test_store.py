@@ -8,8 +8,11 @@ import pytest
 
 from lstm_core.entities import Dataset, Epoch, RunStatus, TrialStatus
 from lstm_core.migrations import SCHEMA_VERSION
+from lstm_core.processes import WorkerIdentity
 from lstm_core.spec import ExperimentSpec
 from lstm_core.store import InvalidTransition, SQLiteRunStore
+
+WORKER = WorkerIdentity(1, "here", None)
 
 
 @pytest.fixture
@@ -50,7 +53,7 @@ def test_run_lifecycle_and_refused_transitions(store):
     assert (run.spec.cv, run.dataset.name, run.dataset.label_column) == (2, "toy.csv", "label")
     with pytest.raises(InvalidTransition, match="cannot go from queued to completed"):
         store.complete_run(run_id, None)
-    store.start_run(run_id, pid=123, trials_total=5)
+    store.start_run(run_id, WorkerIdentity(123, "here", None), trials_total=5)
     assert (store.get_run(run_id).status, store.get_run(run_id).pid) == (RunStatus.RUNNING, 123)
     store.fail_run(run_id, "ValueError: boom", "Traceback ...")
     run = store.get_run(run_id)
@@ -61,12 +64,12 @@ def test_run_lifecycle_and_refused_transitions(store):
     )
     assert run.status.finished and run.status.resumable
     with pytest.raises(InvalidTransition):
-        store.start_run(run_id, pid=1, trials_total=5)
+        store.start_run(run_id, WORKER, trials_total=5)
 
 
 def test_a_run_that_ends_ends_its_running_fits(store):
     run_id = new_run(store)
-    store.start_run(run_id, pid=1, trials_total=5)
+    store.start_run(run_id, WORKER, trials_total=5)
     done, running = open_trial(store, run_id, fold=0), open_trial(store, run_id, fold=1)
     store.finish_trial(done, TrialStatus.COMPLETED, 0.75)
     store.interrupt_run(run_id, "the worker died")
@@ -76,7 +79,7 @@ def test_a_run_that_ends_ends_its_running_fits(store):
 
 def test_resume_requeues_an_ended_run_and_keeps_its_fits(store):
     run_id = new_run(store)
-    store.start_run(run_id, pid=1, trials_total=5)
+    store.start_run(run_id, WORKER, trials_total=5)
     open_trial(store, run_id)
     store.request_cancel(run_id)
     store.cancel_run(run_id)
@@ -118,7 +121,7 @@ def test_trials_epochs_and_scores_are_typed(store):
 
 def test_delete_removes_rows_and_refuses_an_active_run(store):
     kept, gone = new_run(store), new_run(store)
-    store.start_run(kept, pid=1, trials_total=5)
+    store.start_run(kept, WORKER, trials_total=5)
     trial = open_trial(store, gone)
     store.log_epochs([Epoch(trial, 0, loss=1.0)])
     with pytest.raises(InvalidTransition, match="is running"):

@@ -212,3 +212,13 @@ def test_a_fit_that_raises_fails_the_run_with_the_fits_traceback(toy_dataset, mo
     assert "in broken" in run.traceback
     (trial,) = workspace.store.trials(run.id)
     assert trial.status == TrialStatus.FAILED
+
+
+@pytest.mark.parametrize("search", ["halving", "random"])
+def test_a_search_with_a_single_candidate_scores_it_and_refits_it(toy_dataset, search):
+    workspace, dataset_id = toy_dataset
+    run = train(tiny_spec(dataset_id, grid={}, search=search), workspace)
+    assert run.status == RunStatus.COMPLETED, run.error
+    trials = workspace.store.trials(run.id)
+    assert [(t.candidate, t.round, t.fold) for t in trials] == [(0, 0, 0), (0, 0, 1), (0, 0, None)]
+    assert Engine(workspace.root).result(run.id).best_params == {}

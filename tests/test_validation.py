@@ -18,13 +18,13 @@ GOOD = frame([f"message {i} words" for i in range(40)], ["ham", "spam"] * 20)
 
 
 def only_problem(df, text="text", label="label", cv=2, test_size=0.2) -> str:
-    problems = column_problems(df, text, label, cv, test_size)
+    problems = column_problems(df, text, label, cv=cv, test_size=test_size)
     assert len(problems) == 1, problems
     return problems[0]
 
 
 def test_good_choice_has_no_problems():
-    assert column_problems(GOOD, "text", "label", cv=5) == []
+    assert column_problems(GOOD, "text", "label", cv=5, test_size=0.2) == []
 
 
 def test_missing_column_names_the_columns_that_exist():
@@ -76,4 +76,21 @@ def test_missing_texts_and_labels_are_dropped_and_counted():
 
 def test_select_raises_all_problems_in_one_error():
     with pytest.raises(UserError, match="There is no column named 'nope'"):
-        select_columns(GOOD, "nope", "label")
+        select_columns(GOOD, "nope", "label", cv=3, test_size=0.2)
+
+
+def test_numbers_that_are_one_label_written_three_ways_get_a_warning():
+    from lstm_core.validation import column_warnings
+
+    df = frame([f"some words {i}" for i in range(30)], ["1", "1.0", "01"] * 9 + ["2"] * 3)
+    (warning,) = column_warnings(df, "text", "label")
+    assert warning.startswith("Labels '01', '1', '1.0' look like the same number but are 3")
+    assert column_warnings(GOOD, "text", "label") == []
+
+
+def test_a_text_column_of_numbers_or_ids_gets_a_warning():
+    from lstm_core.validation import column_warnings
+
+    df = frame([f"{1000 + i}" for i in range(40)], ["ham", "spam"] * 20)
+    (warning,) = column_warnings(df, "text", "label")
+    assert warning.startswith("Column 'text' holds numbers or ids rather than words (100%")
