@@ -8,6 +8,7 @@ run code when it is loaded.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -41,7 +42,7 @@ def save_bundle(
     ran the refit, and this process need not load Keras to save it.
     """
     folder = Path(folder)
-    scratch = folder.with_name(folder.name + ".partial")
+    scratch = folder.with_name(f"{folder.name}.{os.getpid()}.partial")
     shutil.rmtree(scratch, ignore_errors=True)
     try:
         scratch.mkdir(parents=True)

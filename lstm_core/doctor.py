@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lstm_core.entities import Dataset, RunStatus, TrialStatus
+from lstm_core.errors import UserError
 from lstm_core.migrations import SCHEMA_VERSION
 from lstm_core.workspace import Workspace
 
@@ -45,7 +46,12 @@ def database_problem(path: Path) -> str | None:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             rows = [r[0] for r in db.execute("PRAGMA integrity_check")]
     except sqlite3.DatabaseError as exc:
-        return f"The run database {path} cannot be read ({exc})."
+        if exc.sqlite_errorcode in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+            return f"The run database {path} cannot be read ({exc})."
+        raise UserError(
+            f"The run database {path} cannot be checked right now ({exc}); try again when "
+            "no run is writing to it."
+        ) from None
     if rows != ["ok"]:
         return f"The run database {path} is damaged (integrity check: {rows[0]})."
     if version > SCHEMA_VERSION:

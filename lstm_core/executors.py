@@ -32,6 +32,7 @@ from typing import Protocol
 
 from lstm_core import model_pool
 from lstm_core.entities import TrialStatus
+from lstm_core.errors import RunCancelled
 from lstm_core.trial import (
     EpochEnded,
     FitProgress,
@@ -45,6 +46,7 @@ from lstm_core.trial import (
 LOCAL_WORKER = "local"
 POLL_S = 0.25
 STOP_GRACE_S = 0.5  # a fit that has not stopped this long after the request is killed
+CLOSE_S = 5.0  # after killing, the longest wait for what the fits said last
 
 
 class TrialRecorder(Protocol):
@@ -131,7 +133,6 @@ class _FitProcess:
     tasks: multiprocessing.queues.Queue  # a queue: sending never waits for the process
     results: Connection
     busy: TrialContext | None = None
-    busy_since: float = 0.0
     keys: deque = field(default_factory=lambda: deque(maxlen=model_pool.KEEP))
 
 
@@ -182,9 +183,13 @@ class FitProcesses(Executor):
         return len(self._pending) + busy + len(self._outcomes)
 
     def wait(self) -> TrialOutcome:
+        """The next fit to finish; `RunCancelled` once stopped with nothing left to return."""
         while not self._outcomes:
             if time.monotonic() - self._watched >= POLL_S:
                 self._watch()
+            if self._halted and not any(w.busy is not None for w in self._workers):
+                self._pending.clear()  # stopped before these started: they never will
+                raise RunCancelled("the run stopped its fits")
             self._receive(timeout=POLL_S)
         return self._outcomes.popleft()
 
@@ -262,7 +267,6 @@ class FitProcesses(Executor):
             task = pick_next(self._pending, set(worker.keys), elsewhere)
             self._pending.remove(task)
             worker.busy = self.recorder.open_trial(task, worker.process.pid, LOCAL_WORKER)
-            worker.busy_since = time.monotonic()
             if task.model_key in worker.keys:
                 worker.keys.remove(task.model_key)
             worker.keys.append(task.model_key)
@@ -273,12 +277,15 @@ class FitProcesses(Executor):
         self._halted = True
         self._stop.set()
         grace = time.monotonic() + STOP_GRACE_S
-        while any(w.busy is not None for w in self._workers):
+        deadline = grace + CLOSE_S
+        while any(w.busy is not None for w in self._workers) and time.monotonic() < deadline:
             self._receive(timeout=POLL_S)
             if time.monotonic() > grace:  # not stopping (importing TensorFlow, say): killed
                 for worker in self._workers:
                     if worker.busy is not None and worker.process.is_alive():
                         worker.process.kill()
+                    elif worker.busy is not None:
+                        self._lost(worker)
         for outcome in self._outcomes:
             self.recorder.finish(outcome)
         self._outcomes.clear()

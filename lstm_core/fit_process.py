@@ -9,6 +9,7 @@ training on for nobody.
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 
@@ -45,6 +46,8 @@ def _exit_with_parent(parent_pid: int) -> None:
 
 
 def serve(tasks, results, stop, data: TrainingData, threads: int, parent_pid: int) -> None:
+    # Ctrl-C in a terminal reaches the whole process group: the run's process decides.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(
         target=_exit_with_parent, args=(parent_pid,), name="exit-with-parent", daemon=True
     ).start()

@@ -115,11 +115,11 @@ def dispatch(workspace: Workspace) -> list[str]:
     while (run := workspace.store.claim_next(max_running())) is not None:
         try:
             pid = spawn_worker(workspace, run.id)
-        except OSError as exc:
+        except OSError as exc:  # fail this run; the next ones wait for the next look
             workspace.store.fail_run(
                 run.id, f"No worker could be started for this run: {exc.strerror or exc}."
             )
-            continue
+            break
         workspace.store.attach_worker(run.id, WorkerIdentity.current_for(pid))
         started.append(run.id)
     return started

@@ -27,18 +27,27 @@ class WorkerIdentity:
     @classmethod
     def current_for(cls, pid: int) -> WorkerIdentity:
         """A process on this machine."""
-        return cls(pid, socket.gethostname(), start_tick(pid))
+        return cls(pid, this_host(), start_tick(pid))
 
     @property
     def here(self) -> bool:
-        """Owned by a process on this machine, so its pid can be checked."""
-        return self.host == socket.gethostname()
+        """Owned by a process this one can see, so its pid can be checked."""
+        return self.host == this_host()
 
     def alive(self) -> bool:
         """True while this very process runs (stopped counts as running; a zombie does not)."""
         if not process_alive(self.pid):
             return False
         return self.started is None or start_tick(self.pid) in (None, self.started)
+
+
+def this_host() -> str:
+    """The machine, and the pid namespace on it: two containers with one hostname see
+    different processes under the same pid."""
+    try:
+        return f"{socket.gethostname()}#{os.stat('/proc/self/ns/pid').st_ino}"
+    except OSError:
+        return socket.gethostname()
 
 
 def start_tick(pid: int) -> int | None:

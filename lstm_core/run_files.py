@@ -9,15 +9,20 @@ file. Writing them is best effort: the database already has the record, so a fai
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from lstm_core.entities import Dataset, Epoch, Run, RunResult, Trial, from_plain, to_plain
 
 RUN_FILE = "run.json"
+LOCK_FILE = "run.lock"
 DATASET_FILE = "dataset.json"
 FORMAT = 1
 
@@ -31,11 +36,14 @@ class ArchivedRun:
 
 
 def write_json(path: Path, payload) -> None:
-    """Replace `path` whole; a partial file is removed if writing fails."""
-    partial = path.with_name(path.name + ".partial")
+    """Replace `path` whole, through a partial file of this writer's own (removed if
+    writing fails)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=path.name + ".", suffix=".partial", dir=path.parent)
+    partial = Path(name)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(json.dumps(payload), encoding="utf-8")
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(json.dumps(payload))
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)
@@ -50,6 +58,20 @@ class RunArchive:
 
     def run_file(self, run_id: str) -> Path:
         return self.root / "runs" / run_id / RUN_FILE
+
+    @contextmanager
+    def locked(self, run_id: str) -> Iterator[None]:
+        """One process at a time reads a run's state and copies it (best effort too)."""
+        path = self.root / "runs" / run_id / LOCK_FILE
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(path, "a")  # noqa: SIM115 (held for the block)
+        except OSError:
+            yield
+            return
+        with handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
 
     def dataset_file(self, dataset_id: str) -> Path:
         return self.root / "datasets" / dataset_id / DATASET_FILE

@@ -221,8 +221,10 @@ def run_search(
                 tasks.append(task)
         executor.submit(tasks)
         while executor.in_flight():
-            outcome = _checked(executor.wait(), recorder, run_id)
+            outcome = _next(executor, recorder, run_id)
             scores[outcome.context.candidate][outcome.context.fold] = outcome.score
+            if recorder.stop_requested():  # asked while this fit was finishing
+                raise recorder.failure or RunCancelled(run_id)
         for candidate in batch:
             mean = statistics.fmean(scores[candidate.number].values())
             means[(candidate.number, candidate.round)] = mean
@@ -244,7 +246,7 @@ def submit_refit(
 
 
 def refitted(executor: Executor, recorder: StoreRecorder, run_id: str) -> RefitArtifacts:
-    return _checked(executor.wait(), recorder, run_id).refit
+    return _next(executor, recorder, run_id).refit
 
 
 def _task(spec, run_id, candidate: Candidate, fold, fit_rows, scored_rows) -> TrialTask:
@@ -261,7 +263,12 @@ def _task(spec, run_id, candidate: Candidate, fold, fit_rows, scored_rows) -> Tr
     )
 
 
-def _checked(outcome: TrialOutcome, recorder: StoreRecorder, run_id: str) -> TrialOutcome:
+def _next(executor: Executor, recorder: StoreRecorder, run_id: str) -> TrialOutcome:
+    """The next finished fit, recorded; how the run must end if it should end now."""
+    try:
+        outcome = executor.wait()
+    except RunCancelled:  # stopped with nothing left to report: say why
+        raise recorder.failure or RunCancelled(run_id) from None
     recorder.finish(outcome)
     if recorder.failure is not None:
         raise recorder.failure

@@ -137,7 +137,7 @@ class RunStore(ABC):
     def claim_next(self, max_running: int) -> Run | None: ...
 
     @abstractmethod
-    def attach_worker(self, run_id: str, worker: WorkerIdentity) -> None: ...
+    def attach_worker(self, run_id: str, worker: WorkerIdentity) -> bool: ...
 
     @abstractmethod
     def start_run(self, run_id: str, worker: WorkerIdentity, trials_total: int) -> None: ...
@@ -233,12 +233,12 @@ _RUN_COLUMNS = (
 )
 _RUNS_FROM = "runs r LEFT JOIN datasets d ON d.id = r.dataset_id"
 # A run that `owner` may write into: running, under that very process.
-_OWNED = "status = 'running' AND pid = ? AND worker_host = ?"
+_OWNED = "status = 'running' AND pid = ? AND worker_host = ? AND worker_start IS ?"
 _TRIAL_OWNED = f"run_id IN (SELECT id FROM runs WHERE {_OWNED})"
 
 
 def _owner_args(owner: WorkerIdentity) -> tuple:
-    return (owner.pid, owner.host)
+    return (owner.pid, owner.host, owner.started)
 
 
 def _dataset(row: sqlite3.Row) -> Dataset:
@@ -339,6 +339,7 @@ class SQLiteRunStore(RunStore):
         self.path = Path(path)
         self.archive = archive
         self.read_only = not _writable(self.path)
+        self._creating = not self.path.exists()
         if self.read_only and not self.path.exists():
             raise ReadOnlyWorkspace(
                 f"The workspace {self.path.parent} cannot be written and holds no runs yet; "
@@ -364,17 +365,14 @@ class SQLiteRunStore(RunStore):
                     self._keep_a_copy(db)
             with self._write() as db:
                 found = upgrade(db)
-        except sqlite3.DatabaseError as exc:
-            raise StoreDamaged(repair_hint(self.path, str(exc))) from None
+        finally:
+            self._creating = False
         if 0 < found < ARCHIVED_SINCE:
             self._mirror_everything()
 
     def _check_integrity(self) -> None:
-        try:
-            with self._connect() as db:
-                check = db.execute("PRAGMA quick_check").fetchone()[0]
-        except sqlite3.DatabaseError as exc:
-            raise StoreDamaged(repair_hint(self.path, str(exc))) from None
+        with self._connect() as db:
+            check = db.execute("PRAGMA quick_check").fetchone()[0]
         if check != "ok":
             raise StoreDamaged(repair_hint(self.path, f"integrity check: {check}"))
 
@@ -383,12 +381,13 @@ class SQLiteRunStore(RunStore):
         """A connection; SQLite's errors on a full disk or a damaged file become one
         sentence (`DiskFull`, `StoreDamaged`) that says what to do."""
         try:
-            if self.read_only:  # no locks and no -shm file: nobody can write it here anyway
+            if self.read_only:
+                db = self._read_only_connection()
+            else:  # mode=rw: a database that vanished is an error, not a new empty file
+                mode = "rwc" if self._creating else "rw"
                 db = sqlite3.connect(
-                    f"file:{self.path}?immutable=1", uri=True, isolation_level=None
+                    f"file:{self.path}?mode={mode}", uri=True, timeout=30.0, isolation_level=None
                 )
-            else:
-                db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
                 db.execute("PRAGMA busy_timeout=30000")
                 db.execute("PRAGMA synchronous=NORMAL")
             db.row_factory = sqlite3.Row
@@ -402,9 +401,21 @@ class SQLiteRunStore(RunStore):
                     f"The disk of the workspace ({self.path.parent}) is full ({exc}); free "
                     "some space, then try again."
                 ) from None
-            if any(sign in str(exc) for sign in ("malformed", "not a database")):
+            if not self.path.exists():
+                raise StoreDamaged(repair_hint(self.path, "the file is missing")) from None
+            if exc.sqlite_errorcode in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
                 raise StoreDamaged(repair_hint(self.path, str(exc))) from None
             raise
+
+    def _read_only_connection(self) -> sqlite3.Connection:
+        """Read what is committed, the write-ahead log included; a folder that does not even
+        let SQLite read its shared-memory file is read as an immutable snapshot."""
+        try:
+            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
+            db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return db
+        except sqlite3.OperationalError:
+            return sqlite3.connect(f"file:{self.path}?immutable=1", uri=True, isolation_level=None)
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -437,17 +448,21 @@ class SQLiteRunStore(RunStore):
         for dataset in self.list_datasets():
             self.archive.save_dataset(dataset)
         for run in self.list_runs(limit=1_000_000):
-            self._mirror(run.id, with_history=run.status == RunStatus.COMPLETED)
+            self._mirror(run.id, with_history=run.status.finished)
 
     def _mirror(self, run_id: str, with_history: bool = False) -> None:
-        """Copy the run's record into its folder (best effort: the database already has it)."""
+        """Copy the run's record into its folder (best effort: the database already has it).
+
+        Read and written under the folder's lock, so the last copy is of the latest state.
+        """
         if self.archive is None:
             return
-        run = self.get_run(run_id)
-        if run is None:
-            return
-        history = (self.trials(run_id), self.epochs(run_id)) if with_history else ([], [])
-        self.archive.save_run(run, self.get_result(run_id), *history)
+        with self.archive.locked(run_id):
+            run = self.get_run(run_id)
+            if run is None:
+                return
+            history = (self.trials(run_id), self.epochs(run_id)) if with_history else ([], [])
+            self.archive.save_run(run, self.get_result(run_id), *history)
 
     # datasets
     def add_dataset(self, dataset: Dataset) -> None:
@@ -580,7 +595,7 @@ class SQLiteRunStore(RunStore):
                 raise RunTakenAway(f"run {run_id} is no longer this process's")
             error = RunTakenAway if owner is not None else InvalidTransition
             raise error(f"run {run_id} cannot go from {now} to {status}")
-        self._mirror(run_id, with_history=status == RunStatus.COMPLETED)
+        self._mirror(run_id, with_history=status.finished)
 
     def claim_next(self, max_running: int) -> Run | None:
         """Mark the oldest queued run `running` if fewer than `max_running` are; one transaction.
@@ -610,12 +625,24 @@ class SQLiteRunStore(RunStore):
         self._mirror(row["id"])
         return self.get_run(row["id"])
 
-    def attach_worker(self, run_id: str, worker: WorkerIdentity) -> None:
+    def attach_worker(self, run_id: str, worker: WorkerIdentity) -> bool:
+        """Give a claimed run its worker; False if another process holds it already."""
         with self._write() as db:
-            db.execute(
-                "UPDATE runs SET pid = ?, worker_host = ?, worker_start = ?, heartbeat_at = ? "
-                "WHERE id = ? AND status = ?",
-                (worker.pid, worker.host, worker.started, time.time(), run_id, RunStatus.RUNNING),
+            return bool(
+                db.execute(
+                    "UPDATE runs SET pid = ?, worker_host = ?, worker_start = ?, heartbeat_at = ? "
+                    "WHERE id = ? AND status = ? AND (pid IS NULL OR "
+                    "(pid = ? AND worker_host = ? AND worker_start IS ?))",
+                    (
+                        worker.pid,
+                        worker.host,
+                        worker.started,
+                        time.time(),
+                        run_id,
+                        RunStatus.RUNNING,
+                        *_owner_args(worker),
+                    ),
+                ).rowcount
             )
 
     def start_run(self, run_id: str, worker: WorkerIdentity, trials_total: int) -> None:

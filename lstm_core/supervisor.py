@@ -13,19 +13,27 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import sqlite3
 import sys
 import time
 
-from lstm_core.errors import UserError
+from lstm_core.store import ReadOnlyWorkspace, StoreDamaged
 from lstm_core.workspace import Workspace
 
 LOCK_FILE = "supervisor.lock"
 LOG_FILE = "supervisor.log"
 POLL_S = 1.0
+IDLE_EXIT_VARIABLE = "LSTM_CORE_SUPERVISOR_IDLE_S"
 IDLE_EXIT_S = 30.0
 FAILURES_BEFORE_EXIT = 30
 log = logging.getLogger("lstm_core")
+
+
+def idle_exit_s() -> float:
+    """How long it stays with nothing queued or running (`$LSTM_CORE_SUPERVISOR_IDLE_S`)."""
+    try:
+        return max(1.0, float(os.environ.get(IDLE_EXIT_VARIABLE, IDLE_EXIT_S)))
+    except ValueError:
+        return IDLE_EXIT_S
 
 
 def running(workspace: Workspace) -> bool:
@@ -38,47 +46,57 @@ def running(workspace: Workspace) -> bool:
     return False
 
 
-def supervise(workspace: Workspace, idle_exit_s: float = IDLE_EXIT_S) -> None:
+def _anything_active(workspace: Workspace) -> bool:
+    return any(r.status.active for r in workspace.store.list_runs(limit=200))
+
+
+def supervise(workspace: Workspace, idle_exit: float) -> str:
+    """Look every second until idle for `idle_exit` s; returns why it stopped."""
     from lstm_core import jobs
 
     idle_since, failures = None, 0
     while workspace.root.is_dir():
         try:
-            started = jobs.dispatch(workspace)
-            active = any(r.status.active for r in workspace.store.list_runs(limit=200))
+            for run_id in jobs.dispatch(workspace):
+                log.info("started a worker for run %s", run_id)
+            active = _anything_active(workspace)
             failures = 0
-        except UserError as exc:  # damaged or read-only: nothing this process can do
-            log.warning("supervisor stops: %s", exc)
-            return
-        except sqlite3.Error as exc:  # busy or briefly unreadable: look again shortly
+        except (StoreDamaged, ReadOnlyWorkspace) as exc:  # nothing this process can mend
+            return f"stops: {exc}"
+        except Exception as exc:  # a busy store, a full disk, a lost race: look again soon
             failures += 1
+            log.warning("supervisor: %s", exc)
             if failures >= FAILURES_BEFORE_EXIT:
-                log.warning("supervisor stops after %d failed looks: %s", failures, exc)
-                return
-            started, active = [], True
-        for run_id in started:
-            log.info("started a worker for run %s", run_id)
+                return f"stops after {failures} failed looks"
+            active = True
         if active:
             idle_since = None
         elif idle_since is None:
             idle_since = time.monotonic()
-        elif time.monotonic() - idle_since > idle_exit_s:
-            return
+        elif time.monotonic() - idle_since > idle_exit:
+            return f"nothing queued or running for {idle_exit:.0f} s"
         time.sleep(POLL_S)
+    return "the workspace is gone"
 
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     workspace = Workspace()
-    with open(workspace.root / LOCK_FILE, "a") as lock:
+    while True:
+        with open(workspace.root / LOCK_FILE, "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return 0  # another supervisor watches this workspace
+            log.info("supervisor %s watching %s", os.getpid(), workspace.root)
+            why = supervise(workspace, idle_exit_s())
+        log.info("supervisor %s: %s", os.getpid(), why)
+        # A submit may have looked for a supervisor while this one was leaving: look again.
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return 0  # another supervisor watches this workspace
-        log.info("supervisor %s watching %s", os.getpid(), workspace.root)
-        supervise(workspace)
-        log.info("supervisor: nothing queued or running for %.0f s; exiting", IDLE_EXIT_S)
-    return 0
+            if not (workspace.root.is_dir() and _anything_active(workspace)):
+                return 0
+        except Exception:
+            return 0
 
 
 if __name__ == "__main__":

@@ -3,17 +3,19 @@
 `execute_run` is what a worker process calls; it is the only writer of that run's status,
 and whatever happens the run ends `completed`, `cancelled` or `failed` (with the error and
 traceback kept for the dashboard; a full disk gets a sentence that says so, and the space
-the run held back, `.reserve`, is freed so that the failure can still be recorded). Every
-write carries this process's identity: a worker whose run was taken from it stops, and its
-finished fits stay for a resume. This process coordinates: its fits run in spawned fit
-processes (so a cancel can stop them at any moment, TensorFlow's import included), and
-it loads scikit-learn only when a run trains, so the dashboard's start-up path stays light.
+the run held back, `.reserve-PID`, is freed so that the failure can still be recorded).
+Every write carries this process's identity: a worker whose run was taken from it stops,
+and its finished fits stay for a resume. A worker's fits run in spawned fit processes (so a
+cancel can stop them at any moment, TensorFlow's import included); a foreground run with
+one fit at a time fits here. scikit-learn loads only when a run trains, so the
+dashboard's start-up path stays light.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import statistics
 import threading
@@ -67,7 +69,7 @@ def submit_run(workspace: Workspace, spec: ExperimentSpec, foreground: bool = Fa
 
 def _save_predictions(path, predictions: list[TestPrediction]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
     try:
         with open(partial, "w", encoding="utf-8") as handle:
             for prediction in predictions:
@@ -205,10 +207,11 @@ def _heartbeat(workspace: Workspace, run_id: str, owner: WorkerIdentity) -> Iter
 @contextmanager
 def _reserve(workspace: Workspace, run_id: str) -> Iterator[None]:
     """Hold back a little disk space while the run goes, removed when it ends."""
-    path = workspace.reserve_file(run_id)
+    path = workspace.reserve_file(run_id, os.getpid())
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(bytes(RESERVE_BYTES))
+        with open(path, "wb") as handle:  # allocated, not sparse: it must free real blocks
+            os.posix_fallocate(handle.fileno(), 0, RESERVE_BYTES)
     except OSError:
         path.unlink(missing_ok=True)
         raise
@@ -253,10 +256,8 @@ def execute_run(workspace: Workspace, run_id: str, fits_here: bool = False) -> R
     spec, me = run.spec, WorkerIdentity.current()
     if run.status == RunStatus.QUEUED:
         store.start_run(run_id, me, spec.n_fits())
-    elif run.status == RunStatus.RUNNING and run.pid in (None, me.pid):
-        store.attach_worker(run_id, me)
-    else:
-        return run
+    elif not (run.status == RunStatus.RUNNING and store.attach_worker(run_id, me)):
+        return run  # ended, or another process's
     if store.cancel_requested(run_id):  # cancelled while its worker started
         store.cancel_run(run_id, me)
         return store.get_run(run_id)

@@ -52,6 +52,6 @@ class Workspace:
     def predictions_file(self, run_id: str) -> Path:
         return self.run_dir(run_id) / PREDICTIONS_FILE
 
-    def reserve_file(self, run_id: str) -> Path:
-        """Space a running run holds back, so that it can still record a full disk."""
-        return self.run_dir(run_id) / RESERVE_FILE
+    def reserve_file(self, run_id: str, pid: int) -> Path:
+        """Space a run's worker holds back, so that it can still record a full disk."""
+        return self.run_dir(run_id) / f"{RESERVE_FILE}-{pid}"

@@ -39,10 +39,17 @@ def curves(run_id: str, key: str) -> None:
 
 @st.fragment(run_every=REFRESH_S)
 def live(run_id: str) -> None:
-    """Redrawn every couple of seconds while the run is queued or running."""
+    """Redrawn every couple of seconds while the run is queued or running.
+
+    A fragment's reruns do not pass through app.py, so it says what went wrong itself.
+    """
     workbench = engine()
-    workbench.refresh()
-    progress = workbench.progress(run_id)
+    try:
+        workbench.refresh()
+        progress = workbench.progress(run_id)
+    except UserError as error:  # a full disk or a damaged database, say
+        st.error(md(error))
+        return
     if not progress.status.active:
         st.rerun()
     if progress.status == RunStatus.QUEUED:

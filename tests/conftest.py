@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -9,6 +10,8 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# Supervisors that tests start leave soon after their runs end, not 30 s later.
+os.environ.setdefault("LSTM_CORE_SUPERVISOR_IDLE_S", "2")
 SPAM_CSV = ROOT.parent / "shared" / "data" / "spam.csv"
 SAMPLE_SMS = ROOT / "sample_data" / "sms_spam.csv"
 SAMPLE_SENTIMENT = ROOT / "sample_data" / "sentiment.csv"

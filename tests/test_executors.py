@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -101,3 +102,45 @@ def test_a_fit_process_stops_when_the_process_that_started_it_is_gone(tmp_path):
     from lstm_core.processes import process_alive
 
     wait_for(lambda: not process_alive(child), "the orphaned fit process to exit", timeout=20)
+
+
+def test_a_stop_that_comes_as_a_fit_finishes_ends_the_wait_instead_of_hanging(tmp_path):
+    """Stopped with a fit still waiting for a process: `wait` says so instead of waiting
+    for a fit that will never start."""
+    from conftest import TINY, toy_texts
+
+    from lstm_core.entities import Dataset, TrialStatus
+    from lstm_core.errors import RunCancelled
+    from lstm_core.executors import FitProcesses
+    from lstm_core.processes import WorkerIdentity
+    from lstm_core.run_loop import StoreRecorder
+    from lstm_core.store import SQLiteRunStore
+    from lstm_core.trial import TrainingData
+
+    store = SQLiteRunStore(tmp_path / "runs.sqlite")
+    store.add_dataset(Dataset("d", "toy", "text", "label", 60))
+    me = WorkerIdentity.current()
+    run_id = store.create_run(ExperimentSpec("d"), 3, running=me)
+    texts, labels = toy_texts()
+    rows = np.arange(len(texts))
+    config = {**ExperimentSpec("d").fixed(), **TINY}
+    tasks = [
+        TrialTask(run_id, c, 0, 0, config, rows[::2], rows[1::2], "f1_macro", 0) for c in (0, 1, 2)
+    ]
+    recorder = StoreRecorder(store, run_id, me)
+    executor = FitProcesses(TrainingData(texts, labels.astype(object)), recorder, n=1, threads=1)
+    try:
+        executor.submit(tasks)
+        first = executor.wait()
+        assert first.status == TrialStatus.COMPLETED
+        store.request_cancel(run_id)
+        started = time.monotonic()
+        outcomes = []
+        with pytest.raises(RunCancelled):
+            while True:
+                outcomes.append(executor.wait().status)
+        assert time.monotonic() - started < 5
+    finally:
+        executor.close()
+    assert outcomes in ([], [TrialStatus.CANCELLED], [TrialStatus.COMPLETED])
+    assert len(store.trials(run_id)) == 2, "the third fit never started"
