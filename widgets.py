@@ -1,7 +1,7 @@
 """Widgets and state shared by the pages in `pages/`. Streamlit only; the rest is `lstm_core.api`.
 
 It lives beside app.py, not in pages/, because Streamlit lists every file in pages/ as a
-page until app.py has called st.navigation once.
+page until app.py has called st.navigation once (see `_use_app_navigation`).
 
 User text (file contents, column names, typed sentences) is shown with `st.text`,
 `st.dataframe` or through `md()`, never as raw Markdown or HTML; in charts it goes through
@@ -121,14 +121,19 @@ def recall(key: str, options: list[str]) -> int:
     return 0
 
 
-def choose(widget, label: str, options: list, key: str, **kwargs):
+def choose(widget, label: str, options: list, key: str, missing=None, **kwargs):
     """A radio or selectbox whose choice survives page switches and browser reloads.
 
     The widget keeps one key and gets its starting value through session state, so its
-    identity never changes between reruns (a changing `index=` would redraw it).
+    identity never changes between reruns (a changing `index=` would redraw it). When the
+    remembered value (a bookmarked `?run=`, say) is no longer among the options, the first
+    option (the newest) is chosen and `missing(value)` gives the sentence that says so.
     """
     widget_key = f"{key}_choice"
     if st.session_state.get(widget_key) not in options:
+        wanted = st.session_state.get(key) or st.query_params.get(key)
+        if missing is not None and wanted and wanted not in options:
+            st.info(missing(wanted), icon=":material/link_off:")
         st.session_state[widget_key] = options[recall(key, options)]
     value = widget(label, options, key=widget_key, **kwargs)
     remember(key, value)
@@ -139,6 +144,24 @@ def preset(key: str, value: str) -> None:
     """Set a remembered choice from another page (before its widget is drawn)."""
     st.session_state.pop(f"{key}_choice", None)
     remember(key, value)
+
+
+def _use_app_navigation() -> None:
+    """Make a cold deep link run app.py, so its navigation, titles and sidebar appear.
+
+    A `pages/` folder beside the main script makes Streamlit (1.40-1.67) start each server
+    in its old multipage mode: a class flag, `PagesManager.uses_pages_directory`, is set when
+    the first session opens, and until some script calls `st.navigation` every run executes
+    the page file named by the URL directly, under an automatic list of file names. A first
+    request for `/predict` therefore never runs app.py. Every page imports this module, so
+    here the flag is cleared and the run restarted; `st.rerun` keeps the URL's page and
+    query string, and app.py's `st.Page` for that file has the same page hash.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if getattr(PagesManager, "uses_pages_directory", None):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def learning_curves(epochs: list[Epoch], trials: list[Trial]) -> go.Figure:
@@ -217,3 +240,6 @@ def metrics_table(test: Evaluation, baseline: Evaluation) -> list[dict]:
         for name, label in names
         if getattr(test, name) is not None
     ]
+
+
+_use_app_navigation()

@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lstm_core.api import HYPERPARAMETERS, RunStatus
-from widgets import confusion_heatmap, engine, run_label
+from widgets import confusion_heatmap, engine, md, run_label
 
 st.title("Compare")
 workbench = engine()
@@ -16,6 +16,12 @@ if not completed:
     st.stop()
 remembered = st.session_state.get("run") or st.query_params.get("run")
 default = [remembered] if remembered in completed else list(completed)[:2]
+if remembered and remembered not in completed and "cmp_runs" not in st.session_state:
+    st.info(
+        f"Run {md(remembered)} is not a completed run in this workspace; "
+        "showing the newest completed runs.",
+        icon=":material/link_off:",
+    )
 chosen = st.multiselect(
     "Runs to compare",
     list(completed),

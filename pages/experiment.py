@@ -57,6 +57,10 @@ dataset = by_id[
         "Dataset",
         list(by_id),
         "dataset",
+        missing=lambda wanted: (
+            f"Dataset {md(wanted)} is not in this workspace (it may have been deleted); "
+            f"showing the newest dataset, {md(datasets[0].name)}."
+        ),
         format_func=lambda i: f"{by_id[i].describe()} · {i}",
     )
 ]

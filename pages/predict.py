@@ -43,10 +43,9 @@ def probabilities_chart(probabilities: dict) -> go.Figure:
 st.title("Predict")
 workbench = engine()
 root = str(workbench.root)
+every_run = workbench.runs()
 models = {
-    r.id: r
-    for r in workbench.runs()
-    if r.status == RunStatus.COMPLETED and workbench.has_model(r.id)
+    r.id: r for r in every_run if r.status == RunStatus.COMPLETED and workbench.has_model(r.id)
 }
 if not models:
     st.info("No trained model yet: models appear here when a run completes.")
@@ -59,7 +58,19 @@ def describe(run_id: str) -> str:
     return f"{run_id} · {result.describe_best()} · test macro-F1 {result.test.macro_f1:.3f}"
 
 
-run_id = choose(st.selectbox, "Model", list(models), "run", format_func=describe)
+newest = next(iter(models))
+
+
+def missing(wanted: str) -> str:
+    if any(r.id == wanted for r in every_run):
+        return f"Run {md(wanted)} has no saved model; showing the newest model, {newest}."
+    return (
+        f"Run {md(wanted)} is not in this workspace (it may have been deleted); "
+        f"showing the newest model, {newest}."
+    )
+
+
+run_id = choose(st.selectbox, "Model", list(models), "run", missing=missing, format_func=describe)
 bundle = load_model(root, run_id)
 
 sentence = st.text_input(

@@ -201,6 +201,10 @@ st.title("Runs")
 workbench = engine()
 runs = workbench.runs()
 if not runs:
+    if st.query_params.get("run"):
+        st.info(
+            f"Run {md(st.query_params['run'])} is not in this workspace (it may have been deleted)."
+        )
     st.info("No runs yet: design one on the Experiment page.")
     st.page_link("pages/experiment.py", label="Go to Experiment", icon=":material/science:")
     st.stop()
@@ -220,7 +224,17 @@ st.dataframe(
     hide_index=True,
 )
 by_id = {r.id: r for r in runs}
-chosen = choose(st.selectbox, "Run", list(by_id), "run", format_func=lambda i: run_label(by_id[i]))
+chosen = choose(
+    st.selectbox,
+    "Run",
+    list(by_id),
+    "run",
+    missing=lambda wanted: (
+        f"Run {md(wanted)} is not in this workspace (it may have been deleted); "
+        f"showing the newest run, {runs[0].id}."
+    ),
+    format_func=lambda i: run_label(by_id[i]),
+)
 if by_id[chosen].status.active:
     live(chosen)
 else:

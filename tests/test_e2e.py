@@ -7,116 +7,36 @@ Screenshots and step timings go to test-artifacts/e2e/.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
+from browser import chromium, dashboard, require_browser, settle
 from conftest import ROOT, SAMPLE_SMS, SPAM_CSV
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PRIZE_TEXT = (
     "WINNER!! You have been selected to receive a £1000 cash prize. Call 09061701461 now to claim."
 )
 ORDINARY_TEXT = "Are we still meeting for lunch tomorrow? I'll be at the station around noon."
 SCRIPT_TEXT = "<script>window.__injected = 1</script> hello there"
 HTML_LABEL = "<b>spam</b>"
-STEP_TIMEOUT_MS = 150_000
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until(condition, what: str, timeout: float):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if condition():
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """`streamlit run app.py` with a fresh workspace; output to a file, never a pipe."""
-    if not CHROMIUM.exists():
-        reason = f"no Chromium at {CHROMIUM}: apt-get install chromium (or set CHROMIUM) to run browser tests"
-        if os.environ.get("CI"):
-            pytest.fail(reason + "; CI must run the browser test")
-        pytest.skip(reason)
-    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    """`streamlit run app.py` with a fresh workspace."""
+    require_browser()
     home = tmp_path_factory.mktemp("e2e-workspace")
-    port = free_port()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "LSTM_CORE_HOME": str(home)}
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.port", str(port), "--server.address", "127.0.0.1"]  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    with open(ARTIFACTS / "server.log", "wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
-
-        def healthy():
-            assert process.poll() is None, "streamlit exited; see test-artifacts/e2e/server.log"
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                return response.read() == b"ok"
-
-        try:
-            wait_until(healthy, "/_stcore/health", 60)
-            yield url, home
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-            stop_workers(home)
-
-
-def stop_workers(home: Path) -> None:
-    """Background runs outlive the server by design; a test must not leave them behind."""
-    from lstm_core import jobs
-    from lstm_core.processes import process_alive
-    from lstm_core.workspace import Workspace
-
-    workspace = Workspace(home)
-    for run in workspace.store.runs_with_status("running"):
-        jobs.cancel(workspace, run.id)
-        if run.pid:
-            wait_until(lambda pid=run.pid: not process_alive(pid), "worker exit", 60)
+    with dashboard(home, ARTIFACTS / "server.log") as url:
+        yield url, home
 
 
 @pytest.fixture(scope="module")
 def page(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
-        )
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        tab = context.new_page()
-        tab.set_default_timeout(STEP_TIMEOUT_MS)
-        yield tab
-        browser.close()
+    with chromium() as new_tab:
+        yield new_tab()
 
 
 class Steps:
@@ -136,14 +56,6 @@ class Steps:
     def save(self) -> None:
         (ARTIFACTS / "timings.json").write_text(json.dumps(self.timings, indent=2))
         print("\nstep timings (s):", json.dumps(self.timings))
-
-
-def settle(page) -> None:
-    """Wait until Streamlit has finished the rerun that the last interaction started."""
-    page.wait_for_function(
-        "() => { const app = document.querySelector('[data-testid=\"stApp\"]');"
-        " return app && !['running', 'rerunRequested'].includes(app.getAttribute('data-test-script-state')); }"
-    )
 
 
 def click_option(page, field, value: str) -> None:

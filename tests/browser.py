@@ -1,0 +1,125 @@
+"""Shared by the browser tests: a real `streamlit run app.py` on a free port with its own
+workspace, Debian's Chromium driven by Playwright, and a wait for Streamlit's reruns."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+STEP_TIMEOUT_MS = 150_000
+
+
+def require_browser() -> None:
+    """Skip without Chromium or Playwright, except in CI, which must run the browser tests."""
+    if not CHROMIUM.exists():
+        reason = f"no Chromium at {CHROMIUM}: apt-get install chromium (or set CHROMIUM) to run browser tests"
+        if os.environ.get("CI"):
+            pytest.fail(reason + "; CI must run the browser test")
+        pytest.skip(reason)
+    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(condition, what: str, timeout: float):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+@contextlib.contextmanager
+def dashboard(home: Path, log_path: Path):
+    """A freshly started server on `home`; yields its URL. Output goes to a file, never a
+    pipe; background runs it started are stopped afterwards."""
+    port = free_port()
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "LSTM_CORE_HOME": str(home)}
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+               "--server.port", str(port), "--server.address", "127.0.0.1"]  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+
+        def healthy():
+            assert process.poll() is None, f"streamlit exited; see {log_path}"
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                return response.read() == b"ok"
+
+        try:
+            wait_until(healthy, "/_stcore/health", 60)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+            stop_workers(home)
+
+
+def stop_workers(home: Path) -> None:
+    """Background runs outlive the server by design; a test must not leave them behind."""
+    from lstm_core import jobs
+    from lstm_core.processes import process_alive
+    from lstm_core.workspace import Workspace
+
+    workspace = Workspace(home)
+    for run in workspace.store.runs_with_status("running"):
+        jobs.cancel(workspace, run.id)
+        if run.pid:
+            wait_until(lambda pid=run.pid: not process_alive(pid), "worker exit", 60)
+
+
+@contextlib.contextmanager
+def chromium():
+    """A headless Chromium; yields a function that opens a new tab."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+        )
+
+        def new_tab():
+            tab = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+            tab.set_default_timeout(STEP_TIMEOUT_MS)
+            return tab
+
+        try:
+            yield new_tab
+        finally:
+            browser.close()
+
+
+def settle(page) -> None:
+    """Wait until Streamlit has finished the rerun that the last interaction started."""
+    page.wait_for_function(
+        "() => { const app = document.querySelector('[data-testid=\"stApp\"]');"
+        " return app && !['running', 'rerunRequested'].includes(app.getAttribute('data-test-script-state')); }"
+    )
