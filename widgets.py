@@ -33,13 +33,15 @@ SAMPLES = {
     "SMS spam / ham (1,500 texts, cp1252)": ROOT / "sample_data" / "sms_spam.csv",
     "Product reviews, 3 sentiments (360 texts)": ROOT / "sample_data" / "sentiment.csv",
 }
+# Material icons, drawn by Streamlit's own font (emoji show as empty boxes where the system
+# has no emoji font, as in Debian's Chromium); lists and pickers say the status in words.
 STATUS_ICONS = {
-    RunStatus.QUEUED: "⏳",
-    RunStatus.RUNNING: "🏃",
-    RunStatus.COMPLETED: "✅",
-    RunStatus.FAILED: "❌",
-    RunStatus.CANCELLED: "⛔",
-    RunStatus.INTERRUPTED: "⚠️",
+    RunStatus.QUEUED: ":material/schedule:",
+    RunStatus.RUNNING: ":material/progress_activity:",
+    RunStatus.COMPLETED: ":material/check_circle:",
+    RunStatus.FAILED: ":material/error:",
+    RunStatus.CANCELLED: ":material/block:",
+    RunStatus.INTERRUPTED: ":material/warning:",
 }
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
@@ -77,8 +79,9 @@ def sidebar() -> None:
         if active:
             st.caption("In progress")
             for run in active:
-                st.text(
-                    f"{STATUS_ICONS[run.status]} {run.id} {run.trials_done}/{run.trials_total or '?'}"
+                st.markdown(
+                    f"{STATUS_ICONS[run.status]} {md(run.title)} · {md(run.dataset.name)} · "
+                    f"{run.status.value}, {run.trials_done}/{run.trials_total or '?'} fits"
                 )
         else:
             st.caption(f"{len(runs)} run(s) in the workspace, none training now.")
@@ -101,9 +104,11 @@ def duration(seconds: float | None) -> str:
 
 
 def run_label(run: Run) -> str:
+    """A run as a picker lists it: its name (or id), data set, architectures and status now."""
+    named = f"{run.name} ({run.id})" if run.name else run.id
     return (
-        f"{STATUS_ICONS.get(run.status, '')} {run.id} · {'/'.join(run.architectures)} · "
-        f"{run.status}"
+        f"{named} · {run.dataset.name}: {run.dataset.text_column} → {run.dataset.label_column}, "
+        f"{run.dataset.rows:,} rows · {'/'.join(run.architectures)} · {run.status.value}"
     )
 
 
@@ -224,7 +229,10 @@ def confusion_heatmap(matrix: list[list[int]], labels: list[str], title: str = "
     return figure
 
 
-def metrics_table(test: Evaluation, baseline: Evaluation) -> list[dict]:
+def metrics_table(
+    test: Evaluation, baseline: Evaluation, majority: Evaluation | None = None
+) -> list[dict]:
+    """The model beside the TF-IDF baseline and, where recorded, the majority-class answer."""
     names = [
         ("accuracy", "Accuracy"),
         ("macro_f1", "Macro-F1"),
@@ -236,6 +244,7 @@ def metrics_table(test: Evaluation, baseline: Evaluation) -> list[dict]:
             "metric": label,
             "recurrent model": getattr(test, name),
             "TF-IDF baseline": getattr(baseline, name),
+            **({"always the majority class": getattr(majority, name)} if majority else {}),
         }
         for name, label in names
         if getattr(test, name) is not None

@@ -50,7 +50,7 @@ from lstm_core.hyperparams import (
     parse_assignment,
 )
 from lstm_core.model_zoo import ModelSummary, model_summary
-from lstm_core.spec import HALVING_RESOURCES, SCORINGS, SEARCHES, ExperimentSpec
+from lstm_core.spec import HALVING_RESOURCES, SCORING_NAMES, SCORINGS, SEARCHES, ExperimentSpec
 from lstm_core.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -65,7 +65,10 @@ __all__ = [
     "ARCHITECTURE_NAMES",
     "HALVING_RESOURCES",
     "HYPERPARAMETERS",
+    "MAX_NAME_CHARS",
+    "MAX_NOTE_CHARS",
     "SCORINGS",
+    "SCORING_NAMES",
     "SEARCHES",
     "SPEC_DEFAULTS",
     "CandidateResult",
@@ -92,6 +95,8 @@ __all__ = [
 
 SPEC_DEFAULTS = ExperimentSpec("")  # the defaults of every design choice
 PROFILE_SAMPLE = 20_000  # texts whose lengths are counted for a profile
+MAX_NAME_CHARS = 80  # a run's name fits a picker's line
+MAX_NOTE_CHARS = 2_000
 
 
 class Engine:
@@ -333,6 +338,28 @@ class Engine:
 
         jobs.resume(self.workspace, run_id)
         return self.run(run_id)
+
+    def rename_run(self, run_id: str, name: str) -> Run:
+        """Give a run a name a person will recognise ("spam, LSTM vs GRU"); empty clears it."""
+        name = " ".join(name.split())
+        if len(name) > MAX_NAME_CHARS:
+            raise UserError(
+                f"A run name can have at most {MAX_NAME_CHARS} characters; this one has "
+                f"{len(name)}: shorten it."
+            )
+        self.run(run_id)
+        return self.workspace.store.describe_run(run_id, name=name)
+
+    def note_run(self, run_id: str, note: str) -> Run:
+        """Keep a note with a run (what was tried, why); empty clears it."""
+        note = note.strip()
+        if len(note) > MAX_NOTE_CHARS:
+            raise UserError(
+                f"A note can have at most {MAX_NOTE_CHARS:,} characters; this one has "
+                f"{len(note):,}: shorten it."
+            )
+        self.run(run_id)
+        return self.workspace.store.describe_run(run_id, note=note)
 
     def delete_run(self, run_id: str) -> None:
         """Remove a run that is not queued or running, with its model and files."""

@@ -29,6 +29,7 @@ from lstm_core.api import (
     ExperimentSpec,
     Progress,
     Run,
+    RunResult,
     RunStatus,
     Trial,
     UserError,
@@ -133,6 +134,8 @@ def _run_json(run: Run) -> dict:
         },
         "spec": run.spec.to_dict(),
         "error": run.error,
+        "name": run.name,
+        "note": run.note,
     }
 
 
@@ -144,6 +147,7 @@ def _trial_json(trial: Trial) -> dict:
         "fold": trial.fold,
         "status": trial.status,
         "score": trial.score,
+        "accuracy": trial.accuracy,
         "n_train": trial.n_train,
         "pid": trial.pid,
         "worker": trial.worker,
@@ -166,6 +170,18 @@ def _progress_json(progress: Progress, trials: list[Trial]) -> dict:
         "error": progress.error,
         "started_at": progress.started_at,
         "trials": [_trial_json(t) for t in trials],
+    }
+
+
+def _result_json(result: RunResult | None) -> dict:
+    """What a finished run scored: held-out test, both baselines, cross-validation."""
+    if result is None:
+        return {"test": None, "baseline": None, "majority": None, "cv": None}
+    return {
+        "test": result.test.summary(),
+        "baseline": result.baseline.summary(),
+        "majority": result.majority and result.majority.summary(),
+        "cv": result.cv(),
     }
 
 
@@ -203,8 +219,7 @@ def cmd_train(args) -> int:
                 "error": run.error,
                 "best_params": result and result.best_params,
                 "cv_best_score": result and result.cv_best_score,
-                "test": result and result.test.summary(),
-                "baseline": result and result.baseline.summary(),
+                **_result_json(result),
                 "median_epoch_seconds": result and result.median_epoch_seconds,
                 "sequence_length": result and result.sequence_length,
             }
@@ -219,6 +234,12 @@ def cmd_train(args) -> int:
         print(
             f"  baseline: accuracy {base.accuracy:.3f}  macro-F1 {base.macro_f1:.3f}  ({base.model})"
         )
+        floor = result.majority
+        if floor is not None:
+            print(
+                f"  majority: accuracy {floor.accuracy:.3f}  macro-F1 {floor.macro_f1:.3f}  "
+                f"({floor.model})"
+            )
     else:
         print(f"run {run.id} {run.status}: {printable(run.error or '')}".rstrip())
     return 0 if run.status == RunStatus.COMPLETED else 1
@@ -239,7 +260,10 @@ def cmd_status(args) -> int:
     engine.refresh()
     progress = engine.progress(args.run_id)
     if args.json:
-        _print_json(_progress_json(progress, engine.trials(args.run_id)))
+        result = engine.result(args.run_id) if progress.status == RunStatus.COMPLETED else None
+        _print_json(
+            {**_progress_json(progress, engine.trials(args.run_id)), **_result_json(result)}
+        )
         return 0
     eta = f", about {progress.eta_s:.0f} s left" if progress.eta_s is not None else ""
     print(
@@ -280,6 +304,18 @@ def cmd_delete(args) -> int:
     return 0
 
 
+def cmd_rename(args) -> int:
+    run = Engine().rename_run(args.run_id, args.name)
+    print(f"run {run.id} named {printable(run.name)}" if run.name else f"run {run.id} unnamed")
+    return 0
+
+
+def cmd_note(args) -> int:
+    run = Engine().note_run(args.run_id, args.text)
+    print(f"run {run.id}: note {'kept' if run.note else 'cleared'}")
+    return 0
+
+
 def cmd_delete_dataset(args) -> int:
     _confirmed(args, f"dataset '{args.dataset_id}'")
     Engine().delete_dataset(args.dataset_id)
@@ -296,9 +332,11 @@ def cmd_runs(args) -> int:
         return 0
     for run in runs:
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.created_at))
+        named = f'  "{printable(run.name)}"' if run.name else ""
         print(
             f"{run.id}  {run.status:<11} {created}  {'/'.join(run.architectures):<16} "
             f"{run.trials_done}/{run.trials_total or '?'} fits  {printable(run.dataset.describe())}"
+            f"{named}"
         )
     if not runs:
         print("no runs yet; start one with lstm-core train")
@@ -417,6 +455,16 @@ def build_parser() -> argparse.ArgumentParser:
     delete.add_argument("run_id")
     delete.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
     delete.set_defaults(handler=cmd_delete)
+
+    rename = commands.add_parser("rename", help="give a run a name ('' clears it)")
+    rename.add_argument("run_id")
+    rename.add_argument("name")
+    rename.set_defaults(handler=cmd_rename)
+
+    note = commands.add_parser("note", help="keep a note with a run ('' clears it)")
+    note.add_argument("run_id")
+    note.add_argument("text")
+    note.set_defaults(handler=cmd_note)
 
     datasets = commands.add_parser("datasets", help="list the saved datasets")
     datasets.add_argument("--json", action="store_true")

@@ -84,6 +84,13 @@ class Run:
     traceback: str | None = None
     worker_host: str | None = None
     worker_start: int | None = None
+    name: str | None = None
+    note: str | None = None
+
+    @property
+    def title(self) -> str:
+        """The name a person gave the run, else its id."""
+        return self.name or self.id
 
     @property
     def owner(self) -> WorkerIdentity | None:
@@ -117,6 +124,7 @@ class Trial:
     finished_at: float | None = None
     progress: float = 0.0
     score: float | None = None
+    accuracy: float | None = None
 
     @property
     def is_refit(self) -> bool:
@@ -231,10 +239,19 @@ class RunResult:
     median_epoch_seconds: float | None = None
     fits: int = 0
     best_candidate: int | None = None
+    majority: Evaluation | None = None
+    cv_accuracy: float | None = None
+
+    def cv(self) -> dict[str, Any]:
+        """The best candidate's mean CV score (for the run's metric) and mean CV accuracy."""
+        return {"scoring": self.scoring, "score": self.cv_best_score, "accuracy": self.cv_accuracy}
 
     def describe_best(self) -> str:
-        """The winning values of what was searched ('arch lstm, units 32'), or its architecture."""
-        searched = ", ".join(f"{k} {v}" for k, v in self.best_params.items())
+        """The winning values of what was searched ('LSTM, units 32'), or its architecture."""
+        searched = ", ".join(
+            ARCHITECTURE_NAMES[v] if k == "arch" else f"{k.replace('_', ' ')} {v}"
+            for k, v in self.best_params.items()
+        )
         return searched or ARCHITECTURE_NAMES[self.best_config["arch"]]
 
 

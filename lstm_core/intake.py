@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
@@ -23,6 +24,11 @@ MAX_LABEL_CLASSES = 50
 SPILL_MAX_FILLED_SHARE = 0.05
 LABEL_NAME_HINTS = ("label", "labels", "class", "category", "target", "sentiment", "y")
 _SNIFF_CHARS = 64_000
+# Undecodable bytes, as a share of all non-ASCII bytes, up to which a file is read as UTF-8
+# with replacements (in a cp1252 file nearly every non-ASCII byte is invalid UTF-8).
+MOSTLY_UTF8 = 0.5
+_ASCII = bytes(range(128))
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 _PROFILE_SAMPLE = 20_000
 
 csv.field_size_limit(2**31 - 1)
@@ -48,23 +54,41 @@ class LoadReport:
     suggested_label: str | None
     warnings: list[str] = field(default_factory=list)
     dropped_columns: list[str] = field(default_factory=list)
+    undecodable_bytes: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def decode_bytes(data: bytes) -> tuple[str, str]:
-    """Decode with the BOMs first, then strict UTF-8, then the Windows / Latin-1 fallbacks."""
+def decode_bytes(data: bytes) -> tuple[str, str, int]:
+    """Decode with the BOMs first, then UTF-8, then the Windows / Latin-1 fallbacks.
+
+    Returns the text, the encoding and how many bytes could not be decoded (shown as U+FFFD).
+    A file that is UTF-8 but for a few broken bytes (a cut multi-byte character, a pasted
+    Windows quote) stays UTF-8: read as cp1252, all its accents and emoji would turn into
+    "Ã©" and "â€¦" instead.
+    """
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace"), "utf-8-sig"
+        return _utf8_with_replacements(data[len(codecs.BOM_UTF8) :], "utf-8-sig")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16", errors="replace"), "utf-16"
-    for encoding in ("utf-8", "cp1252"):
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1"), "latin-1"
+        text = data.decode("utf-16", errors="replace")
+        genuine = data.decode("utf-16", errors="ignore").count("\ufffd")
+        return text, "utf-16", text.count("\ufffd") - genuine  # one per broken code unit
+    non_ascii = len(data.translate(None, _ASCII))
+    text, encoding, bad = _utf8_with_replacements(data, "utf-8")
+    if bad <= MOSTLY_UTF8 * non_ascii:
+        return text, encoding, bad
+    try:
+        return data.decode("cp1252"), "cp1252", 0
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1", 0
+
+
+def _utf8_with_replacements(data: bytes, encoding: str) -> tuple[str, str, int]:
+    """UTF-8 with each undecodable byte replaced by U+FFFD, and their count."""
+    escaped = data.decode("utf-8", errors="surrogateescape")  # a bad byte -> one surrogate
+    bad = len(_ESCAPED_BYTE.findall(escaped))
+    return (_ESCAPED_BYTE.sub("\ufffd", escaped) if bad else escaped), encoding, bad
 
 
 def sniff_delimiter(text: str, preferred: str = "") -> str:
@@ -199,7 +223,7 @@ def read_table(data: bytes, filename: str = "") -> tuple[pd.DataFrame, LoadRepor
     """Read CSV / TSV / TXT bytes into string columns and say what was found and repaired."""
     if not data or not data.strip():
         raise UserError("The file is empty; choose a CSV, TSV or TXT file with a row per text.")
-    text, encoding = decode_bytes(data)
+    text, encoding, undecodable = decode_bytes(data)
     if "\x00" in text[:_SNIFF_CHARS]:
         raise UserError(
             "The file does not look like text (it holds binary data); "
@@ -217,6 +241,11 @@ def read_table(data: bytes, filename: str = "") -> tuple[pd.DataFrame, LoadRepor
     else:
         rows = [[line] for line in text.splitlines()]
     warnings: list[str] = []
+    if undecodable:
+        warnings.append(
+            f"{undecodable:,} byte(s) could not be decoded as {encoding} and show as \ufffd; "
+            "re-save the file as UTF-8 to keep those characters."
+        )
     blank = sum(1 for r in rows if not any(cell.strip() for cell in r))
     rows = [r for r in rows if any(cell.strip() for cell in r)]
     if not rows:
@@ -267,6 +296,7 @@ def read_table(data: bytes, filename: str = "") -> tuple[pd.DataFrame, LoadRepor
         suggested_label=suggested_label,
         warnings=warnings,
         dropped_columns=dropped,
+        undecodable_bytes=undecodable,
     )
     return df, report
 

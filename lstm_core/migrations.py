@@ -3,8 +3,9 @@
 The version lives in SQLite's `user_version`. Version 1 is the schema of the first wave
 (no version written, runs kept scikit-learn's `cv_results_`, trials had no candidate
 number and the refit had fold -1); version 2 gave trials their candidate and round;
-version 3 records the machine and start time of a run's worker. Each step runs inside the caller's transaction, so a
-database is either fully migrated or left as it was.
+version 3 records the machine and start time of a run's worker; version 4 gives runs a
+name and a note and records each fit's accuracy beside its score. Each step runs inside
+the caller's transaction, so a database is either fully migrated or left as it was.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections import defaultdict
 
 from lstm_core.errors import UserError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 SCHEMA = """
 CREATE TABLE datasets (
@@ -43,7 +44,9 @@ CREATE TABLE runs (
     traceback TEXT,
     result TEXT,
     worker_host TEXT,
-    worker_start INTEGER
+    worker_start INTEGER,
+    name TEXT,
+    note TEXT
 );
 CREATE INDEX runs_by_status ON runs(status, created_at);
 CREATE TABLE trials (
@@ -61,7 +64,8 @@ CREATE TABLE trials (
     started_at REAL NOT NULL,
     finished_at REAL,
     progress REAL NOT NULL DEFAULT 0,
-    score REAL
+    score REAL,
+    accuracy REAL
 );
 CREATE INDEX trials_by_run ON trials(run_id);
 CREATE TABLE epochs (
@@ -203,4 +207,14 @@ def _v2_to_v3(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE runs ADD COLUMN worker_start INTEGER")
 
 
-STEPS = {1: _v1_to_v2, 2: _v2_to_v3}
+def _v3_to_v4(db: sqlite3.Connection) -> None:
+    """Runs get a name and a note a person gives them; fits record their accuracy too, so a
+    run reports its CV accuracy beside the CV score of its metric (older fits have none)."""
+    db.execute("ALTER TABLE runs ADD COLUMN name TEXT")
+    db.execute("ALTER TABLE runs ADD COLUMN note TEXT")
+    columns = {row[1] for row in db.execute("PRAGMA table_info(trials)")}
+    if "accuracy" not in columns:  # a v1 database got today's trials table in step 1
+        db.execute("ALTER TABLE trials ADD COLUMN accuracy REAL")
+
+
+STEPS = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}

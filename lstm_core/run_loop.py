@@ -151,6 +151,7 @@ class StoreRecorder:
             outcome.status,
             outcome.score,
             self.owner,
+            outcome.accuracy,
         )
 
     def stop_requested(self) -> bool:

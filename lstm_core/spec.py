@@ -19,6 +19,11 @@ from lstm_core.hyperparams import coerce_values, defaults, hyperparameter
 
 SEARCHES = ("grid", "random", "halving")
 SCORINGS = ("f1_macro", "accuracy", "balanced_accuracy")
+SCORING_NAMES = {
+    "f1_macro": "macro-F1",
+    "accuracy": "accuracy",
+    "balanced_accuracy": "balanced accuracy",
+}
 HALVING_RESOURCES = ("samples", "epochs")
 HALVING_FACTOR = 2
 MAX_SEED = 2**32 - 1  # what NumPy and scikit-learn accept as a seed

@@ -177,6 +177,10 @@ class RunStore(ABC):
     def delete_run(self, run_id: str) -> None: ...
 
     @abstractmethod
+    def describe_run(self, run_id: str, name: str | None = None, note: str | None = None) -> Run:
+        """Set a run's name or note (None leaves it; an empty string clears it)."""
+
+    @abstractmethod
     def restore_run(self, record: ArchivedRun) -> None: ...
 
     # trials and epochs
@@ -203,6 +207,7 @@ class RunStore(ABC):
         status: TrialStatus,
         score: float | None = None,
         owner: WorkerIdentity | None = None,
+        accuracy: float | None = None,
     ) -> None: ...
 
     @abstractmethod
@@ -226,6 +231,7 @@ class RunStore(ABC):
 _RUN_COLUMNS = (
     "r.id, r.created_at, r.dataset_id, r.spec, r.status, r.pid, r.heartbeat_at, r.started_at, "
     "r.finished_at, r.trials_total, r.error, r.traceback, r.worker_host, r.worker_start, "
+    "r.name, r.note, "
     "d.name AS d_name, d.text_column AS d_text, d.label_column AS d_label, d.rows AS d_rows, "
     "d.class_counts AS d_counts, d.created_at AS d_created, "
     "(SELECT COUNT(*) FROM trials t WHERE t.run_id = r.id AND t.status = 'completed') "
@@ -285,6 +291,8 @@ def _run(row: sqlite3.Row) -> Run:
         traceback=row["traceback"],
         worker_host=row["worker_host"],
         worker_start=row["worker_start"],
+        name=row["name"],
+        note=row["note"],
     )
 
 
@@ -305,6 +313,7 @@ def _trial(row: sqlite3.Row) -> Trial:
         finished_at=row["finished_at"],
         progress=row["progress"],
         score=row["score"],
+        accuracy=row["accuracy"],
     )
 
 
@@ -729,6 +738,19 @@ class SQLiteRunStore(RunStore):
             return None
         return from_plain(RunResult, json.loads(row["result"]))
 
+    def describe_run(self, run_id: str, name: str | None = None, note: str | None = None) -> Run:
+        with self._write() as db:
+            for column, value in (("name", name), ("note", note)):
+                if value is not None:
+                    db.execute(
+                        f"UPDATE runs SET {column} = ? WHERE id = ?", (value or None, run_id)
+                    )
+        run = self.get_run(run_id)
+        if run is None:
+            raise UserError(f"There is no run '{run_id}' in this workspace; see lstm-core runs.")
+        self._mirror(run_id, with_history=run.status.finished)
+        return run
+
     def delete_run(self, run_id: str) -> None:
         """Its epochs, trials and row, in one transaction; refused while it is active."""
         with self._write() as db:
@@ -756,8 +778,8 @@ class SQLiteRunStore(RunStore):
         with self._write() as db:
             db.execute(
                 "INSERT OR REPLACE INTO runs (id, created_at, dataset_id, spec, status, pid, "
-                "heartbeat_at, started_at, finished_at, trials_total, error, traceback, result) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "heartbeat_at, started_at, finished_at, trials_total, error, traceback, result, "
+                "name, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run.id,
                     run.created_at,
@@ -772,13 +794,16 @@ class SQLiteRunStore(RunStore):
                     error,
                     run.traceback,
                     None if record.result is None else json.dumps(to_plain(record.result)),
+                    run.name,
+                    run.note,
                 ),
             )
             for t in record.trials:
                 db.execute(
                     "INSERT OR REPLACE INTO trials (id, run_id, candidate, round, fold, params, "
                     "n_train, epochs_planned, status, pid, worker, started_at, finished_at, "
-                    "progress, score) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "progress, score, accuracy) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         t.id,
                         run.id,
@@ -795,6 +820,7 @@ class SQLiteRunStore(RunStore):
                         t.finished_at,
                         t.progress,
                         t.score,
+                        t.accuracy,
                     ),
                 )
             db.executemany(
@@ -874,11 +900,12 @@ class SQLiteRunStore(RunStore):
         status: TrialStatus,
         score: float | None = None,
         owner: WorkerIdentity | None = None,
+        accuracy: float | None = None,
     ) -> None:
         self._trial_write(
-            "UPDATE trials SET status = ?, finished_at = ?, score = ?, "
+            "UPDATE trials SET status = ?, finished_at = ?, score = ?, accuracy = ?, "
             "progress = CASE WHEN ? = 'completed' THEN 1 ELSE progress END WHERE id = ?",
-            (status, time.time(), score, status, trial_id),
+            (status, time.time(), score, accuracy, status, trial_id),
             owner,
         )
 

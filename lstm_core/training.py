@@ -104,7 +104,7 @@ def _train_and_evaluate(
     workspace: Workspace, run: Run, owner: WorkerIdentity, fits_here: bool
 ) -> RunResult:
     from lstm_core.bundle import save_bundle
-    from lstm_core.evaluation import baseline, evaluate
+    from lstm_core.evaluation import baseline, evaluate, majority
     from lstm_core.executors import make_executor
     from lstm_core.run_loop import (
         StoreRecorder,
@@ -140,12 +140,20 @@ def _train_and_evaluate(
         refit = refitted(executor, recorder, run.id)
         search_seconds = time.perf_counter() - started
     test = evaluate(y_test, refit.test_proba, refit.classes, minority)
+    floor = majority(labels[train_rows], y_test, refit.classes, minority)
     store.heartbeat(run.id, owner)  # still this process's run, before its files are written
     _save_predictions(
         workspace.predictions_file(run.id),
         _test_predictions(texts, labels, test_rows, refit, base_predicted),
     )
     trials = store.trials(run.id)
+    best_fits = [
+        t.accuracy
+        for t in trials
+        if (t.candidate, t.round) == (search.best.number, search.best.round)
+        and not t.is_refit
+        and t.status == TrialStatus.COMPLETED
+    ]
     epoch_seconds = [e.seconds for e in store.epochs(run.id) if e.seconds is not None]
     result = RunResult(
         best_params={name: search.best.config[name] for name in spec.grid},
@@ -164,6 +172,9 @@ def _train_and_evaluate(
         median_epoch_seconds=round(statistics.median(epoch_seconds), 3) if epoch_seconds else None,
         fits=sum(t.status == TrialStatus.COMPLETED and not t.is_refit for t in trials) + 1,
         best_candidate=search.best.number,
+        majority=floor,
+        # fits scored before fits recorded their accuracy (a resumed old run) have none
+        cv_accuracy=statistics.fmean(best_fits) if best_fits and None not in best_fits else None,
     )
     save_bundle(
         workspace.bundle_dir(run.id),
@@ -174,6 +185,7 @@ def _train_and_evaluate(
         {
             "test": to_plain(test),
             "baseline": to_plain(base),
+            "majority": to_plain(floor),
             "best_config": search.best.config,
         },
     )

@@ -94,6 +94,7 @@ class TrialOutcome:
     context: TrialContext
     status: TrialStatus
     score: float | None = None
+    accuracy: float | None = None
     error: str | None = None
     traceback: str | None = None
     refit: RefitArtifacts | None = field(default=None, repr=False)
@@ -149,8 +150,10 @@ def _fit(
     classes = [str(c) for c in pipeline.classes_]
     if not task.is_refit:
         predicted = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
-        score = score_labels(task.scoring, data.labels[task.eval_rows], predicted, classes)
-        return TrialOutcome(context, TrialStatus.COMPLETED, score=score)
+        truth = data.labels[task.eval_rows]
+        score = score_labels(task.scoring, truth, predicted, classes)
+        accuracy = score_labels("accuracy", truth, predicted, classes)
+        return TrialOutcome(context, TrialStatus.COMPLETED, score=score, accuracy=accuracy)
     vectorizer = pipeline.named_steps["vec"]
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "model.keras"

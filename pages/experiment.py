@@ -6,6 +6,7 @@ from lstm_core.api import (
     ARCHITECTURE_NAMES,
     ARCHITECTURES,
     HYPERPARAMETERS,
+    SCORING_NAMES,
     SCORINGS,
     SEARCHES,
     SPEC_DEFAULTS,
@@ -116,7 +117,9 @@ cv = middle.selectbox(
 test_size = middle.slider(
     "Held-out test share", 0.1, 0.4, SPEC_DEFAULTS.test_size, 0.05, key="exp_test_size"
 )
-scoring = right.selectbox("Pick the best by", SCORINGS, key="exp_scoring")
+scoring = right.selectbox(
+    "Pick the best by", SCORINGS, format_func=SCORING_NAMES.get, key="exp_scoring"
+)
 seed = right.number_input(
     "Seed (same seed, same splits)", 0, 2**31 - 1, SPEC_DEFAULTS.seed, key="exp_seed"
 )

@@ -54,8 +54,12 @@ results = {run_id: workbench.result(run_id) for run_id in models}
 
 
 def describe(run_id: str) -> str:
-    result = results[run_id]
-    return f"{run_id} · {result.describe_best()} · test macro-F1 {result.test.macro_f1:.3f}"
+    result, run = results[run_id], models[run_id]
+    named = f"{run.name} ({run_id})" if run.name else run_id
+    return (
+        f"{named} · {run.dataset.name}: {run.dataset.text_column} → {run.dataset.label_column} · "
+        f"{result.describe_best()} · test macro-F1 {result.test.macro_f1:.3f}"
+    )
 
 
 newest = next(iter(models))

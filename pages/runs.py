@@ -3,9 +3,16 @@
 import plotly.graph_objects as go
 import streamlit as st
 
-from lstm_core.api import Evaluation, Run, RunStatus, UserError
+from lstm_core.api import (
+    MAX_NAME_CHARS,
+    MAX_NOTE_CHARS,
+    SCORING_NAMES,
+    Evaluation,
+    Run,
+    RunStatus,
+    UserError,
+)
 from widgets import (
-    STATUS_ICONS,
     age,
     choose,
     confusion_heatmap,
@@ -110,6 +117,31 @@ def roc_and_pr(test: Evaluation, baseline: Evaluation) -> None:
     right.plotly_chart(pr, key="runs_pr")
 
 
+def name_and_note(run: Run) -> None:
+    """A name a class will recognise in every list, and a note on what was tried."""
+    if run.note:
+        st.caption(md(run.note))
+    with (
+        st.popover("Name and note", icon=":material/edit:"),
+        st.form(f"runs_describe_{run.id}", border=False),
+    ):
+        name = st.text_input(
+            "Name", value=run.name or "", max_chars=MAX_NAME_CHARS, key=f"runs_name_{run.id}"
+        )
+        note = st.text_area(
+            "Note", value=run.note or "", max_chars=MAX_NOTE_CHARS, key=f"runs_note_{run.id}"
+        )
+        if st.form_submit_button("Save", key=f"runs_describe_save_{run.id}"):
+            workbench = engine()
+            try:
+                workbench.rename_run(run.id, name)
+                workbench.note_run(run.id, note)
+            except UserError as error:
+                st.error(md(error))
+            else:
+                st.rerun()
+
+
 def housekeeping(run: Run) -> None:
     """Resume an unfinished run; delete a finished one (after a confirmation)."""
     workbench = engine()
@@ -153,16 +185,23 @@ def finished(run: Run) -> None:
         curves(run.id, "runs_done_curves")
         return
     test, baseline = result.test, result.baseline
+    cv_accuracy = f", accuracy {result.cv_accuracy:.3f}" if result.cv_accuracy is not None else ""
+    floor = (
+        f"; always answering the most frequent class: accuracy {result.majority.accuracy:.3f}"
+        if result.majority
+        else ""
+    )
     st.success(
-        f"Best: {md(result.describe_best())} (cross-validated {result.scoring} {result.cv_best_score:.3f}). "
+        f"Best: {md(result.describe_best())} (cross-validated "
+        f"{SCORING_NAMES[result.scoring]} {result.cv_best_score:.3f}{cv_accuracy}). "
         f"On the {result.n_test:,} held-out texts: accuracy {test.accuracy:.3f}, "
-        f"macro-F1 {test.macro_f1:.3f}; the TF-IDF baseline: {baseline.macro_f1:.3f}."
+        f"macro-F1 {test.macro_f1:.3f}; the TF-IDF baseline: {baseline.macro_f1:.3f}{floor}."
     )
     if test.macro_f1 + 0.005 < baseline.macro_f1:
         st.warning(
             "The baseline beats the recurrent model here: more epochs or another grid may help."
         )
-    st.dataframe(metrics_table(test, baseline), hide_index=True)
+    st.dataframe(metrics_table(test, baseline, result.majority), hide_index=True)
     left, right = st.columns(2)
     left.plotly_chart(
         confusion_heatmap(test.confusion_matrix, test.labels, "Recurrent model"), key="runs_cm"
@@ -211,13 +250,14 @@ if not runs:
 st.dataframe(
     [
         {
-            "": STATUS_ICONS.get(r.status, ""),
             "run": r.id,
+            "name": r.name or "",
             "status": r.status.value,
             "dataset": r.dataset.describe(),
             "architectures": "/".join(r.architectures),
             "fits": f"{r.trials_done}/{r.trials_total or '?'}",
             "started": age(r.created_at),
+            "note": r.note or "",
         }
         for r in runs
     ],
@@ -235,6 +275,7 @@ chosen = choose(
     ),
     format_func=lambda i: run_label(by_id[i]),
 )
+name_and_note(by_id[chosen])
 if by_id[chosen].status.active:
     live(chosen)
 else:

@@ -115,6 +115,28 @@ def test_sample_flow_from_data_to_a_live_prediction(workspace):
     assert not app.exception
     summary = " ".join(texts(app.success))
     assert "macro-F1" in summary and "TF-IDF baseline" in summary
+    assert "most frequent class: accuracy" in summary and "accuracy" in summary.split(")")[0]
+    picker = app.selectbox(key="run_choice")
+    assert picker.format_func(picker.value).endswith(
+        "sms_spam.csv: message → label, 1,500 rows · LSTM/GRU · completed"
+    )
+    table = app.dataframe[1].value
+    assert list(table.columns) == [
+        "metric",
+        "recurrent model",
+        "TF-IDF baseline",
+        "always the majority class",
+    ]
+    assert table["always the majority class"][0] == pytest.approx(0.85, abs=0.02)  # 15% spam
+    app.text_input(key=f"runs_name_{run.id}").input("SMS, LSTM vs GRU")
+    app.text_area(key=f"runs_note_{run.id}").input("units 8 only")
+    app.button(key=f"runs_describe_save_{run.id}").click().run()
+    assert not app.exception
+    picker = app.selectbox(key="run_choice")
+    assert picker.format_func(picker.value).startswith(
+        f"SMS, LSTM vs GRU ({run.id}) · sms_spam.csv"
+    )
+    assert "units 8 only" in texts(app.caption)
 
     app.switch_page("pages/compare.py").run()
     assert not app.exception

@@ -36,6 +36,18 @@ def test_inspect_json_reports_the_sample(capsys):
     assert {"name": "message", "kind": "text"}.items() <= report["columns"][1].items()
     assert (report["suggested_text"], report["suggested_label"]) == ("message", "label")
     assert isinstance(report["warnings"], list)
+    assert report["undecodable_bytes"] == 0
+
+
+def test_inspect_counts_the_bytes_that_could_not_be_decoded(tmp_path, capsys):
+    """UTF-8 with a few broken bytes stays UTF-8 (accents intact) and says how many broke."""
+    rows = ["text,label"] + [f"caf\u00e9 n\u00b0{i} \u2026 great,pos" for i in range(20)]
+    data = "\n".join(rows).encode() + b"\nbroken \xff\xfe bytes,neg\ncut \xe2\x80,neg\n"
+    (tmp_path / "broken.csv").write_bytes(data)
+    assert main(["inspect", str(tmp_path / "broken.csv"), "--json"]) == 0
+    report = last_json(capsys.readouterr().out)
+    assert (report["encoding"], report["undecodable_bytes"]) == ("utf-8", 4)
+    assert any("4 byte(s) could not be decoded" in w for w in report["warnings"])
 
 
 @pytest.mark.parametrize(
@@ -83,6 +95,8 @@ def test_inspect_json_reports_the_sample(capsys):
         (["resume", "no-such-run"], "lstm-core: There is no run 'no-such-run'"),
         (["delete", "no-such-run", "--yes"], "lstm-core: There is no run 'no-such-run'"),
         (["delete-dataset", "nope", "--yes"], "lstm-core: There is no dataset 'nope'"),
+        (["rename", "no-such-run", "spam GRU"], "lstm-core: There is no run 'no-such-run'"),
+        (["note", "no-such-run", "a note"], "lstm-core: There is no run 'no-such-run'"),
     ],
 )
 def test_user_errors_print_one_line_and_exit_2(args, message, tmp_path, capsys, monkeypatch):
@@ -122,6 +136,20 @@ def test_train_predict_and_runs_in_real_processes(tmp_path):
     assert set(result["test"]) >= {"accuracy", "macro_f1", "per_class", "confusion_matrix"}
     assert set(result["test"]["per_class"]) == {"negative", "neutral", "positive"}
     assert set(result["baseline"]) >= {"accuracy", "macro_f1"}
+    # always answering one class scores that class's share of the test texts
+    n_test = sum(c["support"] for c in result["test"]["per_class"].values())
+    shares = [c["support"] / n_test for c in result["test"]["per_class"].values()]
+    floor = result["majority"]
+    assert any(floor["accuracy"] == pytest.approx(share) for share in shares), (floor, shares)
+    share = floor["accuracy"]  # that class's F1 is 2s/(1+s), the others' 0
+    assert floor["macro_f1"] == pytest.approx(2 * share / (1 + share) / len(shares))
+    assert result["cv"]["scoring"] == "f1_macro"
+    assert result["cv"]["score"] == result["cv_best_score"]
+    status = last_json(run_cli("status", result["run_id"], "--json", home=tmp_path).stdout)
+    (fold_fit,) = [t for t in status["trials"] if t["fold"] is not None]
+    assert 0 <= fold_fit["accuracy"] <= 1
+    assert result["cv"]["accuracy"] == pytest.approx(fold_fit["accuracy"])
+    assert (status["majority"], status["cv"]) == (floor, result["cv"])
     predicted = run_cli(
         "predict", result["run_id"], "I loved it", "It broke", "--json", home=tmp_path
     )
@@ -139,6 +167,11 @@ def test_train_predict_and_runs_in_real_processes(tmp_path):
         "label_column": "sentiment",
         "rows": 360,
     }
+    assert (run["name"], run["note"]) == (None, None)
+    assert run_cli("rename", run["id"], "Sentiment,  first GRU ", home=tmp_path).returncode == 0
+    assert run_cli("note", run["id"], "one epoch only", home=tmp_path).returncode == 0
+    (named,) = last_json(run_cli("runs", "--json", home=tmp_path).stdout)
+    assert (named["name"], named["note"]) == ("Sentiment, first GRU", "one epoch only")
     (dataset,) = last_json(run_cli("datasets", "--json", home=tmp_path).stdout)
     assert (dataset["id"], dataset["runs"], dataset["rows"]) == (run["dataset"]["id"], 1, 360)
 
@@ -148,6 +181,7 @@ def test_train_predict_and_runs_in_real_processes(tmp_path):
         assert done.stderr.startswith(f"lstm-core: {message}"), done.stderr
 
     run_id, dataset_id = run["id"], dataset["id"]
+    refused("rename", run_id, "x" * 81, message="A run name can have at most 80 characters")
     refused("resume", run_id, message=f"Run '{run_id}' has completed; only an interrupted")
     refused("delete", run_id, message=f"Deleting run '{run_id}' cannot be undone; add --yes")
     refused("delete-dataset", dataset_id, "--yes", message=f"Dataset '{dataset_id}' is used by 1")

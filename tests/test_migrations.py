@@ -121,3 +121,29 @@ def test_old_epochs_survive_and_an_old_cancelled_run_can_be_resumed(old_workspac
         time.sleep(0.5)
     assert engine.run(cancelled).status == RunStatus.COMPLETED, engine.run(cancelled).error
     assert engine.result(cancelled).test.n_test == 15
+
+
+def test_a_version_3_workspace_gains_names_notes_and_fit_accuracy(tmp_path):
+    root = Path(shutil.copytree(FIXTURE.parent / "workspace_v3", tmp_path / "ws"))
+    with sqlite3.connect(root / "runs.sqlite") as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+        old_scores = [r[0] for r in db.execute("SELECT score FROM trials ORDER BY id")]
+    engine = Engine(root)
+    (run,) = engine.runs()
+    assert (run.status, run.name, run.note, run.title) == (RunStatus.COMPLETED, None, None, run.id)
+    assert [t.score for t in engine.trials(run.id)] == old_scores
+    assert all(t.accuracy is None for t in engine.trials(run.id)), "old fits have no accuracy"
+    result = engine.result(run.id)
+    assert (result.majority, result.cv_accuracy) == (None, None)
+    assert result.cv() == {"scoring": "f1_macro", "score": result.cv_best_score, "accuracy": None}
+    assert (root / "runs.sqlite.v3").exists(), "a copy of the old database is kept"
+    named = engine.rename_run(run.id, "toy spam, LSTM vs GRU")
+    assert (named.title, engine.note_run(run.id, "from the fixture").note) == (
+        "toy spam, LSTM vs GRU",
+        "from the fixture",
+    )
+    # the names live in the run's folder too: a rebuilt database keeps them
+    (root / "runs.sqlite").write_bytes(b"")
+    assert engine.doctor(repair=True).ok
+    (rebuilt,) = Engine(root).runs()
+    assert (rebuilt.name, rebuilt.note) == ("toy spam, LSTM vs GRU", "from the fixture")
