@@ -26,6 +26,7 @@ from lstm_core.api import (
     Run,
     RunStatus,
     Trial,
+    UserError,
 )
 
 ROOT = Path(__file__).resolve().parent
@@ -43,6 +44,7 @@ STATUS_ICONS = {
     RunStatus.CANCELLED: ":material/block:",
     RunStatus.INTERRUPTED: ":material/warning:",
 }
+SIDEBAR_REFRESH_S = 3
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 
@@ -71,20 +73,33 @@ def engine() -> Engine:
 def sidebar() -> None:
     workbench = engine()
     workbench.refresh()
-    runs = workbench.runs(limit=50)
-    active = [r for r in runs if r.status.active]
     with st.sidebar:
         st.caption("Workspace")
         st.text(str(workbench.root))
-        if active:
-            st.caption("In progress")
-            for run in active:
-                st.markdown(
-                    f"{STATUS_ICONS[run.status]} {md(run.title)} · {md(run.dataset.name)} · "
-                    f"{run.status.value}, {run.trials_done}/{run.trials_total or '?'} fits"
-                )
-        else:
-            st.caption(f"{len(runs)} run(s) in the workspace, none training now.")
+        active = any(r.status.active for r in workbench.runs(limit=50))
+        st.fragment(_in_progress, run_every=SIDEBAR_REFRESH_S if active else None)()
+
+
+def _in_progress() -> None:
+    """The runs training now, with their fits so far; redrawn every few seconds meanwhile.
+
+    (A fragment's reruns skip app.py, so it reports a damaged store itself.)
+    """
+    try:
+        runs = engine().runs(limit=50)
+    except UserError as error:
+        st.error(md(error))
+        return
+    active = [r for r in runs if r.status.active]
+    if not active:
+        st.caption(f"{len(runs)} run(s) in the workspace, none training now.")
+        return
+    st.caption("In progress")
+    for run in active:
+        st.markdown(
+            f"{STATUS_ICONS[run.status]} {md(run.title)} · {md(run.dataset.name)} · "
+            f"{run.status.value}, {run.trials_done}/{run.trials_total or '?'} fits"
+        )
 
 
 def age(timestamp: float | None) -> str:
@@ -98,9 +113,14 @@ def age(timestamp: float | None) -> str:
 
 
 def duration(seconds: float | None) -> str:
+    """'45 s', '12 min', '4.1 h': as precise as an estimate deserves."""
     if seconds is None:
         return "?"
-    return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def run_label(run: Run) -> str:

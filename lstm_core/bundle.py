@@ -111,17 +111,25 @@ class Bundle:
         return np.concatenate(parts)
 
     def predict(self, texts: list[str]) -> list[LabelledText]:
+        """Labels with probabilities, and the words of each text the model never learned."""
         proba = self.predict_proba(texts)
-        return [
-            LabelledText(
-                text=text,
-                label=self.labels[int(row.argmax())],
-                probabilities={
-                    label: round(float(p), 6) for label, p in zip(self.labels, row, strict=True)
-                },
+        vocabulary = self.vectorizer.vocabulary_
+        labelled = []
+        for text, row in zip(texts, proba, strict=True):
+            words = self.vectorizer.tokenize(text)
+            labelled.append(
+                LabelledText(
+                    text=text,
+                    label=self.labels[int(row.argmax())],
+                    probabilities={
+                        label: round(float(p), 6) for label, p in zip(self.labels, row, strict=True)
+                    },
+                    words=len(words),
+                    known_words=sum(w in vocabulary for w in words),
+                    unknown_words=list(dict.fromkeys(w for w in words if w not in vocabulary)),
+                )
             )
-            for text, row in zip(texts, proba, strict=True)
-        ]
+        return labelled
 
 
 def _compiled_forward(model, sequence_length: int):

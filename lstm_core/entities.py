@@ -280,6 +280,14 @@ class LabelledText:
     text: str
     label: str
     probabilities: dict[str, float]
+    words: int = 0
+    known_words: int = 0  # words (repeats counted) in the model's vocabulary
+    unknown_words: list[str] = field(default_factory=list)  # the others, each once
+
+    @property
+    def all_unknown(self) -> bool:
+        """No word the model learned: its answer reflects the class balance, not the text."""
+        return self.known_words == 0
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,12 @@
-"""Compare: every trial of the chosen runs side by side, by hyperparameter and by architecture."""
+"""Compare: the candidates of runs on one data set side by side, by hyperparameter and by
+architecture. Scores of different data sets never share a table or a chart."""
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lstm_core.api import HYPERPARAMETERS, RunStatus
-from widgets import confusion_heatmap, engine, md, run_label
+from lstm_core.api import HYPERPARAMETERS, SCORING_NAMES, RunStatus
+from widgets import choose, confusion_heatmap, engine, md, run_label
 
 st.title("Compare")
 workbench = engine()
@@ -15,31 +16,56 @@ if not completed:
     st.page_link("pages/runs.py", label="Go to Runs", icon=":material/monitoring:")
     st.stop()
 remembered = st.session_state.get("run") or st.query_params.get("run")
-default = [remembered] if remembered in completed else list(completed)[:2]
-if remembered and remembered not in completed and "cmp_runs" not in st.session_state:
+if remembered and remembered not in completed and "cmp_dataset_choice" not in st.session_state:
     st.info(
         f"Run {md(remembered)} is not a completed run in this workspace; "
         "showing the newest completed runs.",
         icon=":material/link_off:",
     )
+datasets = {}  # newest run's data set first
+for run in completed.values():
+    datasets.setdefault(run.dataset.id, run.dataset)
+if remembered in completed and "cmp_dataset" not in st.query_params:
+    st.session_state.setdefault("cmp_dataset", completed[remembered].dataset.id)
+dataset_id = choose(
+    st.selectbox,
+    "Data set",
+    list(datasets),
+    "cmp_dataset",
+    format_func=lambda i: (
+        f"{datasets[i].describe()} · "
+        f"{sum(r.dataset.id == i for r in completed.values())} completed run(s)"
+    ),
+)
+here = {run_id: run for run_id, run in completed.items() if run.dataset.id == dataset_id}
+default = [remembered] if remembered in here else list(here)[:2]
 chosen = st.multiselect(
     "Runs to compare",
-    list(completed),
+    list(here),
     default=default,
-    format_func=lambda i: run_label(completed[i]),
-    key="cmp_runs",
+    format_func=lambda i: run_label(here[i]),
+    key=f"cmp_runs_{dataset_id}",
 )
 if not chosen:
     st.info("Choose at least one run.")
     st.stop()
+scorings = {here[run_id].spec.scoring for run_id in chosen}
+if len(scorings) > 1:
+    st.warning(
+        "These runs pick their best by different metrics ("
+        + ", ".join(SCORING_NAMES[s] for s in sorted(scorings))
+        + "); choose runs with one metric to compare their CV scores."
+    )
+    st.stop()
+score_name = f"mean CV {SCORING_NAMES[scorings.pop()]}"
 
 records, results = [], {run_id: workbench.result(run_id) for run_id in chosen}
 halving = any(completed[run_id].spec.search == "halving" for run_id in chosen)
 for run_id in chosen:
     for candidate in workbench.candidates(run_id):
-        record = {"run": run_id, **candidate.config}
+        record = {"run": completed[run_id].title, **candidate.config}
         record["architecture"] = candidate.architecture
-        record["mean CV score"] = candidate.mean_score
+        record[score_name] = candidate.mean_score
         record["CV std"] = candidate.std_score
         record["fit seconds"] = round(candidate.mean_fit_seconds, 2)
         if halving:
@@ -49,10 +75,10 @@ frame = pd.DataFrame(records)
 names = [n for n in HYPERPARAMETERS if n != "arch" and n in frame]
 varying = [n for n in names if frame[n].astype(str).nunique() > 1]
 extra = ["halving round"] if "halving round" in frame else []
-shown = frame[["run", "architecture", *varying, "mean CV score", "CV std", "fit seconds", *extra]]
+shown = frame[["run", "architecture", *varying, score_name, "CV std", "fit seconds", *extra]]
 st.subheader(f"{len(frame)} candidates")
 st.caption("Click a column header to sort. Columns appear for the hyperparameters that differ.")
-st.dataframe(shown.sort_values("mean CV score", ascending=False), hide_index=True)
+st.dataframe(shown.sort_values(score_name, ascending=False), hide_index=True)
 
 dimensions = []
 for name in ["architecture", *varying]:
@@ -69,10 +95,10 @@ for name in ["architecture", *varying]:
         )
     else:
         dimensions.append({"label": name, "values": pd.to_numeric(frame[name])})
-dimensions.append({"label": "mean CV score", "values": frame["mean CV score"]})
+dimensions.append({"label": score_name, "values": frame[score_name]})
 parallel = go.Figure(
     go.Parcoords(
-        line={"color": frame["mean CV score"], "colorscale": "Viridis", "showscale": True},
+        line={"color": frame[score_name], "colorscale": "Viridis", "showscale": True},
         dimensions=dimensions,
     )
 )
@@ -81,14 +107,14 @@ parallel.update_layout(
 )
 st.plotly_chart(parallel, key="cmp_parallel")
 
-best = frame.loc[frame.groupby("architecture")["mean CV score"].idxmax()]
+best = frame.loc[frame.groupby("architecture")[score_name].idxmax()]
 bars = go.Figure(
     go.Bar(
         x=best["architecture"],
-        y=best["mean CV score"],
+        y=best[score_name],
         error_y={"type": "data", "array": best["CV std"]},
         marker_color="#2E6FDB",
-        text=[f"{v:.3f}" for v in best["mean CV score"]],
+        text=[f"{v:.3f}" for v in best[score_name]],
         textposition="outside",
     )
 )
@@ -98,7 +124,7 @@ st.plotly_chart(bars, key="cmp_best")
 st.subheader("Confusion matrices on the held-out test split")
 for column, (run_id, result) in zip(st.columns(len(results)), results.items(), strict=True):
     test = result.test
-    title = f"{run_id} · macro-F1 {test.macro_f1:.3f}"
+    title = f"{completed[run_id].title} · macro-F1 {test.macro_f1:.3f}"
     column.plotly_chart(
         confusion_heatmap(test.confusion_matrix, test.labels, title), key=f"cmp_cm_{run_id}"
     )

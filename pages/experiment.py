@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from explanations import ARCHITECTURE_HELP, architecture_guide
 from lstm_core.api import (
     ARCHITECTURE_NAMES,
     ARCHITECTURES,
@@ -29,6 +30,10 @@ GROUPS = {
     "Text": ["max_tokens", "sequence_length", "lowercase", "strip_punctuation"],
 }
 FOLD_CHOICES = [0, 2, 3, 5, 10]
+LABELS = {  # where a hyperparameter's own name would mislead
+    "arch": "architectures",
+    "activation": "dense layer activation (with dense units > 0)",
+}
 
 
 def show(value) -> str:
@@ -74,7 +79,9 @@ archs = st.multiselect(
     default=["lstm", "gru"],
     format_func=ARCHITECTURE_NAMES.get,
     key="exp_arch",
+    help=ARCHITECTURE_HELP,
 )
+architecture_guide()
 chosen: dict[str, list] = {"arch": archs}
 for group, names in GROUPS.items():
     with st.expander(group, expanded=group == "Network"):
@@ -82,7 +89,7 @@ for group, names in GROUPS.items():
         for index, name in enumerate(names):
             parameter = HYPERPARAMETERS[name]
             chosen[name] = cells[index % 3].multiselect(
-                name.replace("_", " "),
+                LABELS.get(name, name.replace("_", " ")),
                 list(parameter.offered()),
                 default=[parameter.default],
                 format_func=show,
@@ -127,7 +134,9 @@ seed = right.number_input(
 empty = [name for name, values in chosen.items() if not values]
 if empty:
     st.error(
-        "Choose at least one value for: " + ", ".join(n.replace("_", " ") for n in empty) + "."
+        "Choose at least one value for: "
+        + ", ".join(LABELS.get(n, n.replace("_", " ")) for n in empty)
+        + "."
     )
     st.stop()
 try:

@@ -12,6 +12,9 @@ from widgets import choose, engine, md, plain
 BATCH_LIMIT = 100_000
 
 
+TYPING_PAUSE = "400ms"  # the answer follows the typing, one prediction per pause
+
+
 @st.cache_resource(max_entries=4, show_spinner="Loading the model...")
 def load_model(root: str, run_id: str):
     return engine().load_model(run_id)
@@ -78,10 +81,25 @@ run_id = choose(st.selectbox, "Model", list(models), "run", missing=missing, for
 bundle = load_model(root, run_id)
 
 sentence = st.text_input(
-    "Type a sentence", key="pred_sentence", placeholder="e.g. You have won a prize! Call now"
+    "Type a sentence",
+    key="pred_sentence",
+    placeholder=f"A text for this model to label as {' or '.join(bundle.labels)}",
+    help="The answer updates as you pause typing.",
+    live=TYPING_PAUSE,
 )
 if sentence.strip():
     prediction = bundle.predict([sentence])[0]
+    if prediction.all_unknown:
+        st.warning(
+            "None of these words is in the model's vocabulary, so this answer only reflects "
+            "how common each label was in training. Try words from the data set.",
+            icon=":material/help:",
+        )
+    elif prediction.unknown_words:
+        st.caption(
+            "Words the model never saw (read as 'unknown'): "
+            + md(", ".join(prediction.unknown_words))
+        )
     left, right = st.columns([1, 2])
     left.markdown(f"Predicted label: **{md(prediction.label)}**")
     left.caption(f"{prediction.probabilities[prediction.label]:.1%} sure")

@@ -247,22 +247,38 @@ if not runs:
     st.info("No runs yet: design one on the Experiment page.")
     st.page_link("pages/experiment.py", label="Go to Experiment", icon=":material/science:")
     st.stop()
-st.dataframe(
-    [
-        {
-            "run": r.id,
-            "name": r.name or "",
-            "status": r.status.value,
-            "dataset": r.dataset.describe(),
-            "architectures": "/".join(r.architectures),
-            "fits": f"{r.trials_done}/{r.trials_total or '?'}",
-            "started": age(r.created_at),
-            "note": r.note or "",
-        }
-        for r in runs
-    ],
-    hide_index=True,
-)
+
+
+def runs_table(drawn: dict[str, RunStatus]) -> None:
+    """Every run with its fits so far; redrawn while any run is active, and the whole page
+    once a status differs from what the page drew (so pickers never say "running" late)."""
+    try:
+        now = engine().runs()
+    except UserError as error:  # a fragment's reruns skip app.py's handler
+        st.error(md(error))
+        return
+    if {r.id: r.status for r in now} != drawn:
+        st.rerun()
+    st.dataframe(
+        [
+            {
+                "run": r.id,
+                "name": r.name or "",
+                "status": r.status.value,
+                "dataset": r.dataset.describe(),
+                "architectures": "/".join(r.architectures),
+                "fits": f"{r.trials_done}/{r.trials_total or '?'}",
+                "started": age(r.created_at),
+                "note": r.note or "",
+            }
+            for r in now
+        ],
+        hide_index=True,
+    )
+
+
+any_active = any(r.status.active for r in runs)
+st.fragment(runs_table, run_every=REFRESH_S if any_active else None)({r.id: r.status for r in runs})
 by_id = {r.id: r for r in runs}
 chosen = choose(
     st.selectbox,

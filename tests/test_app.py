@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
-from widgets import md
+from widgets import duration, md
 
 PAGES = [
     "pages/data.py",
@@ -144,11 +144,19 @@ def test_sample_flow_from_data_to_a_live_prediction(workspace):
     assert set(table["architecture"]) == {"LSTM", "GRU"}
 
     app.switch_page("pages/predict.py").run()
+    assert app.text_input(key="pred_sentence").placeholder.endswith("label as ham or spam")
+    app.text_input(key="pred_sentence").input("zzzz qqqq").run()
+    assert any("None of these words is in the model's vocabulary" in w for w in texts(app.warning))
     app.text_input(key="pred_sentence").input(PRIZE_TEXT).run()
+    assert not app.warning
     assert "Predicted label: **spam**" in texts(app.markdown)
     app.text_input(key="pred_sentence").input(ORDINARY_TEXT).run()
     assert "Predicted label: **ham**" in texts(app.markdown)
     assert not app.exception
+
+
+def test_time_estimates_are_rounded_as_an_estimate_deserves():
+    assert [duration(s) for s in (None, 45, 720, 14_916)] == ["?", "45 s", "12 min", "4.1 h"]
 
 
 def test_markdown_escaping_keeps_user_text_literal():
@@ -244,3 +252,35 @@ def test_every_chart_shows_html_in_a_label_as_typed(workspace):
     assert not [text for text in drawn if "<b>" in text or "<a " in text or "</a>" in text]
     assert any("&lt;b&gt;spam&lt;/b&gt;" in text for text in drawn)
     assert any('&lt;a href="http://x.test"&gt;ham&lt;/a&gt;' in text for text in drawn)
+
+
+def test_compare_never_mixes_data_sets(workspace):
+    """Two data sets with a completed run each: Compare shows one data set's runs at a time."""
+    import pandas as pd
+    from conftest import TINY, toy_texts
+
+    from lstm_core.api import Engine, ExperimentSpec
+
+    engine = Engine(workspace.root)
+    runs = {}
+    for name, (first, second) in (("spam.csv", ("spam", "ham")), ("mood.csv", ("sad", "glad"))):
+        texts_, labels = toy_texts()
+        labels = [first if label == "spam" else second for label in labels]
+        frame = pd.DataFrame({"text": texts_, "label": labels}, dtype="str")
+        dataset, _ = engine.freeze_dataset(frame, "text", "label", name)
+        spec = ExperimentSpec(dataset.id, params=TINY, cv=0, test_size=0.25)
+        runs[name] = engine.train(spec)
+        assert runs[name].status == "completed"
+    engine.rename_run(runs["spam.csv"].id, "the spam one")
+
+    app = open_app()
+    app.switch_page("pages/compare.py").run()
+    assert not app.exception
+    assert app.selectbox(key="cmp_dataset_choice").value == runs["mood.csv"].dataset.id
+    assert set(app.dataframe[0].value["run"]) == {runs["mood.csv"].id}
+    (offered,) = app.multiselect(key=f"cmp_runs_{runs['mood.csv'].dataset.id}").options
+    assert "mood.csv" in offered and "spam.csv" not in offered
+    app.selectbox(key="cmp_dataset_choice").set_value(runs["spam.csv"].dataset.id).run()
+    assert not app.exception
+    assert set(app.dataframe[0].value["run"]) == {"the spam one"}
+    assert "mean CV macro-F1" in app.dataframe[0].value.columns

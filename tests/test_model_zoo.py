@@ -100,3 +100,24 @@ def test_training_step_is_traced_once_per_model(arch):
     with tf.variable_creator_scope(creator):
         model.fit(x, np.array([0, 1, 0, 1]), epochs=1, batch_size=2, verbose=0)
     assert created_while_tracing == []
+
+
+@pytest.mark.parametrize(
+    ("layer", "weights"),
+    [
+        ("SimpleRNN", lambda n, m: n * (m + n + 1)),
+        ("LSTM", lambda n, m: 4 * n * (m + n + 1)),
+        ("GRU", lambda n, m: 3 * n * (m + n + 2)),
+    ],
+)
+def test_the_weight_formulas_the_experiment_page_teaches_match_keras(layer, weights):
+    """explanations.py states these counts; a student checks them against the summaries."""
+    import keras
+
+    n, m = 5, 7
+    built = getattr(keras.layers, layer)(n)
+    built.build((None, 3, m))
+    assert built.count_params() == weights(n, m)
+    both = keras.layers.Bidirectional(getattr(keras.layers, layer)(n))
+    both.build((None, 3, m))
+    assert both.count_params() == 2 * weights(n, m)
