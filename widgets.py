@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import re
 import time
+import zlib
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -146,15 +147,22 @@ def recall(key: str, options: list[str]) -> int:
     return 0
 
 
-def choose(widget, label: str, options: list, key: str, missing=None, **kwargs):
+def choose(
+    widget, label: str, options: list, key: str, missing=None, version: object = None, **kwargs
+):
     """A radio or selectbox whose choice survives page switches and browser reloads.
 
     The widget keeps one key and gets its starting value through session state, so its
     identity never changes between reruns (a changing `index=` would redraw it). When the
     remembered value (a bookmarked `?run=`, say) is no longer among the options, the first
     option (the newest) is chosen and `missing(value)` gives the sentence that says so.
+    A keyed selectbox keeps showing the label its choice had when drawn (Streamlit 1.67),
+    so a picker whose labels carry a status passes that state as `version`: when it
+    changes, the widget is drawn anew with the same choice.
     """
     widget_key = f"{key}_choice"
+    if version is not None:
+        widget_key += f"_{zlib.crc32(repr(version).encode()):08x}"
     if st.session_state.get(widget_key) not in options:
         wanted = st.session_state.get(key) or st.query_params.get(key)
         if missing is not None and wanted and wanted not in options:
@@ -167,8 +175,16 @@ def choose(widget, label: str, options: list, key: str, missing=None, **kwargs):
 
 def preset(key: str, value: str) -> None:
     """Set a remembered choice from another page (before its widget is drawn)."""
-    st.session_state.pop(f"{key}_choice", None)
+    forget(key)
     remember(key, value)
+
+
+def forget(key: str) -> None:
+    """Drop a remembered choice (its item was deleted): the picker starts at the newest."""
+    for drawn in [k for k in st.session_state if str(k).startswith(f"{key}_choice")]:
+        st.session_state.pop(drawn)
+    st.session_state.pop(key, None)
+    st.query_params.pop(key, None)
 
 
 def _use_app_navigation() -> None:

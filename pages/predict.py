@@ -77,7 +77,15 @@ def missing(wanted: str) -> str:
     )
 
 
-run_id = choose(st.selectbox, "Model", list(models), "run", missing=missing, format_func=describe)
+run_id = choose(
+    st.selectbox,
+    "Model",
+    list(models),
+    "run",
+    missing=missing,
+    format_func=describe,
+    version=[(r.id, r.name) for r in models.values()],
+)
 bundle = load_model(root, run_id)
 
 sentence = st.text_input(

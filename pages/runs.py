@@ -18,6 +18,7 @@ from widgets import (
     confusion_heatmap,
     duration,
     engine,
+    forget,
     learning_curves,
     md,
     metrics_table,
@@ -165,9 +166,7 @@ def housekeeping(run: Run) -> None:
             except UserError as error:
                 st.error(md(error))
             else:
-                st.session_state.pop("run", None)
-                st.session_state.pop("run_choice", None)
-                st.query_params.pop("run", None)
+                forget("run")
                 st.rerun()
 
 
@@ -290,6 +289,7 @@ chosen = choose(
         f"showing the newest run, {runs[0].id}."
     ),
     format_func=lambda i: run_label(by_id[i]),
+    version=[(r.id, r.status, r.name) for r in runs],
 )
 name_and_note(by_id[chosen])
 if by_id[chosen].status.active:

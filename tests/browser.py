@@ -123,3 +123,31 @@ def settle(page) -> None:
         "() => { const app = document.querySelector('[data-testid=\"stApp\"]');"
         " return app && !['running', 'rerunRequested'].includes(app.getAttribute('data-test-script-state')); }"
     )
+
+
+def click_option(page, field, value: str) -> None:
+    """Type into a combobox and click the option; type again if a rerun closed the list first."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    option = page.get_by_role("option", name=value, exact=True)
+    for _ in range(5):
+        settle(page)
+        field.click()
+        field.fill(value)
+        try:
+            option.click(timeout=5_000)
+            return
+        except PlaywrightTimeout:  # the list closed under us: a rerun redrew the widget
+            page.keyboard.press("Escape")
+    raise AssertionError(f"the option {value!r} never stayed open long enough to click")
+
+
+def pick_option(page, name: str, option: str) -> None:
+    """Pick a selectbox option and check that it stuck."""
+    field = page.get_by_role("combobox", name=name, exact=True)
+    for _ in range(5):
+        click_option(page, field, option)
+        settle(page)
+        if field.input_value() == option:
+            return
+    raise AssertionError(f"could not choose {option!r} in {name!r}")

@@ -29,6 +29,12 @@ def open_app() -> AppTest:
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
 
 
+def picker_named(app: AppTest, label: str):
+    """A picker whose key carries a version (widgets.choose), found by its label."""
+    (picker,) = [s for s in app.selectbox if s.label == label]
+    return picker
+
+
 def texts(elements) -> list[str]:
     return [e.value for e in elements]
 
@@ -116,7 +122,7 @@ def test_sample_flow_from_data_to_a_live_prediction(workspace):
     summary = " ".join(texts(app.success))
     assert "macro-F1" in summary and "TF-IDF baseline" in summary
     assert "most frequent class: accuracy" in summary and "accuracy" in summary.split(")")[0]
-    picker = app.selectbox(key="run_choice")
+    picker = picker_named(app, "Run")
     assert picker.format_func(picker.value).endswith(
         "sms_spam.csv: message → label, 1,500 rows · LSTM/GRU · completed"
     )
@@ -132,7 +138,7 @@ def test_sample_flow_from_data_to_a_live_prediction(workspace):
     app.text_area(key=f"runs_note_{run.id}").input("units 8 only")
     app.button(key=f"runs_describe_save_{run.id}").click().run()
     assert not app.exception
-    picker = app.selectbox(key="run_choice")
+    picker = picker_named(app, "Run")
     assert picker.format_func(picker.value).startswith(
         f"SMS, LSTM vs GRU ({run.id}) · sms_spam.csv"
     )

@@ -10,7 +10,7 @@ import json
 import time
 
 import pytest
-from browser import chromium, dashboard, require_browser, settle
+from browser import chromium, click_option, dashboard, pick_option, require_browser, settle
 from conftest import ROOT, SAMPLE_SMS, SPAM_CSV
 
 pytestmark = pytest.mark.e2e
@@ -58,23 +58,6 @@ class Steps:
         print("\nstep timings (s):", json.dumps(self.timings))
 
 
-def click_option(page, field, value: str) -> None:
-    """Type into a combobox and click the option; type again if a rerun closed the list first."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    option = page.get_by_role("option", name=value, exact=True)
-    for _ in range(5):
-        settle(page)
-        field.click()
-        field.fill(value)
-        try:
-            option.click(timeout=5_000)
-            return
-        except PlaywrightTimeout:  # the list closed under us: a rerun redrew the widget
-            page.keyboard.press("Escape")
-    raise AssertionError(f"the option {value!r} never stayed open long enough to click")
-
-
 def choose_values(page, label: str, values: list[str]) -> None:
     """Replace a multiselect's selection (clear it, then type and pick each value), and check
     that exactly those values stuck: a rerun can redraw the widget under a click."""
@@ -97,17 +80,6 @@ def choose_values(page, label: str, values: list[str]) -> None:
         if chosen() == sorted(values):
             return
     raise AssertionError(f"could not choose {values} in {label!r}: {chosen()}")
-
-
-def pick_option(page, name: str, option: str) -> None:
-    """Pick a selectbox option and check that it stuck."""
-    field = page.get_by_role("combobox", name=name, exact=True)
-    for _ in range(5):
-        click_option(page, field, option)
-        settle(page)
-        if field.input_value() == option:
-            return
-    raise AssertionError(f"could not choose {option!r} in {name!r}")
 
 
 def chart_points(page) -> int:
