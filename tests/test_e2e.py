@@ -172,7 +172,7 @@ def test_headline_flow_in_a_real_browser(server, page, tmp_path):
 
     # 5. live predictions
     page.get_by_role("link", name="Predict").click()
-    sentence = page.get_by_label("Type a sentence")
+    sentence = page.get_by_role("textbox", name="Type a sentence")
     sentence.fill(PRIZE_TEXT)
     sentence.press("Enter")
     page.get_by_text("Predicted label:").wait_for()
