@@ -124,11 +124,15 @@ def duration(seconds: float | None) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def run_name(run: Run) -> str:
+    """'spam, LSTM vs GRU (20261123-...)' for a named run, else its id."""
+    return f"{run.name} ({run.id})" if run.name else run.id
+
+
 def run_label(run: Run) -> str:
     """A run as a picker lists it: its name (or id), data set, architectures and status now."""
-    named = f"{run.name} ({run.id})" if run.name else run.id
     return (
-        f"{named} · {run.dataset.name}: {run.dataset.text_column} → {run.dataset.label_column}, "
+        f"{run_name(run)} · {run.dataset.name}: {run.dataset.text_column} → {run.dataset.label_column}, "
         f"{run.dataset.rows:,} rows · {'/'.join(run.architectures)} · {run.status.value}"
     )
 

@@ -339,27 +339,15 @@ class Engine:
         jobs.resume(self.workspace, run_id)
         return self.run(run_id)
 
-    def rename_run(self, run_id: str, name: str) -> Run:
-        """Give a run a name a person will recognise ("spam, LSTM vs GRU"); empty clears it."""
-        name = " ".join(name.split())
-        if len(name) > MAX_NAME_CHARS:
-            raise UserError(
-                f"A run name can have at most {MAX_NAME_CHARS} characters; this one has "
-                f"{len(name)}: shorten it."
-            )
+    def describe_run(self, run_id: str, *, name: str | None = None, note: str | None = None) -> Run:
+        """Give a run a name a person will recognise ("spam, LSTM vs GRU") and a note on
+        what was tried; None leaves a field as it is, an empty string clears it."""
+        if name is not None:
+            name = _within(" ".join(name.split()), MAX_NAME_CHARS, "A run name")
+        if note is not None:
+            note = _within(note.strip(), MAX_NOTE_CHARS, "A note")
         self.run(run_id)
-        return self.workspace.store.describe_run(run_id, name=name)
-
-    def note_run(self, run_id: str, note: str) -> Run:
-        """Keep a note with a run (what was tried, why); empty clears it."""
-        note = note.strip()
-        if len(note) > MAX_NOTE_CHARS:
-            raise UserError(
-                f"A note can have at most {MAX_NOTE_CHARS:,} characters; this one has "
-                f"{len(note):,}: shorten it."
-            )
-        self.run(run_id)
-        return self.workspace.store.describe_run(run_id, note=note)
+        return self.workspace.store.describe_run(run_id, name=name, note=note)
 
     def delete_run(self, run_id: str) -> None:
         """Remove a run that is not queued or running, with its model and files."""
@@ -421,3 +409,11 @@ class Engine:
     def model_zip(self, run_id: str) -> bytes:
         with tempfile.TemporaryDirectory() as scratch:
             return self.export_model(run_id, Path(scratch) / "model.zip").read_bytes()
+
+
+def _within(text: str, limit: int, what: str) -> str:
+    if len(text) > limit:
+        raise UserError(
+            f"{what} can have at most {limit:,} characters; this one has {len(text):,}: shorten it."
+        )
+    return text

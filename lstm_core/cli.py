@@ -305,13 +305,13 @@ def cmd_delete(args) -> int:
 
 
 def cmd_rename(args) -> int:
-    run = Engine().rename_run(args.run_id, args.name)
+    run = Engine().describe_run(args.run_id, name=args.name)
     print(f"run {run.id} named {printable(run.name)}" if run.name else f"run {run.id} unnamed")
     return 0
 
 
 def cmd_note(args) -> int:
-    run = Engine().note_run(args.run_id, args.text)
+    run = Engine().describe_run(args.run_id, note=args.text)
     print(f"run {run.id}: note {'kept' if run.note else 'cleared'}")
     return 0
 

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lstm_core.api import RunStatus, UserError
-from widgets import choose, engine, md, plain
+from widgets import choose, engine, md, plain, run_name
 
 BATCH_LIMIT = 100_000
 
@@ -58,9 +58,8 @@ results = {run_id: workbench.result(run_id) for run_id in models}
 
 def describe(run_id: str) -> str:
     result, run = results[run_id], models[run_id]
-    named = f"{run.name} ({run_id})" if run.name else run_id
     return (
-        f"{named} · {run.dataset.name}: {run.dataset.text_column} → {run.dataset.label_column} · "
+        f"{run_name(run)} · {run.dataset.name}: {run.dataset.text_column} → {run.dataset.label_column} · "
         f"{result.describe_best()} · test macro-F1 {result.test.macro_f1:.3f}"
     )
 

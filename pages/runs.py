@@ -133,10 +133,8 @@ def name_and_note(run: Run) -> None:
             "Note", value=run.note or "", max_chars=MAX_NOTE_CHARS, key=f"runs_note_{run.id}"
         )
         if st.form_submit_button("Save", key=f"runs_describe_save_{run.id}"):
-            workbench = engine()
             try:
-                workbench.rename_run(run.id, name)
-                workbench.note_run(run.id, note)
+                engine().describe_run(run.id, name=name, note=note)
             except UserError as error:
                 st.error(md(error))
             else:

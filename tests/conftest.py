@@ -57,6 +57,24 @@ def toy_texts(n_per_class: int = 30, seed: int = 0) -> tuple[np.ndarray, np.ndar
 TINY = {"units": 4, "embedding_dim": 4, "epochs": 1, "batch_size": 16, "max_tokens": 100}
 
 
+def runs_on_two_data_sets(engine) -> dict:
+    """A completed tiny run on each of two data sets that share the toy texts but not their
+    labels (spam / ham and sad / glad), keyed by file name; the mood one is the newer."""
+    import pandas as pd
+
+    from lstm_core.api import ExperimentSpec, RunStatus
+
+    runs = {}
+    for name, (first, second) in (("spam.csv", ("spam", "ham")), ("mood.csv", ("sad", "glad"))):
+        texts, labels = toy_texts()
+        labels = [first if label == "spam" else second for label in labels]
+        frame = pd.DataFrame({"text": texts, "label": labels}, dtype="str")
+        dataset, _ = engine.freeze_dataset(frame, "text", "label", name)
+        runs[name] = engine.train(ExperimentSpec(dataset.id, params=TINY, cv=0, test_size=0.25))
+        assert runs[name].status == RunStatus.COMPLETED, runs[name].error
+    return runs
+
+
 def tiny_spec(dataset_id: str, epochs: int = 1, **changes):
     """Two architectures x 2 folds of very small models, one fit at a time, on the toy data."""
     from lstm_core.spec import ExperimentSpec

@@ -262,22 +262,13 @@ def test_every_chart_shows_html_in_a_label_as_typed(workspace):
 
 def test_compare_never_mixes_data_sets(workspace):
     """Two data sets with a completed run each: Compare shows one data set's runs at a time."""
-    import pandas as pd
-    from conftest import TINY, toy_texts
+    from conftest import runs_on_two_data_sets
 
-    from lstm_core.api import Engine, ExperimentSpec
+    from lstm_core.api import Engine
 
     engine = Engine(workspace.root)
-    runs = {}
-    for name, (first, second) in (("spam.csv", ("spam", "ham")), ("mood.csv", ("sad", "glad"))):
-        texts_, labels = toy_texts()
-        labels = [first if label == "spam" else second for label in labels]
-        frame = pd.DataFrame({"text": texts_, "label": labels}, dtype="str")
-        dataset, _ = engine.freeze_dataset(frame, "text", "label", name)
-        spec = ExperimentSpec(dataset.id, params=TINY, cv=0, test_size=0.25)
-        runs[name] = engine.train(spec)
-        assert runs[name].status == "completed"
-    engine.rename_run(runs["spam.csv"].id, "the spam one")
+    runs = runs_on_two_data_sets(engine)
+    engine.describe_run(runs["spam.csv"].id, name="the spam one")
 
     app = open_app()
     app.switch_page("pages/compare.py").run()

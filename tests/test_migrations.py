@@ -137,8 +137,8 @@ def test_a_version_3_workspace_gains_names_notes_and_fit_accuracy(tmp_path):
     assert (result.majority, result.cv_accuracy) == (None, None)
     assert result.cv() == {"scoring": "f1_macro", "score": result.cv_best_score, "accuracy": None}
     assert (root / "runs.sqlite.v3").exists(), "a copy of the old database is kept"
-    named = engine.rename_run(run.id, "toy spam, LSTM vs GRU")
-    assert (named.title, engine.note_run(run.id, "from the fixture").note) == (
+    named = engine.describe_run(run.id, name="toy spam, LSTM vs GRU")
+    assert (named.title, engine.describe_run(run.id, note="from the fixture").note) == (
         "toy spam, LSTM vs GRU",
         "from the fixture",
     )

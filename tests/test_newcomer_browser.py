@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import re
 
-import pandas as pd
 import pytest
 from browser import chromium, dashboard, pick_option, require_browser
-from conftest import ROOT, TINY, tiny_spec, toy_texts
+from conftest import ROOT, runs_on_two_data_sets, tiny_spec
 
-from lstm_core.api import Engine, ExperimentSpec, RunStatus
+from lstm_core.api import Engine
 
 pytestmark = pytest.mark.e2e
 
@@ -25,16 +24,7 @@ def workspace(tmp_path_factory):
     """Two data sets (spam / ham and sad / glad on the same toy texts), a completed run each."""
     require_browser()
     home = tmp_path_factory.mktemp("newcomer")
-    engine = Engine(home)
-    runs = {}
-    for name, (first, second) in (("spam.csv", ("spam", "ham")), ("mood.csv", ("sad", "glad"))):
-        texts, labels = toy_texts()
-        labels = [first if label == "spam" else second for label in labels]
-        frame = pd.DataFrame({"text": texts, "label": labels}, dtype="str")
-        dataset, _ = engine.freeze_dataset(frame, "text", "label", name)
-        runs[name] = engine.train(ExperimentSpec(dataset.id, params=TINY, cv=0, test_size=0.25))
-        assert runs[name].status == RunStatus.COMPLETED
-    return home, runs
+    return home, runs_on_two_data_sets(Engine(home))
 
 
 def shot(tab, name: str) -> None:
