@@ -26,6 +26,9 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 STEP_TIMEOUT_MS = 150_000
+# How long an assertion waits for what it expects: a fresh server's first run of a page
+# imports pandas and Plotly, which took over 5 s (Playwright's default) on a loaded CI machine.
+EXPECT_TIMEOUT_MS = 60_000
 
 
 def require_browser() -> None:
@@ -99,8 +102,9 @@ def stop_workers(home: Path) -> None:
 @contextlib.contextmanager
 def chromium():
     """A headless Chromium; yields a function that opens a new tab."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
