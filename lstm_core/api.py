@@ -104,6 +104,7 @@ class Engine:
 
     def __init__(self, root: str | os.PathLike | None = None):
         self.workspace = Workspace(root)
+        self._vocabularies: dict[tuple, int] = {}
 
     @property
     def root(self) -> Path:
@@ -225,8 +226,30 @@ class Engine:
         return design_advice(spec, auto_length)
 
     def model_summary(self, spec: ExperimentSpec, arch: str, auto_length: int) -> ModelSummary:
+        """Layers and parameters of `arch`'s candidates, the embedding sized to the words the
+        whole dataset keeps under each candidate's text settings (a fold keeps a few less)."""
         n_classes = len(self.dataset(spec.dataset_id).class_counts)
-        return model_summary(spec.candidates(), arch, n_classes, auto_length)
+
+        def vocabulary(config: dict) -> int:
+            return self.vocabulary_size(spec.dataset_id, config)
+
+        return model_summary(spec.candidates(), arch, n_classes, auto_length, vocabulary)
+
+    def vocabulary_size(self, dataset_id: str, config: dict) -> int:
+        """Words (padding and unknown included) a vectorizer with `config`'s text settings
+        keeps from the whole dataset; remembered per setting, as datasets never change."""
+        from lstm_core.hyperparams import VECTORIZER, targets
+
+        settings = tuple((name, config[name]) for name in targets(VECTORIZER))
+        key = (dataset_id, settings)
+        if key not in self._vocabularies:
+            from lstm_core.datasets import load_dataset
+            from lstm_core.vectorizer import SequenceVectorizer
+
+            texts = load_dataset(self.workspace, dataset_id).texts
+            vectorizer = SequenceVectorizer(**dict(settings)).fit(texts)
+            self._vocabularies[key] = vectorizer.vocabulary_size_
+        return self._vocabularies[key]
 
     # runs
     def submit(self, spec: ExperimentSpec) -> Run:

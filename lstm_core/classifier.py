@@ -19,7 +19,7 @@ from sklearn.utils import ClassifierTags
 
 from lstm_core import model_pool
 from lstm_core.batching import bucketed_dataset
-from lstm_core.model_zoo import build_model
+from lstm_core.model_zoo import build_model, embedding_rows
 
 # Training steps per call into the traced graph: each call costs about 1.5 ms of Python and
 # callback overhead, as much as a 32-text LSTM batch itself (bench/RESULTS.md). Fitting
@@ -60,10 +60,14 @@ class RecurrentClassifier(KerasClassifier):
     def _keras_build_fn(self, meta, **hyper):
         for routed_extra in ("compile_kwargs", "params"):
             hyper.pop(routed_extra, None)
+        max_tokens = int((self.preprocessing or {}).get("max_tokens", 10_000))
         settings = dict(
             n_classes=meta["n_classes_"],
             sequence_length=None if self.length_buckets else meta["n_features_in_"],
-            max_tokens=int((self.preprocessing or {}).get("max_tokens", 10_000)),
+            max_tokens=max_tokens,
+            # Rounded here, so the model pool's key is the same for folds that kept a few
+            # words more or less (build_model's own rounding leaves it as it is).
+            vocabulary_size=embedding_rows(getattr(self, "vocabulary_size_", None), max_tokens),
             **hyper,
         )
         key = (int(self.seed), tuple(sorted(settings.items())))
@@ -131,6 +135,9 @@ class RecurrentClassifier(KerasClassifier):
     def fit(self, X, y, sample_weight=None, **kwargs):
         """Fit on shuffled rows (Keras takes its validation split from the end)."""
         keras.utils.set_random_seed(int(self.seed))
+        # Every id the vectorizer gives appears in its training rows (it counts only the
+        # tokens it keeps in a sequence), so the largest id bounds the vocabulary.
+        self.vocabulary_size_ = int(np.max(X)) + 1 if np.size(X) else 2
         order = np.random.default_rng(int(self.seed)).permutation(len(X))
         X, y = np.asarray(X)[order], np.asarray(y)[order]
         if sample_weight is not None:

@@ -83,6 +83,28 @@ def cmd_inspect(args) -> int:
     return 0
 
 
+def cmd_validate(args) -> int:
+    """Would `train` accept these columns, and what deserves a second look? (exit 1: no)"""
+    engine = Engine()
+    frame, _ = engine.read_path(args.file)
+    problems = engine.column_problems(frame, args.text, args.label, args.cv, args.test_size)
+    warnings = [] if problems else engine.column_warnings(frame, args.text, args.label)
+    if args.json:
+        _print_json(
+            {"ok": not problems, "rows": len(frame), "problems": problems, "warnings": warnings}
+        )
+    else:
+        for problem in problems:
+            print(f"problem: {printable(problem)}")
+        for warning in warnings:
+            print(f"note: {printable(warning)}")
+        if not problems:
+            print(
+                f"{printable(args.file)}: '{printable(args.text)}' -> '{printable(args.label)}' can be trained on"
+            )
+    return 1 if problems else 0
+
+
 def _spec_from_args(args, dataset_id: str = "") -> ExperimentSpec:
     grid: dict[str, list] = {}
     params: dict[str, object] = {}
@@ -400,6 +422,17 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.set_defaults(handler=cmd_inspect)
 
     defaults = SPEC_DEFAULTS
+    validate = commands.add_parser(
+        "validate", help="check a text and a label column before training (exit 1: problems)"
+    )
+    validate.add_argument("file")
+    validate.add_argument("--text", required=True, help="column holding the texts")
+    validate.add_argument("--label", required=True, help="column holding the labels")
+    validate.add_argument("--cv", type=int, default=defaults.cv, help="folds to be used")
+    validate.add_argument("--test-size", type=float, default=defaults.test_size)
+    validate.add_argument("--json", action="store_true")
+    validate.set_defaults(handler=cmd_validate)
+
     train = commands.add_parser("train", help="search recurrent models on a file")
     train.add_argument("file")
     train.add_argument("--text", required=True, help="column holding the texts")

@@ -7,6 +7,7 @@ against Keras' own count for every architecture. `build_model` imports Keras laz
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,19 @@ class LayerRow:
     params: int
 
 
+def embedding_rows(vocabulary_size: int | None, max_tokens: int) -> int:
+    """Rows of the embedding: the vocabulary kept, rounded up to a power of two, at most
+    `max_tokens`.
+
+    Sized to the words a fold actually kept, not to `max_tokens` (446 words need not make
+    10,000 rows); rounded so the folds of one candidate, whose vocabularies differ by a few
+    words, still build the same model and can share a kept one (`lstm_core.model_pool`).
+    """
+    if vocabulary_size is None:
+        return max_tokens
+    return min(max_tokens, max(16, 1 << (max(vocabulary_size, 1) - 1).bit_length()))
+
+
 def recurrent_params(arch: str, input_dim: int, units: int) -> int:
     """Trainable weights of one recurrent layer (both directions for bidirectional)."""
     _, gates, bidirectional = CELLS[arch]
@@ -57,16 +71,22 @@ def layer_table(
     dense_units: int = 0,
     sequence_length: int | str = "auto",
     dropout_rate: float = 0.0,
+    vocabulary_size: int | None = None,
     **_ignored,
 ) -> list[LayerRow]:
-    """The layers `build_model` makes, with output shapes and trainable parameter counts."""
+    """The layers `build_model` makes, with output shapes and trainable parameter counts.
+
+    With `vocabulary_size` (the words kept, padding and unknown included) the embedding is
+    sized as a fit sizes it; without, it has `max_tokens` rows.
+    """
     cell, _, bidirectional = CELLS[arch]
     length = "L" if sequence_length == "auto" else str(sequence_length)
+    vocabulary = embedding_rows(vocabulary_size, max_tokens)
     rows = [
         LayerRow(
-            "Embedding (mask_zero)",
+            f"Embedding ({vocabulary:,} rows, mask_zero)",
             f"(None, {length}, {embedding_dim})",
-            max_tokens * embedding_dim,
+            vocabulary * embedding_dim,
         )
     ]
     width = embedding_dim
@@ -101,14 +121,22 @@ class ModelSummary:
     largest: int
 
 
-def model_summary(configs: list[dict], arch: str, n_classes: int, auto_length: int) -> ModelSummary:
-    """Summary of the candidates (full configurations) that use `arch`."""
+def model_summary(
+    configs: list[dict],
+    arch: str,
+    n_classes: int,
+    auto_length: int,
+    vocabulary: Callable[[dict], int] | None = None,
+) -> ModelSummary:
+    """Summary of the candidates (full configurations) that use `arch`; `vocabulary` gives
+    the words a configuration's vectorizer keeps (else the embedding has `max_tokens` rows)."""
     sized = [
         {k: v for k, v in c.items() if k != "arch"}
         | {
             "sequence_length": auto_length
             if c["sequence_length"] == "auto"
-            else c["sequence_length"]
+            else c["sequence_length"],
+            "vocabulary_size": vocabulary(c) if vocabulary else None,
         }
         for c in configs
         if c["arch"] == arch
@@ -124,6 +152,7 @@ def build_model(
     n_classes: int,
     sequence_length: int | None,
     max_tokens: int = 10_000,
+    vocabulary_size: int | None = None,
     embedding_dim: int = 32,
     units: int = 32,
     layers: int = 1,
@@ -139,7 +168,8 @@ def build_model(
 
     The embedding masks padding (id 0), so post-padded sequences are read correctly and the
     fused cuDNN kernel stays usable on a GPU (it accepts right-padded masks). A
-    `sequence_length` of None takes batches of any length (lstm_core/batching.py).
+    `sequence_length` of None takes batches of any length (lstm_core/batching.py). The
+    embedding has `embedding_rows(vocabulary_size, max_tokens)` rows.
     """
     import keras
 
@@ -147,7 +177,8 @@ def build_model(
     cell = getattr(keras.layers, cell_name)
     initializer = KERAS_INITIALIZERS.get(init_mode, init_mode)
     inputs = keras.Input(shape=(sequence_length,), dtype="int32")
-    x = keras.layers.Embedding(max_tokens, embedding_dim, mask_zero=True)(inputs)
+    rows = embedding_rows(vocabulary_size, max_tokens)
+    x = keras.layers.Embedding(rows, embedding_dim, mask_zero=True)(inputs)
     for depth in range(layers):
         layer = cell(
             units,

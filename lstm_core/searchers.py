@@ -74,7 +74,9 @@ class RandomSearcher(_OneRound):
         from sklearn.model_selection import ParameterSampler
 
         fixed = spec.fixed()
-        points = ParameterSampler(spec.grid, n_iter=spec.n_candidates(), random_state=spec.seed)
+        points = ParameterSampler(
+            spec.search_space(), n_iter=spec.n_candidates(), random_state=spec.seed
+        )
         super().__init__([{**fixed, **point} for point in points])
 
 

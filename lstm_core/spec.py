@@ -106,8 +106,26 @@ class ExperimentSpec:
         """Every hyperparameter's value outside the grid: defaults overlaid by `params`."""
         return {**defaults(), **self.params}
 
+    def search_space(self) -> list[dict[str, list]]:
+        """The grid as scikit-learn's list of sub-grids, searching the dense layer's activation
+        only where there is a dense layer (0 dense units make every activation the same model).
+        """
+        grid = dict(self.grid)
+        activations = grid.pop("activation", None)
+        dense = grid.pop("dense_units", [self.fixed()["dense_units"]])
+        with_dense = [units for units in dense if units]
+        space = []
+        if 0 in dense:
+            space.append({**grid, "dense_units": [0], "activation": [None]})
+        if with_dense:
+            space.append(
+                {**grid, "dense_units": with_dense}
+                | ({"activation": activations} if activations else {})
+            )
+        return space
+
     def n_grid_points(self) -> int:
-        return math.prod(len(v) for v in self.grid.values())
+        return sum(math.prod(len(v) for v in grid.values()) for grid in self.search_space())
 
     def n_candidates(self) -> int:
         points = self.n_grid_points()
@@ -137,7 +155,7 @@ class ExperimentSpec:
         from sklearn.model_selection import ParameterGrid
 
         fixed = self.fixed()
-        return [{**fixed, **point} for point in ParameterGrid(self.grid)]
+        return [{**fixed, **point} for point in ParameterGrid(self.search_space())]
 
 
 def min_examples_per_class(cv: int, test_size: float) -> int:

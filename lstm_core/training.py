@@ -156,7 +156,11 @@ def _train_and_evaluate(
     ]
     epoch_seconds = [e.seconds for e in store.epochs(run.id) if e.seconds is not None]
     result = RunResult(
-        best_params={name: search.best.config[name] for name in spec.grid},
+        best_params={
+            name: value
+            for name, value in search.best.config.items()
+            if name in spec.grid and not (name == "activation" and value is None)
+        },
         best_config=search.best.config,
         cv_best_score=search.best_score,
         scoring=spec.scoring,

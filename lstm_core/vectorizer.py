@@ -60,16 +60,19 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
                 f"max_tokens must be at least 3 (padding, unknown, one word); got {self.max_tokens}"
             )
         tokenized = [self.tokenize(text) for text in X]
-        counts = Counter(token for tokens in tokenized for token in tokens)
-        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-        kept = ranked[: int(self.max_tokens) - 2]
-        self.vocabulary_ = {token: index + 2 for index, (token, _) in enumerate(kept)}
         lengths = np.fromiter((len(t) for t in tokenized), dtype=np.int64, count=len(tokenized))
         if self.sequence_length == "auto":
             self.sequence_length_ = auto_sequence_length(lengths, self.length_percentile)
         else:
             self.sequence_length_ = int(self.sequence_length)
         self.longest_ = int(lengths.max()) if len(lengths) else 0
+        # Only tokens inside the kept length: a word seen only after the cut never trains
+        # its embedding, so it reads as unknown, and every id occurs in the training rows.
+        cut = self.sequence_length_
+        counts = Counter(token for tokens in tokenized for token in tokens[:cut])
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        kept = ranked[: int(self.max_tokens) - 2]
+        self.vocabulary_ = {token: index + 2 for index, (token, _) in enumerate(kept)}
         return self
 
     def transform(self, X) -> np.ndarray:

@@ -190,7 +190,13 @@ for tab, arch in zip(st.tabs([ARCHITECTURE_NAMES[a] for a in archs]), archs, str
             if summary.smallest != summary.largest
             else ""
         )
-        st.caption(f"Total trainable parameters {summary.total:,} (first candidate){spread}.")
+        words = workbench.vocabulary_size(dataset.id, spec.candidates()[0])
+        st.caption(
+            f"Total trainable parameters {summary.total:,} (first candidate){spread}. The "
+            f"embedding has a row per word kept from this dataset ({words:,}, padding and "
+            "unknown included), rounded up to a power of two so that every fold of a "
+            "candidate builds the same model; each fold keeps a few words less."
+        )
 
 if st.button("Launch in the background", type="primary", key="exp_launch"):
     try:

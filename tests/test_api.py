@@ -11,6 +11,7 @@ import pytest
 from conftest import ROOT, SAMPLE_SMS
 
 from lstm_core.api import Engine, ExperimentSpec, UserError
+from lstm_core.model_zoo import embedding_rows
 
 ENGINE_USERS = [
     ROOT / "app.py",
@@ -66,7 +67,12 @@ def test_the_engine_takes_a_file_to_a_designed_run_with_typed_answers(workspace)
         dataset.id, grid={"arch": ["lstm", "gru"], "recurrent_dropout": [0.0, 0.2]}
     ).validated()
     summary = engine.model_summary(spec, "gru", lengths.auto_length)
-    assert summary.rows[0].layer == "Embedding (mask_zero)"
+    words = engine.vocabulary_size(dataset.id, spec.fixed())
+    assert words < 10_000, "the sample's vocabulary is far below max_tokens"
+    rows = summary.rows[0]
+    assert (
+        rows.layer.startswith("Embedding (") and rows.params == embedding_rows(words, 10_000) * 32
+    )
     assert summary.total == sum(r.params for r in summary.rows) == summary.smallest
     assert engine.estimate_seconds(spec) > 0
     assert any("Recurrent dropout" in a for a in engine.advice(spec))

@@ -142,3 +142,20 @@ def test_prediction_after_a_fit_traces_one_step(monkeypatch):
     pipeline.fit(texts, labels)
     pipeline.predict(texts)
     assert len(calls) == 1
+
+
+def test_the_embedding_has_a_row_per_kept_word_rounded_up_to_a_power_of_two():
+    """Not max_tokens rows; a word seen only after the cut reads as unknown, not out of range."""
+    texts, labels = toy_texts(40)
+    kept = make_pipeline(config(max_tokens=10_000, sequence_length=3)).fit(texts, labels)
+    words = kept.named_steps["vec"].vocabulary_size_
+    rows = kept.named_steps["clf"].model_.get_layer(index=1).input_dim
+    assert words <= rows < max(2 * words, 17), (words, rows)
+    beyond = " ".join(["x"] * 3 + ["a_word_no_fold_has"] * 2)
+    assert kept.predict_proba([beyond, *texts[:2]]).shape == (3, 2)
+
+
+def test_a_word_only_after_the_cut_is_not_in_the_vocabulary():
+    vectorizer = SequenceVectorizer(sequence_length=2).fit(["a b late", "a b"])
+    assert set(vectorizer.vocabulary_) == {"a", "b"}
+    assert vectorizer.transform(["late a"]).tolist() == [[1, 2]]

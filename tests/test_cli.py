@@ -50,6 +50,33 @@ def test_inspect_counts_the_bytes_that_could_not_be_decoded(tmp_path, capsys):
     assert any("4 byte(s) could not be decoded" in w for w in report["warnings"])
 
 
+def test_validate_accepts_the_sample_and_warns_about_a_column_of_ids(tmp_path, capsys):
+    assert (
+        main(["validate", str(SAMPLE_SMS), "--text", "message", "--label", "label", "--json"]) == 0
+    )
+    assert last_json(capsys.readouterr().out) == {
+        "ok": True,
+        "rows": 1500,
+        "problems": [],
+        "warnings": [],
+    }
+    rows = ["id,text,label"] + [f"{1000 + i},message number {i},{'ab'[i % 2]}" for i in range(40)]
+    (tmp_path / "ids.csv").write_text("\n".join(rows))
+    assert main(["validate", str(tmp_path / "ids.csv"), "--text", "id", "--label", "label"]) == 0
+    out = capsys.readouterr().out
+    assert "note: Column 'id' holds numbers or ids rather than words" in out
+    assert "can be trained on" in out
+
+
+def test_validate_lists_every_problem_and_exits_1(capsys):
+    code = main(["validate", str(SAMPLE_SMS), "--text", "message", "--label", "message", "--json"])
+    report = last_json(capsys.readouterr().out)
+    assert code == 1 and report["ok"] is False
+    assert report["problems"] == [
+        "The text and the label are both column 'message'; choose two different columns."
+    ]
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

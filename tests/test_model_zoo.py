@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lstm_core.hyperparams import ACTIVATIONS, INIT_MODES, OPTIMIZERS
-from lstm_core.model_zoo import CELLS, build_model, count_params, layer_table
+from lstm_core.model_zoo import CELLS, build_model, count_params, embedding_rows, layer_table
 
 SMALL = {"max_tokens": 50, "embedding_dim": 4, "units": 3}
 
@@ -23,10 +23,24 @@ def test_parameter_count_without_tensorflow_matches_keras(arch, layers, dense_un
     )
 
 
+@pytest.mark.parametrize("vocabulary_size", [30, 33, 700])
+def test_the_embedding_is_sized_to_the_vocabulary_as_keras_builds_it(vocabulary_size):
+    settings = {
+        "max_tokens": 500,
+        "embedding_dim": 4,
+        "units": 3,
+        "vocabulary_size": vocabulary_size,
+    }
+    model = build_model("lstm", n_classes=2, sequence_length=5, **settings)
+    assert count_params("lstm", 2, **settings) == model.count_params()
+    rows = embedding_rows(vocabulary_size, 500)
+    assert model.layers[1].input_dim == rows == {30: 32, 33: 64, 700: 500}[vocabulary_size]
+
+
 def test_layer_table_reads_like_a_summary():
     rows = layer_table("bilstm", 2, layers=2, units=8, sequence_length=40, dropout_rate=0.2)
     assert [r.layer for r in rows] == [
-        "Embedding (mask_zero)",
+        "Embedding (10,000 rows, mask_zero)",
         "Bidirectional(LSTM)",
         "Dropout",
         "Bidirectional(LSTM)",

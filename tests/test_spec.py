@@ -50,6 +50,29 @@ def test_single_value_grid_entries_become_fixed_parameters():
     assert spec.n_fits() == 2 * 2 + 1
 
 
+def test_the_dense_activation_is_searched_only_where_there_is_a_dense_layer():
+    activations = ["relu", "tanh"]
+    without = ExperimentSpec("d", grid={"activation": activations, "units": [4, 8]}).validated()
+    assert without.n_candidates() == 2, "0 dense units: every activation is the same model"
+    assert {c["activation"] for c in without.candidates()} == {None}
+    mixed = ExperimentSpec(
+        "d", grid={"activation": activations, "dense_units": [0, 16]}
+    ).validated()
+    pairs = [(c["dense_units"], c["activation"]) for c in mixed.candidates()]
+    assert pairs == [(0, None), (16, "relu"), (16, "tanh")]
+    assert mixed.n_candidates() == 3
+    sampled = ExperimentSpec(
+        "d", grid={"activation": activations, "dense_units": [0, 16]}, search="random", n_iter=9
+    ).validated()
+    assert sampled.n_candidates() == 3
+    from lstm_core.searchers import make_searcher
+
+    drawn = [
+        (c.config["dense_units"], c.config["activation"]) for c in make_searcher(sampled).ask()
+    ]
+    assert sorted(drawn, key=str) == sorted(pairs, key=str)
+
+
 def test_random_search_is_capped_by_the_grid_size():
     spec = ExperimentSpec(
         "d", grid={"units": [4, 8, 16]}, search="random", n_iter=10, cv=3
