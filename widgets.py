@@ -18,15 +18,12 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
 from lstm_core.api import (
     Engine,
-    Epoch,
     Evaluation,
     Run,
     RunStatus,
-    Trial,
     UserError,
 )
 
@@ -207,49 +204,6 @@ def _use_app_navigation() -> None:
     if getattr(PagesManager, "uses_pages_directory", None):
         PagesManager.uses_pages_directory = False
         st.rerun()
-
-
-def learning_curves(epochs: list[Epoch], trials: list[Trial]) -> go.Figure:
-    """Loss and accuracy per epoch, one colour per trial; validation dashed."""
-    names = {t.id: f"{t.describe()} #{t.id}" for t in trials}
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"))
-    palette = [
-        "#2E6FDB",
-        "#E4572E",
-        "#17BEBB",
-        "#76B041",
-        "#FFC914",
-        "#7E52A0",
-        "#8D6A9F",
-        "#C5283D",
-    ]
-    for index, trial_id in enumerate(names):
-        rows = [e for e in epochs if e.trial_id == trial_id]
-        if not rows:
-            continue
-        colour = palette[index % len(palette)]
-        x = [e.epoch + 1 for e in rows]
-        for column, metric in enumerate(("loss", "accuracy"), start=1):
-            for prefix, dash in (("", "solid"), ("val_", "dash")):
-                y = [getattr(e, prefix + metric) for e in rows]
-                if all(v is None for v in y):
-                    continue
-                figure.add_trace(
-                    go.Scatter(
-                        x=x,
-                        y=y,
-                        mode="lines+markers",
-                        name=f"{names[trial_id]} {'val' if prefix else 'train'}",
-                        legendgroup=str(trial_id),
-                        showlegend=column == 1,
-                        line={"color": colour, "dash": dash},
-                    ),
-                    row=1,
-                    col=column,
-                )
-    figure.update_xaxes(title_text="epoch", dtick=1)
-    figure.update_layout(height=380, margin={"t": 40, "b": 10}, legend={"font": {"size": 10}})
-    return figure
 
 
 def confusion_heatmap(matrix: list[list[int]], labels: list[str], title: str = "") -> go.Figure:

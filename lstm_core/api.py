@@ -50,7 +50,14 @@ from lstm_core.hyperparams import (
     parse_assignment,
 )
 from lstm_core.model_zoo import ModelSummary, model_summary
-from lstm_core.spec import HALVING_RESOURCES, SCORING_NAMES, SCORINGS, SEARCHES, ExperimentSpec
+from lstm_core.spec import (
+    HALVING_RESOURCES,
+    MAX_SEED,
+    SCORING_NAMES,
+    SCORINGS,
+    SEARCHES,
+    ExperimentSpec,
+)
 from lstm_core.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -66,6 +73,7 @@ __all__ = [
     "HALVING_RESOURCES",
     "HYPERPARAMETERS",
     "MAX_NAME_CHARS",
+    "MAX_SEED",
     "MAX_NOTE_CHARS",
     "SCORINGS",
     "SCORING_NAMES",
@@ -191,6 +199,20 @@ class Engine:
         from lstm_core.datasets import load_dataset
 
         return self.length_profile(load_dataset(self.workspace, dataset_id).texts)
+
+    def describe_dataset(
+        self, dataset_id: str, *, name: str | None = None, note: str | None = None
+    ) -> Dataset:
+        """Rename a dataset (its file name by default) and keep a note with it; every run
+        list shows the new name. None leaves a field as it is, an empty note clears it."""
+        if name is not None:
+            name = _within(" ".join(name.split()), MAX_NAME_CHARS, "A dataset name")
+            if not name:
+                raise UserError("A dataset needs a name; type one, or keep the one it has.")
+        if note is not None:
+            note = _within(note.strip(), MAX_NOTE_CHARS, "A note")
+        self.dataset(dataset_id)
+        return self.workspace.store.describe_dataset(dataset_id, name=name, note=note)
 
     def delete_dataset(self, dataset_id: str) -> None:
         """Remove a dataset no run uses: its row, then its folder."""

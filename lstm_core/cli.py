@@ -164,6 +164,7 @@ def _run_json(run: Run) -> dict:
 def _trial_json(trial: Trial) -> dict:
     return {
         "id": trial.id,
+        "number": trial.number,
         "candidate": trial.candidate,
         "round": trial.round,
         "fold": trial.fold,

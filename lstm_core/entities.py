@@ -62,6 +62,7 @@ class Dataset:
     rows: int
     class_counts: dict[str, int] = field(default_factory=dict)
     created_at: float = 0.0
+    note: str | None = None
 
     def describe(self) -> str:
         return f"{self.name} · {self.text_column} → {self.label_column} · {self.rows:,} texts"
@@ -125,6 +126,7 @@ class Trial:
     progress: float = 0.0
     score: float | None = None
     accuracy: float | None = None
+    number: int = 0  # 1, 2, ... within its run, in the order the fits started
 
     @property
     def is_refit(self) -> bool:
@@ -138,6 +140,15 @@ class Trial:
         """'LSTM u32 fold 1', or '... refit' for the refit of the best candidate."""
         where = "refit" if self.is_refit else f"fold {self.fold}"
         return f"{self.architecture} u{self.params['units']} {where}"
+
+    def candidate_label(self) -> str:
+        """'candidate 3 · LSTM u32' (with its round under successive halving), or 'refit'."""
+        if self.is_refit:
+            return f"refit of the best · {self.architecture} u{self.params['units']}"
+        round_ = f" · round {self.round + 1}" if self.round else ""
+        return (
+            f"candidate {self.candidate + 1} · {self.architecture} u{self.params['units']}{round_}"
+        )
 
     @property
     def seconds(self) -> float | None:

@@ -4,7 +4,8 @@ The version lives in SQLite's `user_version`. Version 1 is the schema of the fir
 (no version written, runs kept scikit-learn's `cv_results_`, trials had no candidate
 number and the refit had fold -1); version 2 gave trials their candidate and round;
 version 3 records the machine and start time of a run's worker; version 4 gives runs a
-name and a note and records each fit's accuracy beside its score. Each step runs inside
+name and a note and records each fit's accuracy beside its score; version 5 gives datasets
+a note (their name could already change). Each step runs inside
 the caller's transaction, so a database is either fully migrated or left as it was.
 """
 
@@ -16,7 +17,7 @@ from collections import defaultdict
 
 from lstm_core.errors import UserError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 SCHEMA = """
 CREATE TABLE datasets (
@@ -26,7 +27,8 @@ CREATE TABLE datasets (
     label_column TEXT NOT NULL,
     rows INTEGER NOT NULL,
     class_counts TEXT NOT NULL,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    note TEXT
 );
 CREATE TABLE runs (
     id TEXT PRIMARY KEY,
@@ -217,4 +219,9 @@ def _v3_to_v4(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE trials ADD COLUMN accuracy REAL")
 
 
-STEPS = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
+def _v4_to_v5(db: sqlite3.Connection) -> None:
+    """Datasets get a note, like runs ("the 2024 export, duplicates removed")."""
+    db.execute("ALTER TABLE datasets ADD COLUMN note TEXT")
+
+
+STEPS = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}

@@ -118,6 +118,12 @@ class RunStore(ABC):
     @abstractmethod
     def delete_dataset(self, dataset_id: str) -> None: ...
 
+    @abstractmethod
+    def describe_dataset(
+        self, dataset_id: str, name: str | None = None, note: str | None = None
+    ) -> Dataset:
+        """Set a dataset's name or note (None leaves it; an empty note clears it)."""
+
     # runs
     @abstractmethod
     def create_run(
@@ -233,7 +239,7 @@ _RUN_COLUMNS = (
     "r.finished_at, r.trials_total, r.error, r.traceback, r.worker_host, r.worker_start, "
     "r.name, r.note, "
     "d.name AS d_name, d.text_column AS d_text, d.label_column AS d_label, d.rows AS d_rows, "
-    "d.class_counts AS d_counts, d.created_at AS d_created, "
+    "d.class_counts AS d_counts, d.created_at AS d_created, d.note AS d_note, "
     "(SELECT COUNT(*) FROM trials t WHERE t.run_id = r.id AND t.status = 'completed') "
     "AS trials_done"
 )
@@ -256,6 +262,7 @@ def _dataset(row: sqlite3.Row) -> Dataset:
         rows=row["rows"],
         class_counts=json.loads(row["class_counts"]),
         created_at=row["created_at"],
+        note=row["note"],
     )
 
 
@@ -274,6 +281,7 @@ def _run(row: sqlite3.Row) -> Run:
             rows=row["d_rows"],
             class_counts=json.loads(row["d_counts"]),
             created_at=row["d_created"],
+            note=row["d_note"],
         )
     return Run(
         id=row["id"],
@@ -296,8 +304,9 @@ def _run(row: sqlite3.Row) -> Run:
     )
 
 
-def _trial(row: sqlite3.Row) -> Trial:
+def _trial(row: sqlite3.Row, number: int) -> Trial:
     return Trial(
+        number=number,
         id=row["id"],
         run_id=row["run_id"],
         candidate=row["candidate"],
@@ -477,7 +486,8 @@ class SQLiteRunStore(RunStore):
     def add_dataset(self, dataset: Dataset) -> None:
         with self._write() as db:
             db.execute(
-                "INSERT OR IGNORE INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO datasets (id, name, text_column, label_column, rows, "
+                "class_counts, created_at, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     dataset.id,
                     dataset.name,
@@ -486,6 +496,7 @@ class SQLiteRunStore(RunStore):
                     dataset.rows,
                     json.dumps(dataset.class_counts),
                     dataset.created_at or time.time(),
+                    dataset.note,
                 ),
             )
         if self.archive is not None:
@@ -518,6 +529,21 @@ class SQLiteRunStore(RunStore):
             if used:
                 raise InvalidTransition(f"dataset {dataset_id} is used by {used} run(s)")
             db.execute("DELETE FROM datasets WHERE id = ?", (dataset_id,))
+
+    def describe_dataset(
+        self, dataset_id: str, name: str | None = None, note: str | None = None
+    ) -> Dataset:
+        with self._write() as db:
+            if name is not None:
+                db.execute("UPDATE datasets SET name = ? WHERE id = ?", (name, dataset_id))
+            if note is not None:
+                db.execute("UPDATE datasets SET note = ? WHERE id = ?", (note or None, dataset_id))
+        dataset = self.get_dataset(dataset_id)
+        if dataset is None:
+            raise UserError(f"There is no dataset '{dataset_id}' in this workspace.")
+        if self.archive is not None:
+            self.archive.save_dataset(dataset)
+        return dataset
 
     # runs
     def create_run(
@@ -929,7 +955,7 @@ class SQLiteRunStore(RunStore):
             rows = db.execute(
                 "SELECT * FROM trials WHERE run_id = ? ORDER BY id", (run_id,)
             ).fetchall()
-        return [_trial(r) for r in rows]
+        return [_trial(r, number) for number, r in enumerate(rows, start=1)]
 
     def log_epochs(self, epochs: list[Epoch], owner: WorkerIdentity | None = None) -> None:
         if not epochs:

@@ -5,7 +5,7 @@ import hashlib
 import plotly.graph_objects as go
 import streamlit as st
 
-from lstm_core.api import LengthProfile, UserError
+from lstm_core.api import MAX_NAME_CHARS, MAX_NOTE_CHARS, LengthProfile, UserError
 from widgets import SAMPLES, choose, engine, md, plain, preset
 
 EXAMPLE_CLASSES, EXAMPLE_CHARS = 6, 300
@@ -22,7 +22,7 @@ def length_profile(texts: tuple[str, ...]) -> LengthProfile:
 
 
 def saved_datasets() -> None:
-    """The datasets already in the workspace, and deleting one that no run uses."""
+    """The datasets already in the workspace: renaming one, a note, deleting one no run uses."""
     workbench = engine()
     datasets = workbench.datasets()
     if not datasets:
@@ -35,10 +35,11 @@ def saved_datasets() -> None:
             [
                 {
                     "dataset": d.id,
-                    "file": d.name,
+                    "name": d.name,
                     "text → label": f"{d.text_column} → {d.label_column}",
                     "texts": d.rows,
                     "runs": runs_of.get(d.id, 0),
+                    "note": d.note or "",
                 }
                 for d in datasets
             ],
@@ -49,7 +50,31 @@ def saved_datasets() -> None:
             "Dataset", list(by_id), format_func=lambda i: f"{by_id[i].describe()} · {i}",
             key="data_saved",
         )  # fmt: skip
-        with st.popover("Delete this dataset", icon=":material/delete:"):
+        left, right = st.columns(2)
+        with (
+            left.popover("Name and note", icon=":material/edit:"),
+            st.form(f"data_describe_{chosen}", border=False),
+        ):
+            name = st.text_input(
+                "Name",
+                value=by_id[chosen].name,
+                max_chars=MAX_NAME_CHARS,
+                key=f"data_name_{chosen}",
+            )
+            note = st.text_area(
+                "Note",
+                value=by_id[chosen].note or "",
+                max_chars=MAX_NOTE_CHARS,
+                key=f"data_note_{chosen}",
+            )
+            if st.form_submit_button("Save", key=f"data_describe_save_{chosen}"):
+                try:
+                    workbench.describe_dataset(chosen, name=name, note=note)
+                except UserError as error:
+                    st.error(md(error))
+                else:
+                    st.rerun()
+        with right.popover("Delete this dataset", icon=":material/delete:"):
             st.write("Its saved texts are removed; a dataset that runs use cannot be deleted.")
             if st.button("Delete", type="primary", key="data_delete_confirm"):
                 try:

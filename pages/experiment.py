@@ -2,11 +2,14 @@
 
 import streamlit as st
 
+import design_memory
+from design_memory import kept
 from explanations import ARCHITECTURE_HELP, architecture_guide
 from lstm_core.api import (
     ARCHITECTURE_NAMES,
     ARCHITECTURES,
     HYPERPARAMETERS,
+    MAX_SEED,
     SCORING_NAMES,
     SCORINGS,
     SEARCHES,
@@ -71,14 +74,26 @@ dataset = by_id[
     )
 ]
 classes = dataset.class_counts
+if dataset.note:
+    st.caption(md(dataset.note))
 st.caption("Classes: " + md(", ".join(f"{k} {v:,}" for k, v in classes.items())))
+design_memory.follow(dataset.id)
 
-archs = st.multiselect(
+
+def remembered_or(name: str, default, offered: list) -> list:
+    """The offered values, plus any a loaded design holds (a CLI run's units=12, say)."""
+    held = design_memory.remembered(dataset.id, name, default)
+    return list(dict.fromkeys([*offered, *(held if isinstance(held, list) else [held])]))
+
+
+archs = kept(
+    st.multiselect,
     "Architectures (each one is a value of the grid)",
     ARCHITECTURES,
+    dataset_id=dataset.id,
+    name="arch",
     default=["lstm", "gru"],
     format_func=ARCHITECTURE_NAMES.get,
-    key="exp_arch",
     help=ARCHITECTURE_HELP,
 )
 architecture_guide()
@@ -88,48 +103,60 @@ for group, names in GROUPS.items():
         cells = st.columns(3)
         for index, name in enumerate(names):
             parameter = HYPERPARAMETERS[name]
-            chosen[name] = cells[index % 3].multiselect(
+            chosen[name] = kept(
+                cells[index % 3].multiselect,
                 LABELS.get(name, name.replace("_", " ")),
-                list(parameter.offered()),
+                remembered_or(name, [parameter.default], list(parameter.offered())),
+                dataset_id=dataset.id,
+                name=name,
                 default=[parameter.default],
                 format_func=show,
-                key=f"exp_{name}",
                 help=parameter.help + ". Pick several values to search over them.",
             )
+if len(chosen["activation"]) > 1 and chosen["dense_units"] == [0]:
+    st.caption(
+        "With 0 dense units there is no dense layer, so the activations are not searched: "
+        "add dense units to compare them."
+    )
 
 st.subheader("Search")
 left, middle, right = st.columns(3)
-search = left.radio(
+
+
+def setting(widget, label: str, *args, name: str, **kwargs):
+    """A search setting, kept per dataset like the grid."""
+    default = getattr(SPEC_DEFAULTS, name)
+    return kept(widget, label, *args, dataset_id=dataset.id, name=name, default=default, **kwargs)
+
+
+search = setting(
+    left.radio,
     "Strategy",
     SEARCHES,
+    name="search",
     format_func={
         "grid": "Every combination",
         "random": "Random sample",
         "halving": "Successive halving",
     }.get,
-    key="exp_search",
 )
 n_iter = (
-    left.number_input("Candidates to sample", 1, 500, SPEC_DEFAULTS.n_iter, key="exp_n_iter")
+    setting(left.number_input, "Candidates to sample", 1, 10_000, name="n_iter")
     if search == "random"
-    else SPEC_DEFAULTS.n_iter
+    else design_memory.remembered(dataset.id, "n_iter", SPEC_DEFAULTS.n_iter)
 )
-cv = middle.selectbox(
+cv = setting(
+    middle.selectbox,
     "Cross-validation folds",
-    FOLD_CHOICES,
-    index=FOLD_CHOICES.index(SPEC_DEFAULTS.cv),
+    sorted({*FOLD_CHOICES, design_memory.remembered(dataset.id, "cv", SPEC_DEFAULTS.cv)}),
+    name="cv",
     format_func=lambda k: "none: one validation split" if k == 0 else f"{k} folds",
-    key="exp_cv",
 )
-test_size = middle.slider(
-    "Held-out test share", 0.1, 0.4, SPEC_DEFAULTS.test_size, 0.05, key="exp_test_size"
+test_size = setting(middle.slider, "Held-out test share", 0.05, 0.5, step=0.05, name="test_size")
+scoring = setting(
+    right.selectbox, "Pick the best by", SCORINGS, name="scoring", format_func=SCORING_NAMES.get
 )
-scoring = right.selectbox(
-    "Pick the best by", SCORINGS, format_func=SCORING_NAMES.get, key="exp_scoring"
-)
-seed = right.number_input(
-    "Seed (same seed, same splits)", 0, 2**31 - 1, SPEC_DEFAULTS.seed, key="exp_seed"
-)
+seed = setting(right.number_input, "Seed (same seed, same splits)", 0, MAX_SEED, name="seed")
 
 empty = [name for name, values in chosen.items() if not values]
 if empty:

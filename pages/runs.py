@@ -3,6 +3,8 @@
 import plotly.graph_objects as go
 import streamlit as st
 
+import design_memory
+from learning_curves import candidate_groups, learning_curves
 from lstm_core.api import (
     MAX_NAME_CHARS,
     MAX_NOTE_CHARS,
@@ -19,10 +21,10 @@ from widgets import (
     duration,
     engine,
     forget,
-    learning_curves,
     md,
     metrics_table,
     plain,
+    preset,
     run_label,
 )
 
@@ -35,14 +37,30 @@ ENDED_MESSAGES = {
 
 
 def curves(run_id: str, key: str) -> None:
+    """The overview of every candidate, or one candidate's folds (picked below the title)."""
     workbench = engine()
     epochs = workbench.epochs(run_id)
-    if epochs:
-        st.plotly_chart(learning_curves(epochs, workbench.trials(run_id)), key=key)
-    else:
+    if not epochs:
         st.info(
             "Waiting for the first epoch: the worker loads TensorFlow and builds the first model."
         )
+        return
+    trials = workbench.trials(run_id)
+    groups = candidate_groups(trials)
+    focus = None
+    if len(groups) > 1 or any(len(folds) > 1 for folds in groups.values()):
+        labels = {group: folds[0].candidate_label() for group, folds in groups.items()}
+        focus = st.selectbox(
+            "Learning curves of",
+            [None, *groups],
+            format_func=lambda g: (
+                "every candidate (mean over folds, band: lowest to highest)"
+                if g is None
+                else f"{labels[g]}: each fold"
+            ),
+            key=f"{key}_focus",
+        )
+    st.plotly_chart(learning_curves(epochs, trials, focus), key=key)
 
 
 @st.fragment(run_every=REFRESH_S)
@@ -142,9 +160,18 @@ def name_and_note(run: Run) -> None:
 
 
 def housekeeping(run: Run) -> None:
-    """Resume an unfinished run; delete a finished one (after a confirmation)."""
+    """Resume an unfinished run, open its design again, delete it (after a confirmation)."""
     workbench = engine()
-    left, right = st.columns(2)
+    left, middle, right = st.columns(3)
+    if middle.button(
+        "Run again",
+        icon=":material/replay:",
+        key="runs_again",
+        help="Open this run's design in Experiment, to change it or launch it as it is.",
+    ):
+        design_memory.load(run.spec)
+        preset("dataset", run.dataset.id)
+        st.switch_page("pages/experiment.py")
     if run.status.resumable and left.button(
         "Resume this run",
         key="runs_resume",

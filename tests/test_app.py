@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -144,6 +145,34 @@ def test_sample_flow_from_data_to_a_live_prediction(workspace):
     )
     assert "units 8 only" in texts(app.caption)
 
+    # learning curves: one line per candidate (mean of its 2 folds) and the refit, or one
+    # candidate's folds; fits numbered within the run
+    (focus,) = [s for s in app.selectbox if s.label == "Learning curves of"]
+    assert focus.value is None and len(focus.options) == 3
+
+    def legend(chart) -> list[str]:
+        spec = json.loads(chart.proto.spec)
+        return [t["name"] for t in spec["data"] if t.get("showlegend", True) and "name" in t]
+
+    overview = legend(app.get("plotly_chart")[-1])
+    assert len(overview) == 6, overview  # (2 candidates + refit) x (train, val)
+    assert sum("mean of 2 folds" in name for name in overview) == 4
+    assert any(name.startswith("fit 5 · refit of the best") for name in overview)
+    focus.set_value(focus.options[1]).run()
+    (focus,) = [s for s in app.selectbox if s.label == "Learning curves of"]
+    one = legend(app.get("plotly_chart")[-1])
+    folds = [n.split(" · ") for n in one if n.endswith("train") and "fold" in n]
+    assert [fold for _, fold, _ in folds] == ["fold 0", "fold 1"], one
+    assert {fit for fit, _, _ in folds} <= {f"fit {n}" for n in range(1, 5)}, one
+
+    # "Run again" opens this design in Experiment
+    app.button(key="runs_again").click().run()
+    assert texts(app.title) == ["Experiment"]
+    assert app.multiselect(key="exp_units").value == [8]
+    assert app.multiselect(key="exp_arch").value == ["lstm", "gru"]
+    assert app.selectbox(key="exp_cv").value == 2
+    app.switch_page("pages/runs.py").run()
+
     app.switch_page("pages/compare.py").run()
     assert not app.exception
     table = app.dataframe[0].value
@@ -258,6 +287,56 @@ def test_every_chart_shows_html_in_a_label_as_typed(workspace):
     assert not [text for text in drawn if "<b>" in text or "<a " in text or "</a>" in text]
     assert any("&lt;b&gt;spam&lt;/b&gt;" in text for text in drawn)
     assert any('&lt;a href="http://x.test"&gt;ham&lt;/a&gt;' in text for text in drawn)
+
+
+def test_experiment_keeps_each_datasets_design_while_the_tab_is_open(workspace):
+    import pandas as pd
+    from conftest import toy_texts
+
+    from lstm_core.api import Engine
+
+    engine = Engine(workspace.root)
+    texts_, labels = toy_texts()
+    ids = [
+        engine.freeze_dataset(
+            pd.DataFrame({"text": texts_, "label": labels}, dtype="str").iloc[n:],
+            "text",
+            "label",
+            f"set{n}.csv",
+        )[0].id
+        for n in range(2)
+    ]
+    app = open_app()
+    app.switch_page("pages/experiment.py").run()
+    chosen = app.selectbox(key="dataset_choice").value
+    other = next(i for i in ids if i != chosen)
+    app.multiselect(key="exp_units").set_value([8, 16]).run()
+    app.selectbox(key="exp_cv").set_value(2).run()
+    app.switch_page("pages/runs.py").run()
+    app.switch_page("pages/experiment.py").run()
+    assert app.multiselect(key="exp_units").value == [8, 16], "kept after a page switch"
+    assert app.selectbox(key="exp_cv").value == 2
+    app.selectbox(key="dataset_choice").set_value(other).run()
+    assert app.multiselect(key="exp_units").value == [32], "the other dataset has its own"
+    app.multiselect(key="exp_units").set_value([64]).run()
+    app.selectbox(key="dataset_choice").set_value(chosen).run()
+    assert app.multiselect(key="exp_units").value == [8, 16]
+    assert not app.exception
+
+
+def test_data_page_renames_a_dataset_and_keeps_a_note(toy_dataset):
+    workspace, dataset_id = toy_dataset
+    app = open_app()
+    app.switch_page("pages/data.py").run()
+    app.text_input(key=f"data_name_{dataset_id}").input("toy spam, 40 texts")
+    app.text_area(key=f"data_note_{dataset_id}").input("made by <b>tests</b>")
+    app.button(key=f"data_describe_save_{dataset_id}").click().run()
+    assert not app.exception
+    saved = workspace.store.get_dataset(dataset_id)
+    assert (saved.name, saved.note) == ("toy spam, 40 texts", "made by <b>tests</b>")
+    app.switch_page("pages/experiment.py").run()
+    assert app.selectbox(key="dataset_choice").format_func(dataset_id).startswith("toy spam, 40")
+    assert md("made by <b>tests</b>") in texts(app.caption)
 
 
 def test_compare_never_mixes_data_sets(workspace):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lstm_core.api import Engine, RunStatus
+from lstm_core.api import Engine, RunStatus, UserError
 from lstm_core.migrations import SCHEMA_VERSION, NewerSchema
 
 FIXTURE = Path(__file__).parent / "fixtures" / "workspace_v1"
@@ -124,6 +124,7 @@ def test_old_epochs_survive_and_an_old_cancelled_run_can_be_resumed(old_workspac
 
 
 def test_a_version_3_workspace_gains_names_notes_and_fit_accuracy(tmp_path):
+    """(It passes through version 4 to 5: datasets gain a note too.)"""
     root = Path(shutil.copytree(FIXTURE.parent / "workspace_v3", tmp_path / "ws"))
     with sqlite3.connect(root / "runs.sqlite") as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 3
@@ -142,8 +143,14 @@ def test_a_version_3_workspace_gains_names_notes_and_fit_accuracy(tmp_path):
         "toy spam, LSTM vs GRU",
         "from the fixture",
     )
-    # the names live in the run's folder too: a rebuilt database keeps them
+    dataset = engine.describe_dataset(run.dataset.id, name="  toy   spam ", note="made by a test")
+    assert (dataset.name, dataset.note) == ("toy spam", "made by a test")
+    assert engine.run(run.id).dataset.name == "toy spam", "run lists show the new name"
+    with pytest.raises(UserError, match="needs a name"):
+        engine.describe_dataset(dataset.id, name=" ")
+    # the names live in the run's and the dataset's folders too: a rebuilt database keeps them
     (root / "runs.sqlite").write_bytes(b"")
     assert engine.doctor(repair=True).ok
     (rebuilt,) = Engine(root).runs()
     assert (rebuilt.name, rebuilt.note) == ("toy spam, LSTM vs GRU", "from the fixture")
+    assert (rebuilt.dataset.name, rebuilt.dataset.note) == ("toy spam", "made by a test")

@@ -1,0 +1,61 @@
+"""The Experiment page's choices, kept per dataset while the browser tab stays open.
+
+Streamlit forgets the state of every widget a page does not draw, so coming back to
+Experiment used to reset the grid to its defaults. Each design widget here gets its
+starting value through session state (never through `default=`, which would clash with
+it) from a per-dataset memory, and what it shows is written back on every run. Choosing
+another dataset redraws the widgets from that dataset's memory. "Run again" on the Runs
+page writes a finished run's design into the memory before switching to Experiment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from lstm_core.api import HYPERPARAMETERS, ExperimentSpec
+
+DESIGNS = "_designs"  # dataset id -> {name: value}
+SHOWN = "_design_shown_for"  # the dataset whose design the widgets hold now
+PREFIX = "exp_"
+SETTINGS = ("search", "n_iter", "cv", "test_size", "scoring", "seed")
+
+
+def follow(dataset_id: str) -> None:
+    """Before the design widgets are drawn: if the dataset changed, forget what they hold,
+    so that each starts from the new dataset's memory."""
+    if st.session_state.get(SHOWN) == dataset_id:
+        return
+    for name in (*HYPERPARAMETERS, *SETTINGS):
+        st.session_state.pop(PREFIX + name, None)
+    st.session_state[SHOWN] = dataset_id
+
+
+def kept(widget, label: str, *args, dataset_id: str, name: str, default: Any, **kwargs):
+    """Draw `widget` keyed `exp_<name>`, starting from the remembered value or `default`."""
+    key = PREFIX + name
+    memory = st.session_state.setdefault(DESIGNS, {}).setdefault(dataset_id, {})
+    if key not in st.session_state:
+        st.session_state[key] = memory.get(name, default)
+    value = widget(label, *args, key=key, **kwargs)
+    memory[name] = value
+    return value
+
+
+def remembered(dataset_id: str, name: str, default: Any) -> Any:
+    """What `exp_<name>` holds or will start from (to build a widget's options around it)."""
+    if PREFIX + name in st.session_state:
+        return st.session_state[PREFIX + name]
+    return st.session_state.get(DESIGNS, {}).get(dataset_id, {}).get(name, default)
+
+
+def load(spec: ExperimentSpec) -> None:
+    """Make a run's design the one Experiment shows for its dataset ("run again")."""
+    fixed = spec.fixed()
+    design: dict[str, Any] = {
+        name: list(spec.grid.get(name) or [fixed[name]]) for name in HYPERPARAMETERS
+    }
+    design.update({name: getattr(spec, name) for name in SETTINGS})
+    st.session_state.setdefault(DESIGNS, {})[spec.dataset_id] = design
+    st.session_state.pop(SHOWN, None)
