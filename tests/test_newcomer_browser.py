@@ -62,7 +62,16 @@ def test_a_newcomer_compares_follows_deletes_and_predicts(workspace):
         expect(picker).to_have_value(
             re.compile(rf"^{queued.id} · .*· completed$"), timeout=RUN_TIMEOUT_MS
         )
-        shot(tab, "runs-finished-label")
+        expect(tab.get_by_role("combobox", name="Learning curves of")).to_be_visible()
+        shot(tab, "runs-finished-label")  # and its curves: a line per candidate, the refit
+
+        # "Run again" opens its design in Experiment
+        tab.get_by_role("button", name="Run again").click()
+        expect(tab.get_by_role("heading", name="Experiment", level=1)).to_be_visible()
+        expect(tab.get_by_text("cross-validation folds", exact=False).first).to_be_visible()
+        shot(tab, "experiment-run-again")
+        tab.goto(f"{url}/runs?run={queued.id}")
+        expect(picker).to_have_value(re.compile(rf"^{queued.id} · .*· completed$"))
 
         # deleting it, after the confirmation
         tab.get_by_role("button", name="Delete this run").click()
@@ -85,3 +94,9 @@ def test_a_newcomer_compares_follows_deletes_and_predicts(workspace):
         expect(tab.get_by_text("Predicted label:")).to_be_visible()
         expect(warning).to_have_count(0)
         shot(tab, "predict-as-you-type")
+
+        # the saved datasets, each with a name and a note that can be changed
+        tab.goto(f"{url}/data")
+        tab.get_by_text("Saved datasets (2)").click()
+        expect(tab.get_by_role("button", name="Name and note")).to_be_visible()
+        shot(tab, "data-saved-datasets")
