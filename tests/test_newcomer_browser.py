@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser import chromium, dashboard, pick_option, require_browser
+from browser import chromium, dashboard, pick_option, require_browser, settle
 from conftest import ROOT, runs_on_two_data_sets, tiny_spec
 
 from lstm_core.api import Engine
@@ -28,6 +28,7 @@ def workspace(tmp_path_factory):
 
 
 def shot(tab, name: str) -> None:
+    settle(tab)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
@@ -62,13 +63,18 @@ def test_a_newcomer_compares_follows_deletes_and_predicts(workspace):
         expect(picker).to_have_value(
             re.compile(rf"^{queued.id} · .*· completed$"), timeout=RUN_TIMEOUT_MS
         )
-        expect(tab.get_by_role("combobox", name="Learning curves of")).to_be_visible()
-        shot(tab, "runs-finished-label")  # and its curves: a line per candidate, the refit
+        shot(tab, "runs-finished-label")
+        curves_picker = tab.get_by_role("combobox", name="Learning curves of")
+        curves_picker.scroll_into_view_if_needed()
+        expect(
+            tab.locator(".js-plotly-plot .legendtext").filter(has_text="refit")
+        ).not_to_have_count(0)
+        shot(tab, "runs-learning-curves")  # a line per candidate with its fold band, the refit
 
         # "Run again" opens its design in Experiment
         tab.get_by_role("button", name="Run again").click()
         expect(tab.get_by_role("heading", name="Experiment", level=1)).to_be_visible()
-        expect(tab.get_by_text("cross-validation folds", exact=False).first).to_be_visible()
+        expect(tab.get_by_role("combobox", name="Cross-validation folds")).to_have_value("2 folds")
         shot(tab, "experiment-run-again")
         tab.goto(f"{url}/runs?run={queued.id}")
         expect(picker).to_have_value(re.compile(rf"^{queued.id} · .*· completed$"))
