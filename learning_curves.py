@@ -105,35 +105,25 @@ def _add_series(figure, curves, field, *, name, group, colour, dash, width, colu
         return
     x = sorted(values)
     if len(curves) > 1 and dash == "dash":
-        band = _transparent(colour)
-        figure.add_trace(
-            go.Scatter(
-                x=x,
-                y=[max(values[e]) for e in x],
-                mode="lines",
-                line={"width": 0},
-                legendgroup=group,
-                showlegend=False,
-                hoverinfo="skip",
-            ),
-            row=1,
-            col=column,
-        )
-        figure.add_trace(
-            go.Scatter(
-                x=x,
-                y=[min(values[e]) for e in x],
-                mode="lines",
-                line={"width": 0},
-                fill="tonexty",
-                fillcolor=band,
-                legendgroup=group,
-                showlegend=False,
-                hoverinfo="skip",
-            ),
-            row=1,
-            col=column,
-        )
+        # the highest fold's line, then the lowest one's, filled up to the previous trace
+        for edge, fill in (
+            (max, None),
+            (min, {"fill": "tonexty", "fillcolor": _transparent(colour)}),
+        ):
+            figure.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=[edge(values[e]) for e in x],
+                    mode="lines",
+                    line={"width": 0},
+                    legendgroup=group,
+                    showlegend=False,
+                    hoverinfo="skip",
+                    **(fill or {}),
+                ),
+                row=1,
+                col=column,
+            )
     figure.add_trace(
         go.Scatter(
             x=x,

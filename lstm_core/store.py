@@ -326,6 +326,20 @@ def _trial(row: sqlite3.Row, number: int) -> Trial:
     )
 
 
+def _epoch_row(e: Epoch) -> tuple:
+    """An epoch as the epochs table's columns, in order (stamped now if it has no time)."""
+    return (
+        e.trial_id,
+        e.epoch,
+        e.loss,
+        e.accuracy,
+        e.val_loss,
+        e.val_accuracy,
+        e.seconds,
+        e.logged_at or time.time(),
+    )
+
+
 def _epoch(row: sqlite3.Row) -> Epoch:
     return Epoch(**dict(row))
 
@@ -851,19 +865,7 @@ class SQLiteRunStore(RunStore):
                 )
             db.executemany(
                 "INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        e.trial_id,
-                        e.epoch,
-                        e.loss,
-                        e.accuracy,
-                        e.val_loss,
-                        e.val_accuracy,
-                        e.seconds,
-                        e.logged_at,
-                    )  # fmt: skip
-                    for e in record.epochs
-                ],
+                [_epoch_row(e) for e in record.epochs],
             )
         self._mirror(run.id, with_history=bool(record.trials))
 
@@ -960,19 +962,7 @@ class SQLiteRunStore(RunStore):
     def log_epochs(self, epochs: list[Epoch], owner: WorkerIdentity | None = None) -> None:
         if not epochs:
             return
-        rows = [
-            (
-                e.trial_id,
-                e.epoch,
-                e.loss,
-                e.accuracy,
-                e.val_loss,
-                e.val_accuracy,
-                e.seconds,
-                e.logged_at or time.time(),
-            )
-            for e in epochs
-        ]
+        rows = [_epoch_row(e) for e in epochs]
         with self._write() as db:
             if owner is None:
                 db.executemany(
