@@ -47,14 +47,19 @@ from lstm_core.hyperparams import (
     ARCHITECTURE_NAMES,
     ARCHITECTURES,
     HYPERPARAMETERS,
+    Range,
     parse_assignment,
+    parse_range,
 )
 from lstm_core.model_zoo import ModelSummary, model_summary
 from lstm_core.spec import (
+    BAYESIAN,
     HALVING_RESOURCES,
     MAX_SEED,
+    PRUNERS,
     SCORING_NAMES,
     SCORINGS,
+    SEARCH_NAMES,
     SEARCHES,
     ExperimentSpec,
 )
@@ -70,14 +75,17 @@ if TYPE_CHECKING:
 __all__ = [
     "ARCHITECTURES",
     "ARCHITECTURE_NAMES",
+    "BAYESIAN",
     "HALVING_RESOURCES",
     "HYPERPARAMETERS",
     "MAX_NAME_CHARS",
     "MAX_SEED",
     "MAX_NOTE_CHARS",
+    "PRUNERS",
     "SCORINGS",
     "SCORING_NAMES",
     "SEARCHES",
+    "SEARCH_NAMES",
     "SPEC_DEFAULTS",
     "CandidateResult",
     "ClassScores",
@@ -90,6 +98,7 @@ __all__ = [
     "LengthProfile",
     "ModelSummary",
     "Progress",
+    "Range",
     "Run",
     "RunResult",
     "RunStatus",
@@ -98,6 +107,7 @@ __all__ = [
     "TrialStatus",
     "UserError",
     "parse_assignment",
+    "parse_range",
     "to_plain",
 ]
 

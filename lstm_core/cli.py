@@ -22,6 +22,7 @@ from pathlib import Path
 
 from lstm_core.api import (
     HALVING_RESOURCES,
+    PRUNERS,
     SCORINGS,
     SEARCHES,
     SPEC_DEFAULTS,
@@ -34,6 +35,7 @@ from lstm_core.api import (
     Trial,
     UserError,
     parse_assignment,
+    parse_range,
     to_plain,
 )
 
@@ -120,6 +122,7 @@ def _spec_from_args(args, dataset_id: str = "") -> ExperimentSpec:
         grid["arch"] = parse_assignment("arch=" + ",".join(args.arch))[1]
     if args.epochs is not None:
         params["epochs"] = args.epochs
+    ranges = dict(parse_range(text) for text in args.range)
     return ExperimentSpec(
         dataset_id=dataset_id,
         text_column=args.text,
@@ -134,6 +137,9 @@ def _spec_from_args(args, dataset_id: str = "") -> ExperimentSpec:
         scoring=args.scoring,
         n_jobs=args.n_jobs,
         halving_resource=args.halving_resource,
+        ranges=ranges,
+        time_budget_s=args.time_budget,
+        prune=args.prune,
     ).validated()
 
 
@@ -447,7 +453,32 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--set", action="append", default=[], metavar="NAME=V", help="a fixed value")
     train.add_argument("--search", choices=SEARCHES, default=defaults.search)
     train.add_argument(
-        "--n-iter", type=int, default=defaults.n_iter, help="candidates for random search"
+        "--n-iter",
+        "--budget",
+        dest="n_iter",
+        type=int,
+        default=defaults.n_iter,
+        help="candidates to try (random, tpe, gp)",
+    )
+    train.add_argument(
+        "--time-budget",
+        type=float,
+        default=defaults.time_budget_s,
+        metavar="S",
+        help="tpe / gp: start no candidate after S seconds of search (0: no limit)",
+    )
+    train.add_argument(
+        "--range",
+        action="append",
+        default=[],
+        metavar="NAME=LOW:HIGH[:log]",
+        help="tpe / gp: search a number between two bounds",
+    )
+    train.add_argument(
+        "--prune",
+        choices=PRUNERS,
+        default=defaults.prune,
+        help="tpe / gp: stop candidates clearly behind after an epoch",
     )
     train.add_argument(
         "--halving-resource",

@@ -49,6 +49,7 @@ class TrialStatus(enum.StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     INTERRUPTED = "interrupted"
+    PRUNED = "pruned"  # stopped after an epoch: its candidate was clearly behind
 
 
 @dataclass(frozen=True)

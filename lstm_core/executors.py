@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.queues
+import multiprocessing.synchronize
 import os
 import pickle
 import sys
@@ -25,7 +26,7 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_for_connections
 from typing import Protocol
@@ -59,6 +60,10 @@ class TrialRecorder(Protocol):
     def finish(self, outcome: TrialOutcome) -> None: ...
 
     def stop_requested(self) -> bool: ...
+
+    def pruned(self, candidate: int) -> bool:
+        """Has the run's searcher stopped this candidate (its fits end `pruned`)?"""
+        ...
 
 
 class Executor(ABC):
@@ -95,14 +100,26 @@ class Executor(ABC):
 class _RecorderChannel:
     """A fit in this process reports straight to the recorder."""
 
-    def __init__(self, recorder: TrialRecorder):
+    def __init__(self, recorder: TrialRecorder, candidate: int):
         self.recorder = recorder
+        self.candidate = candidate
 
     def send(self, event) -> None:
         self.recorder.record(event)
 
     def stop_requested(self) -> bool:
-        return self.recorder.stop_requested()
+        return self.recorder.stop_requested() or self.recorder.pruned(self.candidate)
+
+
+def _as_pruned(outcome: TrialOutcome, recorder: TrialRecorder, stopping: bool) -> TrialOutcome:
+    """A fit cut short because its candidate was pruned (not because the run stops)."""
+    if (
+        outcome.status == TrialStatus.CANCELLED
+        and not stopping
+        and recorder.pruned(outcome.context.candidate)
+    ):
+        return replace(outcome, status=TrialStatus.PRUNED)
+    return outcome
 
 
 class InProcess(Executor):
@@ -116,12 +133,16 @@ class InProcess(Executor):
         self._pending.extend(tasks)
 
     def in_flight(self) -> int:
+        self._pending = deque(t for t in self._pending if not self.recorder.pruned(t.candidate))
         return len(self._pending)
 
     def wait(self) -> TrialOutcome:
+        self.in_flight()  # a pruned candidate's folds never start
         task = self._pending.popleft()
         context = self.recorder.open_trial(task, os.getpid(), LOCAL_WORKER)
-        return fit_trial(task, context, self.data, _RecorderChannel(self.recorder))
+        channel = _RecorderChannel(self.recorder, task.candidate)
+        outcome = fit_trial(task, context, self.data, channel)
+        return _as_pruned(outcome, self.recorder, self.recorder.stop_requested())
 
     def close(self) -> None:
         self._pending.clear()
@@ -132,6 +153,7 @@ class _FitProcess:
     process: multiprocessing.process.BaseProcess
     tasks: multiprocessing.queues.Queue  # a queue: sending never waits for the process
     results: Connection
+    prune: multiprocessing.synchronize.Event  # set: stop the fit, its candidate is pruned
     busy: TrialContext | None = None
     keys: deque = field(default_factory=lambda: deque(maxlen=model_pool.KEEP))
 
@@ -159,16 +181,17 @@ class FitProcesses(Executor):
         self._workers: list[_FitProcess] = []
         for _ in range(n):
             tasks = context.Queue()
+            prune = context.Event()
             receiving, sending = context.Pipe(duplex=False)
             process = context.Process(
                 target=fit_process.serve,
-                args=(tasks, sending, self._stop, data, threads, os.getpid()),
+                args=(tasks, sending, self._stop, prune, data, threads, os.getpid()),
                 daemon=True,
             )
             with _main_module_hidden():
                 process.start()
             sending.close()
-            self._workers.append(_FitProcess(process, tasks, receiving))
+            self._workers.append(_FitProcess(process, tasks, receiving, prune))
 
     @property
     def pids(self) -> list[int]:
@@ -179,6 +202,7 @@ class FitProcesses(Executor):
         self._dispatch()
 
     def in_flight(self) -> int:
+        self._drop_pruned()
         busy = sum(w.busy is not None for w in self._workers)
         return len(self._pending) + busy + len(self._outcomes)
 
@@ -211,7 +235,10 @@ class FitProcesses(Executor):
 
     def _finished(self, worker: _FitProcess, outcome: TrialOutcome) -> None:
         worker.busy = None
-        if outcome.status != TrialStatus.COMPLETED:
+        if worker.prune.is_set():
+            outcome = _as_pruned(outcome, self.recorder, self._stop.is_set())
+            worker.prune.clear()  # before its next task
+        if outcome.status not in (TrialStatus.COMPLETED, TrialStatus.PRUNED):
             self._halted = True  # the run ends: start nothing more
         self._outcomes.append(outcome)
         self._dispatch()
@@ -231,9 +258,18 @@ class FitProcesses(Executor):
             ),
         )
 
+    def _drop_pruned(self) -> None:
+        """Stop the fits of pruned candidates; their waiting folds never start."""
+        self._pending = [t for t in self._pending if not self.recorder.pruned(t.candidate)]
+        for worker in self._workers:
+            if worker.busy is not None and self.recorder.pruned(worker.busy.candidate):
+                worker.prune.set()
+
     def _watch(self) -> None:
-        """Pass on a stop request; kill fits that do not obey it; notice dead processes."""
+        """Pass on a stop request or a pruning; kill fits that do not obey a stop; notice
+        dead processes."""
         self._watched = time.monotonic()
+        self._drop_pruned()
         if self._stop_since is None and self.recorder.stop_requested():
             self._stop.set()
             self._stop_since = time.monotonic()
@@ -255,6 +291,7 @@ class FitProcesses(Executor):
     def _dispatch(self) -> None:
         if self._halted:
             return
+        self._drop_pruned()
         idle = [w for w in self._workers if w.busy is None and w.process.is_alive()]
         # Processes that keep the model of a waiting fit choose first.
         idle.sort(key=lambda w: not any(t.model_key in w.keys for t in self._pending))

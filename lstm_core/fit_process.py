@@ -19,15 +19,18 @@ PARENT_CHECK_S = 1.0
 
 
 class _PipeChannel:
-    def __init__(self, results, stop):
+    """`stop`: the run stops (every fit); `prune`: this process's fit's candidate was pruned."""
+
+    def __init__(self, results, stop, prune):
         self.results = results
         self.stop = stop
+        self.prune = prune
 
     def send(self, event) -> None:
         self.results.send(event)
 
     def stop_requested(self) -> bool:
-        return self.stop.is_set()
+        return self.stop.is_set() or self.prune.is_set()
 
 
 def limit_threads(threads: int) -> None:
@@ -45,7 +48,7 @@ def _exit_with_parent(parent_pid: int) -> None:
             os._exit(1)
 
 
-def serve(tasks, results, stop, data: TrainingData, threads: int, parent_pid: int) -> None:
+def serve(tasks, results, stop, prune, data: TrainingData, threads: int, parent_pid: int) -> None:
     # Ctrl-C in a terminal reaches the whole process group: the run's process decides.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(
@@ -55,7 +58,7 @@ def serve(tasks, results, stop, data: TrainingData, threads: int, parent_pid: in
     import lstm_core.callbacks  # noqa: F401  (Keras, scikeras, scikit-learn: before the first task)
     import lstm_core.pipeline  # noqa: F401
 
-    channel = _PipeChannel(results, stop)
+    channel = _PipeChannel(results, stop, prune)
     while True:  # until its run kills it, or its parent is gone
         task, context = tasks.get()
         outcome: TrialOutcome = fit_trial(task, context, data, channel)

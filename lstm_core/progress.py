@@ -12,8 +12,18 @@ import time
 from lstm_core.entities import Epoch, Progress, Run, RunStatus, Trial, TrialStatus
 
 
+def fits_done(run: Run, trials: list[Trial]) -> int:
+    """Completed fits; a pruned candidate counts all its folds as done (none will run)."""
+    pruned = {t.candidate for t in trials if t.status == TrialStatus.PRUNED and not t.is_refit}
+    completed = sum(
+        t.status == TrialStatus.COMPLETED and (t.is_refit or t.candidate not in pruned)
+        for t in trials
+    )
+    return completed + len(pruned) * run.spec.n_splits()
+
+
 def run_progress(run: Run, trials: list[Trial], epochs: list[Epoch]) -> Progress:
-    done = sum(t.status == TrialStatus.COMPLETED for t in trials)
+    done = fits_done(run, trials)
     total = max(run.trials_total or 0, done, 1)
     in_flight = sum(t.progress for t in trials if t.status == TrialStatus.RUNNING)
     completed = run.status == RunStatus.COMPLETED
@@ -24,10 +34,12 @@ def run_progress(run: Run, trials: list[Trial], epochs: list[Epoch]) -> Progress
     eta = None
     started_here = [t for t in trials if run.started_at and t.started_at >= run.started_at]
     if run.status == RunStatus.RUNNING and elapsed and started_here:
-        done_here = sum(t.status == TrialStatus.COMPLETED for t in started_here) + in_flight
+        done_here = fits_done(run, started_here) + in_flight
         left = total - done - in_flight
         if done_here > 0:
             eta = elapsed / done_here * max(0.0, left)
+        if eta is not None and run.spec.time_budget_s:  # no candidate starts after it
+            eta = min(eta, max(0.0, run.spec.time_budget_s - elapsed))
     latest = max(epochs, key=lambda e: e.logged_at) if epochs else None
     return Progress(
         run_id=run.id,

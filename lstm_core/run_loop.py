@@ -15,7 +15,9 @@ import sqlite3
 import statistics
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -89,7 +91,8 @@ class StoreRecorder:
     Every write carries the run's owner, so nothing lands in a run this process lost. A
     write that fails on a busy database is a warning, never a crash of the fit that
     reported it; a full disk, or the run taken away, is kept in `failure` and stops every
-    fit (the run then ends with it).
+    fit (the run then ends with it). With a `judge` (the searcher's pruner), each epoch's
+    validation loss is shown to it; a candidate it stops is `pruned` from then on.
     """
 
     def __init__(self, store: RunStore, run_id: str, owner: WorkerIdentity | None = None):
@@ -102,6 +105,9 @@ class StoreRecorder:
         self._planned: dict[int, int] = {}
         self._stop = False
         self._stop_checked = 0.0
+        self._contexts: dict[int, TrialContext] = {}
+        self._pruned: set[int] = set()
+        self.judge: Callable[[int, int | None, int, float], bool] | None = None
 
     def open_trial(self, task: TrialTask, pid: int, worker: str) -> TrialContext:
         epochs = int(task.config["epochs"])
@@ -118,7 +124,9 @@ class StoreRecorder:
             owner=self.owner,
         )
         self._planned[trial_id] = epochs
-        return TrialContext(self.run_id, trial_id, task.candidate, task.round, task.fold)
+        context = TrialContext(self.run_id, trial_id, task.candidate, task.round, task.fold)
+        self._contexts[trial_id] = context
+        return context
 
     def record(self, event: EpochEnded | FitProgress) -> None:
         if isinstance(event, FitProgress):
@@ -137,6 +145,14 @@ class StoreRecorder:
         )
         if time.monotonic() - self._flushed >= EPOCH_FLUSH_S:
             self.flush()
+        context = self._contexts.get(epoch.trial_id)
+        if self.judge is None or context is None or epoch.val_loss is None:
+            return
+        if self.judge(context.candidate, context.fold, epoch.epoch, -epoch.val_loss):
+            self._pruned.add(context.candidate)
+
+    def pruned(self, candidate: int) -> bool:
+        return candidate in self._pruned
 
     def flush(self) -> None:
         epochs, self._epochs = self._epochs, []
@@ -192,11 +208,17 @@ def run_search(
     store: RunStore,
     executor: Executor,
     recorder: StoreRecorder,
+    study_file: Path | None = None,
 ) -> SearchOutcome:
-    """Score every candidate the searcher asks for on every fold; return the best one."""
+    """Score every candidate the searcher asks for on every fold; return the best one.
+
+    A candidate the searcher prunes after an epoch stops at once, its other folds are
+    dropped, and it is never told a score.
+    """
     started = time.perf_counter()
     folds = fold_rows(spec, labels, train_rows)
-    searcher = make_searcher(spec)
+    searcher = make_searcher(spec, study_file, run_id)
+    recorder.judge = searcher.report
     earlier = {
         (t.candidate, t.round, t.fold): t.score
         for t in store.trials(run_id)
@@ -223,10 +245,13 @@ def run_search(
         executor.submit(tasks)
         while executor.in_flight():
             outcome = _next(executor, recorder, run_id)
-            scores[outcome.context.candidate][outcome.context.fold] = outcome.score
+            if outcome.status == TrialStatus.COMPLETED:
+                scores[outcome.context.candidate][outcome.context.fold] = outcome.score
             if recorder.stop_requested():  # asked while this fit was finishing
                 raise recorder.failure or RunCancelled(run_id)
         for candidate in batch:
+            if candidate.number in searcher.pruned:
+                continue
             mean = statistics.fmean(scores[candidate.number].values())
             means[(candidate.number, candidate.round)] = mean
             searcher.tell(candidate, mean)
@@ -275,6 +300,6 @@ def _next(executor: Executor, recorder: StoreRecorder, run_id: str) -> TrialOutc
         raise recorder.failure
     if outcome.status == TrialStatus.CANCELLED:
         raise RunCancelled(run_id)
-    if outcome.status != TrialStatus.COMPLETED:
+    if outcome.status not in (TrialStatus.COMPLETED, TrialStatus.PRUNED):
         raise FitFailed(outcome.error or "A fit failed.", outcome.traceback)
     return outcome

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from lstm_core.spec import ExperimentSpec, resource_share
+from lstm_core.spec import BAYESIAN, ExperimentSpec, resource_share
 
 
 @dataclass(frozen=True)
@@ -26,10 +27,16 @@ class Candidate:
 class Searcher(ABC):
     def __init__(self) -> None:
         self.scores: dict[tuple[int, int], float] = {}
+        self.pruned: set[int] = set()  # candidates stopped early: no score, never best
 
     @abstractmethod
     def ask(self) -> list[Candidate]:
         """The next candidates to score on every fold; an empty list ends the search."""
+
+    def report(self, candidate: int, fold: int | None, epoch: int, value: float) -> bool:
+        """A fit's validation value after an epoch (higher is better); True: stop the
+        candidate now (it joins `pruned`). Only searchers with a pruner ever say so."""
+        return False
 
     def tell(self, candidate: Candidate, score: float) -> None:
         """A candidate's mean score over the folds."""
@@ -126,5 +133,14 @@ class HalvingSearcher(Searcher):
 SEARCHERS = {"grid": GridSearcher, "random": RandomSearcher, "halving": HalvingSearcher}
 
 
-def make_searcher(spec: ExperimentSpec) -> Searcher:
+def make_searcher(
+    spec: ExperimentSpec, study_file: Path | None = None, run_id: str = ""
+) -> Searcher:
+    """The spec's searcher; a Bayesian one keeps its study in `study_file`, named `run_id`."""
+    if spec.search in BAYESIAN:
+        from lstm_core.bayes import BayesianSearcher
+
+        if study_file is None:
+            raise ValueError("a Bayesian search needs a file for its study")
+        return BayesianSearcher(spec, study_file, run_id, spec.effective_n_jobs())
     return SEARCHERS[spec.search](spec)

@@ -9,15 +9,25 @@ and the dashboard.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import math
 import os
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from lstm_core.errors import UserError
-from lstm_core.hyperparams import coerce_values, defaults, hyperparameter
+from lstm_core.hyperparams import Range, coerce_range, coerce_values, defaults, hyperparameter
 
-SEARCHES = ("grid", "random", "halving")
+SEARCHES = ("grid", "random", "halving", "tpe", "gp")
+BAYESIAN = ("tpe", "gp")  # searches that learn from the scores so far (on Optuna)
+SEARCH_NAMES = {
+    "grid": "grid",
+    "random": "random",
+    "halving": "successive halving",
+    "tpe": "TPE (Bayesian)",
+    "gp": "Gaussian process (Bayesian)",
+}
+PRUNERS = ("none", "median", "hyperband")
 SCORINGS = ("f1_macro", "accuracy", "balanced_accuracy")
 SCORING_NAMES = {
     "f1_macro": "macro-F1",
@@ -44,6 +54,9 @@ class ExperimentSpec:
     scoring: str = "f1_macro"
     n_jobs: int = 0  # parallel fits; 0: one per core (measured fastest on 2 cores, see bench/)
     halving_resource: str = "samples"
+    ranges: dict[str, Range] = field(default_factory=dict)  # tpe / gp: searched between bounds
+    time_budget_s: float = 0.0  # tpe / gp: no new candidate after this long (0: no limit)
+    prune: str = "none"  # tpe / gp: stop candidates clearly behind after an epoch
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -52,7 +65,9 @@ class ExperimentSpec:
     def from_dict(cls, data: dict) -> ExperimentSpec:
         """Tolerates specs of other versions: unknown keys are dropped, missing ones default."""
         known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        spec = cls(**{k: v for k, v in data.items() if k in known})
+        spec.ranges = {name: Range(**r) for name, r in (spec.ranges or {}).items()}
+        return spec
 
     def validated(self) -> ExperimentSpec:
         """Canonical values; single-value grid entries become fixed parameters."""
@@ -77,7 +92,7 @@ class ExperimentSpec:
             )
         if self.n_iter < 1:
             raise UserError(
-                f"n_iter = {self.n_iter} is not possible; random search needs at least 1 candidate."
+                f"n_iter = {self.n_iter} is not possible; a search needs a budget of at least 1 candidate."
             )
         if not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
             raise UserError(
@@ -96,7 +111,54 @@ class ExperimentSpec:
             else:
                 grid[name] = values
                 params.pop(name, None)
-        return replace(self, params=params, grid=grid, seed=int(self.seed))
+        ranges = {name: coerce_range(name, r) for name, r in self.ranges.items()}
+        for name in ranges:
+            if name in grid:
+                raise UserError(f"{name} has both a range and a list of values; give one of them.")
+            params.pop(name, None)
+        spec = replace(self, params=params, grid=grid, ranges=ranges, seed=int(self.seed))
+        spec._check_bayesian()
+        return spec
+
+    def _check_bayesian(self) -> None:
+        if self.search not in BAYESIAN:
+            extra = [f"--{n}" for n, on in (("range", self.ranges), ("prune", self.pruning)) if on]
+            if extra:
+                raise UserError(
+                    f"{' and '.join(extra)} work only with a Bayesian search; use --search tpe or gp."
+                )
+            return
+        if not self.time_budget_s >= 0:
+            raise UserError(
+                f"time budget {self.time_budget_s} s is not possible; use 0 (none) or more seconds."
+            )
+        if self.prune not in PRUNERS:
+            raise UserError(f"'{self.prune}' is not a pruner; choose from {', '.join(PRUNERS)}.")
+        if self.pruning and self.lowest("validation_split") <= 0:
+            raise UserError(
+                "Pruning compares validation scores after each epoch; set validation_split "
+                "above 0 or turn pruning off."
+            )
+        if self.search == "gp" and importlib.util.find_spec("torch") is None:
+            raise UserError(
+                "Gaussian-process search needs PyTorch (pip install -e '.[gp]'); "
+                "or choose TPE, which needs nothing more."
+            )
+
+    @property
+    def pruning(self) -> bool:
+        return self.prune != "none"
+
+    def lowest(self, name: str) -> float:
+        """The smallest value this design gives `name` (fixed, in the grid or in a range)."""
+        if name in self.ranges:
+            return self.ranges[name].low
+        return min(self.grid.get(name) or [self.fixed()[name]])
+
+    def highest(self, name: str) -> float:
+        if name in self.ranges:
+            return self.ranges[name].high
+        return max(self.grid.get(name) or [self.fixed()[name]])
 
     def architectures(self) -> list[str]:
         """The architectures this design tries (codes such as "lstm")."""
@@ -128,8 +190,12 @@ class ExperimentSpec:
         return sum(math.prod(len(v) for v in grid.values()) for grid in self.search_space())
 
     def n_candidates(self) -> int:
+        """Candidates the search tries (at most, for a Bayesian search: pruning and a time
+        budget can end it sooner)."""
+        if self.search in BAYESIAN and self.ranges:
+            return self.n_iter
         points = self.n_grid_points()
-        return min(self.n_iter, points) if self.search == "random" else points
+        return min(self.n_iter, points) if self.search in ("random", *BAYESIAN) else points
 
     def effective_n_jobs(self) -> int:
         """Parallel fits: as asked, or one per core but never more than there are fits."""

@@ -130,7 +130,16 @@ def _train_and_evaluate(
         counts = Counter(labels[train_rows].tolist())
         minority = min(counts, key=counts.get)
         started = time.perf_counter()
-        search = run_search(spec, labels, train_rows, run.id, store, executor, recorder)
+        search = run_search(
+            spec,
+            labels,
+            train_rows,
+            run.id,
+            store,
+            executor,
+            recorder,
+            workspace.study_file(run.id),
+        )
         submit_refit(spec, search.best, train_rows, test_rows, run.id, executor)
         x_test, y_test = texts[test_rows], labels[test_rows]
         # The baseline is fitted here while a fit process refits (before it, when fits run here).
@@ -159,7 +168,8 @@ def _train_and_evaluate(
         best_params={
             name: value
             for name, value in search.best.config.items()
-            if name in spec.grid and not (name == "activation" and value is None)
+            if (name in spec.grid or name in spec.ranges)
+            and not (name == "activation" and value is None)
         },
         best_config=search.best.config,
         cv_best_score=search.best_score,

@@ -18,6 +18,7 @@ HOME_VARIABLE = "LSTM_CORE_HOME"
 DATABASE_FILE = "runs.sqlite"
 WORKER_LOG = "worker.log"
 PREDICTIONS_FILE = "predictions.jsonl"
+STUDY_FILE = "study.db"
 RESERVE_FILE = ".reserve"
 
 
@@ -48,6 +49,10 @@ class Workspace:
 
     def worker_log(self, run_id: str) -> Path:
         return self.run_dir(run_id) / WORKER_LOG
+
+    def study_file(self, run_id: str) -> Path:
+        """A Bayesian run's Optuna study (`lstm_core.bayes`)."""
+        return self.run_dir(run_id) / STUDY_FILE
 
     def predictions_file(self, run_id: str) -> Path:
         return self.run_dir(run_id) / PREDICTIONS_FILE

@@ -174,19 +174,28 @@ def test_parallel_fits_keep_a_candidates_folds_on_one_fit_process(toy_dataset, s
 
 
 RESUMED_SEARCHES = [
-    pytest.param("grid", {"arch": ["lstm", "gru"], "units": [2, 4]}, 1, id="grid"),
+    pytest.param("grid", {"arch": ["lstm", "gru"], "units": [2, 4]}, 1, {}, id="grid"),
     pytest.param(
-        "halving", {"units": [2, 3, 4, 5]}, 2, id="halving-parallel", marks=pytest.mark.slow
+        "halving", {"units": [2, 3, 4, 5]}, 2, {}, id="halving-parallel", marks=pytest.mark.slow
+    ),
+    pytest.param(
+        "tpe",
+        {"arch": ["lstm", "gru"]},
+        2,
+        {"ranges": {"units": [2, 8], "learning_rate": [0.001, 0.1, True]}, "n_iter": 5},
+        id="tpe-parallel",
     ),
 ]
 
 
-@pytest.mark.parametrize("search, grid, n_jobs", RESUMED_SEARCHES)
+@pytest.mark.parametrize("search, grid, n_jobs, more", RESUMED_SEARCHES)
 def test_resume_after_sigkill_skips_finished_fits_and_ends_like_an_uninterrupted_run(
-    toy_dataset, stop_workers, search, grid, n_jobs
+    toy_dataset, stop_workers, search, grid, n_jobs, more
 ):
+    """For TPE, the candidates after the kill are proposed from the scores, so ending like
+    the uninterrupted run also shows that the study resumed as if never stopped."""
     workspace, dataset_id = toy_dataset
-    spec = tiny_spec(dataset_id, epochs=2, grid=grid, search=search, n_jobs=n_jobs)
+    spec = tiny_spec(dataset_id, epochs=2, grid=grid, search=search, n_jobs=n_jobs, **more)
     cv_fits = spec.validated().n_fits() - 1
     run_id = jobs.submit(workspace, spec)
 

@@ -7,9 +7,11 @@ import os
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
-from conftest import SAMPLE_SENTIMENT, SAMPLE_SMS
+from conftest import SAMPLE_SENTIMENT, SAMPLE_SMS, toy_texts
 
+from lstm_core.api import Engine
 from lstm_core.cli import main
 
 PRIZE_TEXT = "WINNER!! You have won a £1000 cash prize. Call 09061701461 now to claim your reward!"
@@ -118,6 +120,34 @@ def test_validate_lists_every_problem_and_exits_1(capsys):
             ["train", str(SAMPLE_SMS), "--text", "message"],
             "lstm-core: the following arguments are required: --label",
         ),
+        (
+            [
+                "train",
+                str(SAMPLE_SMS),
+                "--text",
+                "message",
+                "--label",
+                "label",
+                "--search",
+                "tpe",
+                "--range",
+                "units=8",
+            ],
+            "lstm-core: 'units=8' is not NAME=LOW:HIGH[:log]",
+        ),  # fmt: skip
+        (
+            [
+                "train",
+                str(SAMPLE_SMS),
+                "--text",
+                "message",
+                "--label",
+                "label",
+                "--range",
+                "units=8:64",
+            ],
+            "lstm-core: --range work only with a Bayesian search; use --search tpe or gp",
+        ),  # fmt: skip
         (["predict", "no-such-run", "hello"], "lstm-core: Run 'no-such-run' has no saved model"),
         (["resume", "no-such-run"], "lstm-core: There is no run 'no-such-run'"),
         (["delete", "no-such-run", "--yes"], "lstm-core: There is no run 'no-such-run'"),
@@ -217,6 +247,37 @@ def test_train_predict_and_runs_in_real_processes(tmp_path):
     assert run_cli("delete-dataset", dataset_id, "--yes", home=tmp_path).returncode == 0
     assert last_json(run_cli("datasets", "--json", home=tmp_path).stdout) == []
     refused("predict", run_id, "hello", message=f"Run '{run_id}' has no saved model")
+
+
+def test_tpe_with_median_pruning_keeps_to_ranges_and_budget_and_records_pruned_fits(tmp_path):
+    texts, labels = toy_texts(40)
+    pd.DataFrame({"text": texts, "label": labels}).to_csv(tmp_path / "toy.csv", index=False)
+    trained = run_cli(
+        "train", str(tmp_path / "toy.csv"), "--text", "text", "--label", "label",
+        "--search", "tpe", "--budget", "6", "--range", "learning_rate=0.000001:0.1:log",
+        "--range", "units=2:8", "--prune", "median", "--set", "epochs=4",
+        "--set", "embedding_dim=4", "--set", "max_tokens=100", "--cv", "2", "--json",
+        home=tmp_path / "ws",
+    )  # fmt: skip
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    result = last_json(trained.stdout)
+    assert result["status"] == "completed"
+    best = result["best_params"]
+    assert 1e-6 <= best["learning_rate"] <= 0.1 and best["units"] in range(2, 9)
+    status = last_json(run_cli("status", result["run_id"], "--json", home=tmp_path / "ws").stdout)
+    fits = [t for t in status["trials"] if t["fold"] is not None]
+    assert len({t["candidate"] for t in fits}) <= 6
+    pruned = [t for t in fits if t["status"] == "pruned"]
+    # (seed 42 proposes a learning rate of 3e-6, which cannot learn in 4 epochs, 4th)
+    assert pruned, "a candidate behind the median of the finished ones after 2 epochs stops"
+    epochs = Engine(tmp_path / "ws").epochs(result["run_id"])
+    for fit in pruned:
+        kept = [e for e in epochs if e.trial_id == fit["id"]]
+        assert 1 <= len(kept) < 4, "a pruned fit keeps the epochs it trained, and stopped"
+        assert fit["score"] is None
+    (refit,) = [t for t in status["trials"] if t["fold"] is None]
+    assert refit["candidate"] not in {t["candidate"] for t in pruned}
+    assert status["progress"] == 1.0 and status["trials_done"] == status["trials_total"]
 
 
 @pytest.mark.slow
