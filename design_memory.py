@@ -19,7 +19,8 @@ from lstm_core.api import HYPERPARAMETERS, ExperimentSpec
 DESIGNS = "_designs"  # dataset id -> {name: value}
 SHOWN = "_design_shown_for"  # the dataset whose design the widgets hold now
 PREFIX = "exp_"
-SETTINGS = ("search", "n_iter", "cv", "test_size", "scoring", "seed")
+SETTINGS = ("search", "n_iter", "cv", "test_size", "scoring", "seed", "time_budget_s", "prune")
+RANGED = "ranged"  # the names searched between bounds; each bound is `range_<name>_low` ...
 
 
 def follow(dataset_id: str) -> None:
@@ -27,8 +28,10 @@ def follow(dataset_id: str) -> None:
     so that each starts from the new dataset's memory."""
     if st.session_state.get(SHOWN) == dataset_id:
         return
-    for name in (*HYPERPARAMETERS, *SETTINGS):
+    for name in (*HYPERPARAMETERS, *SETTINGS, RANGED):
         st.session_state.pop(PREFIX + name, None)
+    for key in [k for k in st.session_state if str(k).startswith(PREFIX + "range_")]:
+        st.session_state.pop(key)
     st.session_state[SHOWN] = dataset_id
 
 
@@ -41,6 +44,10 @@ def kept(widget, label: str, *args, dataset_id: str, name: str, default: Any, **
     value = widget(label, *args, key=key, **kwargs)
     memory[name] = value
     return value
+
+
+def range_keys(name: str, low, high, log: bool) -> dict[str, Any]:
+    return {f"range_{name}_low": low, f"range_{name}_high": high, f"range_{name}_log": log}
 
 
 def remembered(dataset_id: str, name: str, default: Any) -> Any:
@@ -57,5 +64,8 @@ def load(spec: ExperimentSpec) -> None:
         name: list(spec.grid.get(name) or [fixed[name]]) for name in HYPERPARAMETERS
     }
     design.update({name: getattr(spec, name) for name in SETTINGS})
+    design[RANGED] = list(spec.ranges)
+    for name, bounds in spec.ranges.items():
+        design.update(range_keys(name, bounds.low, bounds.high, bounds.log))
     st.session_state.setdefault(DESIGNS, {})[spec.dataset_id] = design
     st.session_state.pop(SHOWN, None)

@@ -48,6 +48,8 @@ from lstm_core.hyperparams import (
     ARCHITECTURES,
     HYPERPARAMETERS,
     Range,
+    default_range,
+    numeric,
     parse_assignment,
     parse_range,
 )
@@ -66,6 +68,7 @@ from lstm_core.spec import (
 from lstm_core.workspace import Workspace
 
 if TYPE_CHECKING:
+    import optuna
     import pandas as pd
 
     from lstm_core.bundle import Bundle
@@ -106,6 +109,8 @@ __all__ = [
     "Trial",
     "TrialStatus",
     "UserError",
+    "default_range",
+    "numeric",
     "parse_assignment",
     "parse_range",
     "to_plain",
@@ -340,13 +345,17 @@ class Engine:
         return self.workspace.store.get_result(run_id)
 
     def candidates(self, run_id: str) -> list[CandidateResult]:
-        """Each candidate's fold scores (per round for halving), from its finished fits."""
+        """Each candidate's fold scores (per round for halving), from its finished fits; a
+        pruned candidate has none (a fold that finished beside the pruned one is no score)."""
         groups: dict[tuple[int, int], list[Trial]] = defaultdict(list)
-        for trial in self.trials(run_id):
+        trials = self.trials(run_id)
+        pruned = {t.candidate for t in trials if t.status == TrialStatus.PRUNED}
+        for trial in trials:
             if (
                 not trial.is_refit
                 and trial.status == TrialStatus.COMPLETED
                 and trial.score is not None
+                and trial.candidate not in pruned
             ):
                 groups[(trial.round, trial.candidate)].append(trial)
         results = []
@@ -365,6 +374,16 @@ class Engine:
                 )
             )
         return results
+
+    def study(self, run_id: str) -> optuna.Study | None:
+        """A Bayesian run's Optuna study, for reading (its plots); None for other runs or
+        before the run has asked for its first candidate."""
+        run = self.run(run_id)
+        if run.spec.search not in BAYESIAN:
+            return None
+        from lstm_core.bayes import load_study
+
+        return load_study(self.workspace.study_file(run.id), run.id)
 
     def test_predictions(self, run_id: str) -> list[TestPrediction]:
         """The held-out texts with what the model and the baseline said (empty if not kept)."""

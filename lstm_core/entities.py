@@ -261,10 +261,15 @@ class RunResult:
     def describe_best(self) -> str:
         """The winning values of what was searched ('LSTM, units 32'), or its architecture."""
         searched = ", ".join(
-            ARCHITECTURE_NAMES[v] if k == "arch" else f"{k.replace('_', ' ')} {v}"
+            ARCHITECTURE_NAMES[v] if k == "arch" else f"{k.replace('_', ' ')} {_short(v)}"
             for k, v in self.best_params.items()
         )
         return searched or ARCHITECTURE_NAMES[self.best_config["arch"]]
+
+
+def _short(value: Any) -> str:
+    """A value drawn from a range (0.0022231757593178317) to four significant digits."""
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 @dataclass(frozen=True)

@@ -315,6 +315,13 @@ def numeric(name: str) -> bool:
     return p.choices is None and not isinstance(p.default, bool)
 
 
+def default_range(name: str) -> Range:
+    """The span of the classic values a designer is offered (log when it spans a decade)."""
+    numbers = [v for v in hyperparameter(name).offered() if isinstance(v, int | float)]
+    low, high = min(numbers), max(numbers)
+    return Range(low, high, log=low > 0 and high / low >= 10)
+
+
 def coerce_range(name: str, value: Range | dict | list | tuple) -> Range:
     """A canonical `Range` for `name`, or one `UserError` sentence saying what is wrong."""
     if not numeric(name):

@@ -5,7 +5,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lstm_core.api import HYPERPARAMETERS, SCORING_NAMES, RunStatus
+from lstm_core.api import BAYESIAN, HYPERPARAMETERS, SCORING_NAMES, RunStatus
+from search_plots import importances, numeric_parameters, score_heatmap
 from widgets import choose, confusion_heatmap, engine, md, run_label
 
 st.title("Compare")
@@ -120,6 +121,32 @@ bars = go.Figure(
 )
 bars.update_layout(title="Best candidate per architecture (bars: spread across folds)", height=360)
 st.plotly_chart(bars, key="cmp_best")
+
+bayesian = [run_id for run_id in chosen if completed[run_id].spec.search in BAYESIAN]
+if bayesian:
+    st.subheader("What mattered in a Bayesian search")
+    run_id = st.selectbox(
+        "Bayesian run", bayesian, format_func=lambda i: run_label(here[i]), key="cmp_bayes_run"
+    )
+    study = workbench.study(run_id)
+    figure = study and importances(study)
+    if figure is None:
+        st.caption("Importances need at least three scored candidates that differ.")
+    else:
+        st.caption(
+            "How much of the spread in CV scores each hyperparameter explains (Optuna's "
+            "PED-ANOVA importance over this run's candidates)."
+        )
+        st.plotly_chart(figure, key="cmp_importances")
+    numeric = numeric_parameters(study) if study else []
+    if len(numeric) >= 2:
+        left, right = st.columns(2)
+        x = left.selectbox("Heatmap across", numeric, index=0, key="cmp_heat_x")
+        y = right.selectbox("and", [n for n in numeric if n != x], index=0, key="cmp_heat_y")
+        heatmap = score_heatmap(study, x, y)
+        if heatmap is not None:
+            st.caption("The CV score between the candidates tried (dots), interpolated.")
+            st.plotly_chart(heatmap, key="cmp_heatmap")
 
 st.subheader("Confusion matrices on the held-out test split")
 for column, (run_id, result) in zip(st.columns(len(results)), results.items(), strict=True):

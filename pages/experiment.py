@@ -8,14 +8,19 @@ from explanations import ARCHITECTURE_HELP, architecture_guide
 from lstm_core.api import (
     ARCHITECTURE_NAMES,
     ARCHITECTURES,
+    BAYESIAN,
     HYPERPARAMETERS,
     MAX_SEED,
+    PRUNERS,
     SCORING_NAMES,
     SCORINGS,
     SEARCHES,
     SPEC_DEFAULTS,
     ExperimentSpec,
+    Range,
     UserError,
+    default_range,
+    numeric,
 )
 from widgets import choose, duration, engine, md, preset
 
@@ -33,6 +38,18 @@ GROUPS = {
     "Text": ["max_tokens", "sequence_length", "lowercase", "strip_punctuation"],
 }
 FOLD_CHOICES = [0, 2, 3, 5, 10]
+PRUNER_NAMES = {
+    "none": "off: every candidate trains to the end",
+    "median": "median: stop one behind the median of the finished ones",
+    "hyperband": "Hyperband: successive halving over epochs",
+}
+STRATEGY_NAMES = {
+    "grid": "Every combination",
+    "random": "Random sample",
+    "halving": "Successive halving",
+    "tpe": "Bayesian: TPE",
+    "gp": "Bayesian: Gaussian process",
+}
 LABELS = {  # where a hyperparameter's own name would mislead
     "arch": "architectures",
     "activation": "dense layer activation (with dense units > 0)",
@@ -134,15 +151,19 @@ search = setting(
     "Strategy",
     SEARCHES,
     name="search",
-    format_func={
-        "grid": "Every combination",
-        "random": "Random sample",
-        "halving": "Successive halving",
-    }.get,
+    format_func=STRATEGY_NAMES.get,
+    help="Bayesian searches propose each candidate from the scores of the ones before "
+    "(tree-structured Parzen estimators, or a Gaussian process with expected improvement).",
 )
 n_iter = (
-    setting(left.number_input, "Candidates to sample", 1, 10_000, name="n_iter")
-    if search == "random"
+    setting(
+        left.number_input,
+        "Candidates to sample" if search == "random" else "Budget: candidates to try",
+        1,
+        10_000,
+        name="n_iter",
+    )
+    if search in ("random", *BAYESIAN)
     else design_memory.remembered(dataset.id, "n_iter", SPEC_DEFAULTS.n_iter)
 )
 cv = setting(
@@ -158,6 +179,64 @@ scoring = setting(
 )
 seed = setting(right.number_input, "Seed (same seed, same splits)", 0, MAX_SEED, name="seed")
 
+
+def range_editor() -> dict[str, Range]:
+    """A pair of bounds (and a log switch) per numeric hyperparameter searched as a range."""
+    names = kept(
+        st.multiselect,
+        "Search between bounds",
+        [n for n in HYPERPARAMETERS if numeric(n)],
+        dataset_id=dataset.id,
+        name=design_memory.RANGED,
+        default=["learning_rate"],
+        format_func=lambda n: LABELS.get(n, n.replace("_", " ")),
+        help="Any value between the bounds can be tried; the values picked in the grid "
+        "above are then not used for it.",
+    )
+    ranges = {}
+    for name in names:
+        start = default_range(name)
+        integer = HYPERPARAMETERS[name].integer
+        cast = int if integer else float
+        shape = {"step": 1} if integer else {"format": "%g", "step": None}
+        label = LABELS.get(name, name.replace("_", " "))
+        keys = design_memory.range_keys(name, cast(start.low), cast(start.high), start.log)
+        low_key, high_key, log_key = keys
+        low_cell, high_cell, log_cell = st.columns([2, 2, 1], vertical_alignment="bottom")
+        low = kept(low_cell.number_input, f"{label}: from", dataset_id=dataset.id,
+                   name=low_key, default=keys[low_key], **shape)  # fmt: skip
+        high = kept(high_cell.number_input, f"{label}: to", dataset_id=dataset.id,
+                    name=high_key, default=keys[high_key], **shape)  # fmt: skip
+        log = kept(log_cell.checkbox, f"{label}: log scale", dataset_id=dataset.id,
+                   name=log_key, default=keys[log_key])  # fmt: skip
+        ranges[name] = Range(low, high, log)
+    return ranges
+
+
+time_budget_s, prune, ranges = 0.0, "none", {}
+if search in BAYESIAN:
+    bayes_left, bayes_right = st.columns(2)
+    time_budget_s = setting(
+        bayes_left.number_input,
+        "Time budget in seconds (0: none)",
+        0.0,
+        7 * 86_400.0,
+        step=60.0,
+        name="time_budget_s",
+        help="No new candidate starts after this much search time (a resumed run counts "
+        "its earlier time too).",
+    )
+    prune = setting(
+        bayes_right.selectbox,
+        "Pruning after each epoch",
+        PRUNERS,
+        name="prune",
+        format_func=PRUNER_NAMES.get,
+        help="Judged on each candidate's first fold's validation loss; pruned fits keep "
+        "their epochs in the learning curves.",
+    )
+    ranges = range_editor()
+
 empty = [name for name, values in chosen.items() if not values]
 if empty:
     st.error(
@@ -171,9 +250,12 @@ try:
         dataset.id,
         dataset.text_column,
         dataset.label_column,
-        grid=chosen,
+        grid={name: values for name, values in chosen.items() if name not in ranges},
         search=search,
         n_iter=int(n_iter),
+        ranges=ranges,
+        time_budget_s=float(time_budget_s),
+        prune=prune,
         cv=int(cv),
         test_size=float(test_size),
         seed=int(seed),

@@ -6,14 +6,17 @@ import streamlit as st
 import design_memory
 from learning_curves import candidate_groups, learning_curves
 from lstm_core.api import (
+    BAYESIAN,
     MAX_NAME_CHARS,
     MAX_NOTE_CHARS,
     SCORING_NAMES,
     Evaluation,
     Run,
     RunStatus,
+    TrialStatus,
     UserError,
 )
+from search_plots import optimization_history
 from widgets import (
     age,
     choose,
@@ -63,6 +66,27 @@ def curves(run_id: str, key: str) -> None:
     st.plotly_chart(learning_curves(epochs, trials, focus), key=key)
 
 
+def search_history(run: Run, key: str) -> None:
+    """A Bayesian run's best CV score so far against the candidate number."""
+    if run.spec.search not in BAYESIAN:
+        return
+    workbench = engine()
+    st.markdown("**Optimization history**: each scored candidate, and the best so far")
+    study = workbench.study(run.id)
+    figure = study and optimization_history(study, f"CV {SCORING_NAMES[run.spec.scoring]}")
+    if figure is None:
+        st.caption("It appears once the first candidate has a score on every fold.")
+    else:
+        st.plotly_chart(figure, key=key)
+    trials = workbench.trials(run.id)
+    pruned = sorted({t.candidate for t in trials if t.status == TrialStatus.PRUNED})
+    if pruned:
+        st.caption(
+            f"Pruned (stopped after an epoch, clearly behind): candidate(s) "
+            f"{', '.join(str(c + 1) for c in pruned)}; their epochs stay in the learning curves."
+        )
+
+
 @st.fragment(run_every=REFRESH_S)
 def live(run_id: str) -> None:
     """Redrawn every couple of seconds while the run is queued or running.
@@ -92,6 +116,7 @@ def live(run_id: str) -> None:
         except UserError as error:
             st.warning(md(error))
     curves(run_id, "runs_live_curves")
+    search_history(workbench.run(run_id), "runs_live_history")
     with st.expander("Worker log"):
         st.code(workbench.worker_log(run_id, LOG_LINES) or "(empty)", language=None)
 
@@ -254,6 +279,7 @@ def finished(run: Run) -> None:
         f"{duration(result.search_seconds)}, median {result.median_epoch_seconds} s per epoch."
     )
     curves(run.id, "runs_done_curves")
+    search_history(run, "runs_done_history")
     st.page_link(
         "pages/predict.py", label="Try the model on your own sentences", icon=":material/chat:"
     )

@@ -360,3 +360,58 @@ def test_compare_never_mixes_data_sets(workspace):
     assert not app.exception
     assert set(app.dataframe[0].value["run"]) == {"the spam one"}
     assert "mean CV macro-F1" in app.dataframe[0].value.columns
+
+
+def test_a_bayesian_design_with_ranges_and_its_history_and_importances(toy_dataset):
+    from conftest import TINY, tiny_spec
+
+    from lstm_core.api import Engine, Range
+    from lstm_core.training import train
+
+    workspace, dataset_id = toy_dataset
+    app = open_app()
+    app.switch_page("pages/experiment.py").run()
+    app.radio(key="exp_search").set_value("tpe").run()
+    assert app.number_input(key="exp_range_learning_rate_low").value == 0.0001
+    assert app.number_input(key="exp_range_learning_rate_high").value == 0.1
+    assert app.checkbox(key="exp_range_learning_rate_log").value is True
+    app.multiselect(key="exp_ranged").set_value(["learning_rate", "units"]).run()
+    app.number_input(key="exp_range_units_high").set_value(16).run()
+    app.number_input(key="exp_n_iter").set_value(6).run()
+    app.selectbox(key="exp_prune").set_value("median").run()
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Candidates"] == "6", "the budget is the number of candidates"
+    app.button(key="exp_launch").click().run()
+    assert not app.exception
+    (launched,) = workspace.store.list_runs()
+    Engine(workspace.root).cancel(launched.id)
+    spec = launched.spec
+    assert (spec.search, spec.n_iter, spec.prune) == ("tpe", 6, "median")
+    assert spec.ranges == {
+        "learning_rate": Range(0.0001, 0.1, True),
+        "units": Range(4, 16, True),
+    }
+    assert "units" not in spec.grid, "a ranged hyperparameter leaves the grid"
+
+    run = train(
+        tiny_spec(
+            dataset_id,
+            search="tpe",
+            n_iter=4,
+            cv=0,
+            grid={},
+            ranges={"learning_rate": [0.001, 0.1, True], "units": [2, 8]},
+            params={**TINY, "epochs": 2},
+        ),
+        workspace,
+    )
+    assert Engine(workspace.root).result(run.id) is not None, run.error
+    app.session_state["run"] = run.id
+    app.switch_page("pages/runs.py").run()
+    assert not app.exception
+    assert any("Optimization history" in m.value for m in app.markdown)
+    app.switch_page("pages/compare.py").run()
+    assert not app.exception
+    assert app.selectbox(key="cmp_bayes_run").value == run.id
+    assert any("PED-ANOVA" in c for c in texts(app.caption)), texts(app.caption)
+    assert app.selectbox(key="cmp_heat_x").value in ("learning_rate", "units")
