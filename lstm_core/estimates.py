@@ -44,7 +44,7 @@ def estimate_run_seconds(spec: ExperimentSpec, n_rows: int, auto_length: int) ->
     """
     train_rows = n_rows * (1 - spec.test_size)
     fold_rows = train_rows * (1 - 1 / spec.cv) if spec.cv else train_rows * 0.8
-    candidates = spec.candidates()[: spec.n_candidates()]
+    candidates = spec.typical_candidates()
 
     def training(config: dict, rows: float) -> float:
         length = auto_length if config["sequence_length"] == "auto" else config["sequence_length"]

@@ -6,6 +6,7 @@ One table serves the CLI (parsing `--grid units=16,32`), the spec (validation), 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -307,6 +308,11 @@ class Range:
 
     def describe(self) -> str:
         return f"{self.low:g} to {self.high:g}" + (" (log)" if self.log else "")
+
+    def middle(self, integer: bool = False) -> float:
+        """The value halfway (in the logarithm for a log range): what estimates assume."""
+        value = math.sqrt(self.low * self.high) if self.log else (self.low + self.high) / 2
+        return round(value) if integer else value
 
 
 def numeric(name: str) -> bool:

@@ -217,11 +217,20 @@ class ExperimentSpec:
         return sum(self.rounds()) * self.n_splits() + 1
 
     def candidates(self) -> list[dict[str, Any]]:
-        """Every grid point as a full configuration, in the order the grid search tries them."""
+        """Every grid point as a full configuration, in the order the grid search tries them
+        (a hyperparameter searched in a range at the middle of it, for estimates)."""
         from sklearn.model_selection import ParameterGrid
 
-        fixed = self.fixed()
+        fixed = self.fixed() | {
+            name: r.middle(hyperparameter(name).integer) for name, r in self.ranges.items()
+        }
         return [{**fixed, **point} for point in ParameterGrid(self.search_space())]
+
+    def typical_candidates(self) -> list[dict[str, Any]]:
+        """As many configurations as the search tries, to estimate its cost: the grid's
+        first ones, or for a Bayesian search its grid points over and over."""
+        points = self.candidates()
+        return [points[i % len(points)] for i in range(self.n_candidates())]
 
 
 def min_examples_per_class(cv: int, test_size: float) -> int:

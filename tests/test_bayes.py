@@ -156,3 +156,14 @@ def test_ranges_parse_from_the_command_line_and_survive_the_store():
             parse_range(text)
     spec = spec_for("tpe", time_budget_s=60, prune="hyperband")
     assert ExperimentSpec.from_dict(spec.to_dict()) == spec
+
+
+def test_estimates_count_the_budget_and_take_a_range_at_its_middle():
+    from lstm_core.estimates import estimate_run_seconds
+
+    spec = spec_for("tpe", budget=10, grid={})
+    assert len(spec.typical_candidates()) == 10
+    middle = spec.candidates()[0]
+    assert middle["units"] == 16 and middle["learning_rate"] == pytest.approx(10**-2.5)
+    double = spec_for("tpe", budget=20, grid={})
+    assert estimate_run_seconds(double, 5000, 30) > 1.5 * estimate_run_seconds(spec, 5000, 30)
