@@ -5,7 +5,7 @@ One list, shown by the dashboard's Experiment page and printed by `lstm-core tra
 
 from __future__ import annotations
 
-from lstm_core.spec import ExperimentSpec
+from lstm_core.spec import BAYESIAN, ExperimentSpec
 
 LARGE_RUN_FITS = 60
 
@@ -13,13 +13,15 @@ LARGE_RUN_FITS = 60
 def design_advice(spec: ExperimentSpec, auto_length: int | None = None) -> list[str]:
     """One sentence per choice that is slow, useless or known to learn badly."""
     values = {name: spec.grid.get(name, [value]) for name, value in spec.fixed().items()}
+    for name, bounds in spec.ranges.items():  # a range: its two ends
+        values[name] = [bounds.low, bounds.high]
     advice = []
     if any(values["recurrent_dropout"]):
         advice.append(
             "Recurrent dropout about doubles the time per epoch on a CPU and turns off the "
             "fast cuDNN kernel on a GPU."
         )
-    if len(values["activation"]) > 1 and values["dense_units"] == [0]:
+    if len(values["activation"]) > 1 and not any(values["dense_units"]):
         advice.append(
             "The activation only applies to the dense layer: add dense units, or the choices "
             "give identical models."
@@ -38,7 +40,7 @@ def design_advice(spec: ExperimentSpec, auto_length: int | None = None) -> list[
             f"'auto' would cut texts at {auto_length} words here; a longer fixed length costs "
             "time for padding."
         )
-    if spec.n_fits() > LARGE_RUN_FITS:
+    if spec.n_fits() > LARGE_RUN_FITS and spec.search not in BAYESIAN:
         advice.append(
             f"{spec.n_fits()} fits is a large search; random search or successive halving "
             "tries fewer."

@@ -61,7 +61,6 @@ from lstm_core.spec import (
     PRUNERS,
     SCORING_NAMES,
     SCORINGS,
-    SEARCH_NAMES,
     SEARCHES,
     ExperimentSpec,
 )
@@ -88,7 +87,6 @@ __all__ = [
     "SCORINGS",
     "SCORING_NAMES",
     "SEARCHES",
-    "SEARCH_NAMES",
     "SPEC_DEFAULTS",
     "CandidateResult",
     "ClassScores",
@@ -128,6 +126,7 @@ class Engine:
     def __init__(self, root: str | os.PathLike | None = None):
         self.workspace = Workspace(root)
         self._vocabularies: dict[tuple, int] = {}
+        self._studies: dict[str, optuna.Study] = {}  # one database connection per study
 
     @property
     def root(self) -> Path:
@@ -379,11 +378,18 @@ class Engine:
         """A Bayesian run's Optuna study, for reading (its plots); None for other runs or
         before the run has asked for its first candidate."""
         run = self.run(run_id)
-        if run.spec.search not in BAYESIAN:
+        path = self.workspace.study_file(run.id)
+        if run.spec.search not in BAYESIAN or not path.exists():
+            self._studies.pop(run.id, None)
             return None
-        from lstm_core.bayes import load_study
+        if run.id not in self._studies:
+            from lstm_core.bayes import load_study
 
-        return load_study(self.workspace.study_file(run.id), run.id)
+            study = load_study(path, run.id)
+            if study is None:
+                return None
+            self._studies[run.id] = study  # it reads the trials afresh on every call
+        return self._studies[run.id]
 
     def test_predictions(self, run_id: str) -> list[TestPrediction]:
         """The held-out texts with what the model and the baseline said (empty if not kept)."""

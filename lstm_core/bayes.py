@@ -22,6 +22,7 @@ to re-attach a trial, and `FrozenTrial._trial_id`.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from lstm_core.searchers import Candidate, Searcher
 from lstm_core.spec import ExperimentSpec
 
 PRUNE_FOLD = 0
+SAME_AS = "same_as"  # user attr of a trial that proposed an earlier candidate again
 log = logging.getLogger("lstm_core")
 
 
@@ -56,12 +58,15 @@ def distributions(spec: ExperimentSpec) -> dict[str, Any]:
     from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
     space: dict[str, Any] = {}
+    grid = dict(spec.grid)
+    if not spec.highest("dense_units"):  # no dense layer anywhere: its activation is moot
+        grid.pop("activation", None)
     for name, r in spec.ranges.items():
         if hyperparameter(name).integer:
             space[name] = IntDistribution(int(r.low), int(r.high), log=r.log)
         else:
             space[name] = FloatDistribution(float(r.low), float(r.high), log=r.log)
-    for name, values in spec.grid.items():
+    for name, values in grid.items():
         space[name] = CategoricalDistribution(values)
     return space
 
@@ -79,16 +84,30 @@ def make_pruner(spec: ExperimentSpec):
     return optuna.pruners.NopPruner()
 
 
-def open_study(path: Path, name: str, sampler=None, pruner=None):
-    """The run's study, created on first use (Optuna then writes its schema)."""
+def _storage(path: Path):
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage = optuna.storages.RDBStorage(
+    return optuna.storages.RDBStorage(
         sqlite_url(path), engine_kwargs={"connect_args": {"timeout": 30}}
     )
+
+
+def open_study(path: Path, name: str, sampler=None, pruner=None):
+    """The run's study. On first use Optuna writes its schema (about a second) into a
+    scratch file that is then renamed, so a reader never meets a half-made database."""
+    import optuna
+
+    if not path.exists():
+        scratch = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        scratch.unlink(missing_ok=True)
+        storage = _storage(scratch)
+        optuna.create_study(storage=storage, study_name=name, direction="maximize")
+        storage.remove_session()
+        storage.engine.dispose()
+        scratch.replace(path)
     return optuna.create_study(
-        storage=storage,
+        storage=_storage(path),
         study_name=name,
         direction="maximize",
         sampler=sampler,
@@ -102,11 +121,11 @@ def load_study(path: Path, name: str):
     if not path.exists():  # RDBStorage would create an empty database
         return None
     import optuna
+    import sqlalchemy.exc
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
-        return optuna.load_study(study_name=name, storage=sqlite_url(path))
-    except KeyError:  # the file holds no study of that name
+        return optuna.load_study(study_name=name, storage=_storage(path))
+    except (KeyError, sqlalchemy.exc.SQLAlchemyError):  # no such study, or a damaged file
         return None
 
 
@@ -135,16 +154,18 @@ class BayesianSearcher(Searcher):
         self.live: dict[int, Trial] = {}
         self.reported: dict[int, set[int]] = {}
         self.configs: dict[int, dict[str, Any]] = {}
-        self.pruned: set[int] = set()
         for frozen in self.study.get_trials(deepcopy=False):
+            if frozen.state == TrialState.COMPLETE and SAME_AS in frozen.user_attrs:
+                continue
             if frozen.state == TrialState.COMPLETE:
                 self.configs[frozen.number] = self._config(frozen.params)
                 self.scores[(frozen.number, 0)] = frozen.value
             elif frozen.state == TrialState.PRUNED:
                 self.pruned.add(frozen.number)
             elif frozen.state == TrialState.RUNNING:  # asked by an attempt that was killed
+                self.study.sampler = self._sampler(frozen.number)  # for draws a kill cut short
                 trial = Trial(self.study, frozen._trial_id)
-                self._suggest(trial)  # the stored values (or draws a kill cut short)
+                self._suggest(trial)  # the stored values
                 self.live[frozen.number] = trial
                 self.reported[frozen.number] = set(frozen.intermediate_values)
         if self.live:
@@ -192,7 +213,14 @@ class BayesianSearcher(Searcher):
         return bool(self.spec.time_budget_s) and self.spent_s() >= self.spec.time_budget_s
 
     def ask(self) -> list[Candidate]:
+        """The candidates asked by a killed attempt first, then new ones up to a batch.
+
+        A sampler may propose a finished candidate's values again (lists of values are a
+        finite space): that trial is told the earlier score at once, costs its place in the
+        budget, and trains nothing.
+        """
         batch = [self._candidate(t) for _, t in sorted(self.live.items())]
+        self._save_spent()
         while (
             len(batch) < self.batch
             and len(self.study.get_trials(deepcopy=False)) < self.budget
@@ -200,7 +228,19 @@ class BayesianSearcher(Searcher):
         ):
             self.study.sampler = self._sampler(len(self.study.get_trials(deepcopy=False)))
             trial = self.study.ask()
-            self._suggest(trial)
+            params = self._suggest(trial)
+            earlier = next(
+                (
+                    n
+                    for n, c in self.configs.items()
+                    if c == self._config(params) and (n, 0) in self.scores
+                ),
+                None,
+            )
+            if earlier is not None:
+                trial.set_user_attr(SAME_AS, earlier)
+                self.study.tell(trial, self.scores[(earlier, 0)])
+                continue
             self.live[trial.number] = trial
             self.reported[trial.number] = set()
             batch.append(self._candidate(trial))
@@ -211,11 +251,11 @@ class BayesianSearcher(Searcher):
         from optuna.trial import TrialState
 
         trial = self.live.get(candidate)
-        if trial is None or fold != PRUNE_FOLD or not self.spec.pruning or not np.isfinite(value):
+        if trial is None or fold != PRUNE_FOLD or not self.spec.pruning:
             return False
         seen = self.reported.setdefault(candidate, set())
         if epoch not in seen:  # a resumed fit reports its epochs again
-            trial.report(float(value), epoch)
+            trial.report(float(value), epoch)  # (a diverged fit's nan is pruned)
             seen.add(epoch)
         if not trial.should_prune():
             return False
@@ -229,6 +269,9 @@ class BayesianSearcher(Searcher):
         super().tell(candidate, score)
         self.study.tell(candidate.number, score, skip_if_finished=True)
         self.live.pop(candidate.number, None)
+        self._save_spent()
+
+    def _save_spent(self) -> None:
         self.study.set_user_attr("spent_s", round(self.spent_s(), 3))
 
     def best(self) -> Candidate:

@@ -112,13 +112,15 @@ class _RecorderChannel:
 
 
 def _as_pruned(outcome: TrialOutcome, recorder: TrialRecorder, stopping: bool) -> TrialOutcome:
-    """A fit cut short because its candidate was pruned (not because the run stops)."""
-    if (
-        outcome.status == TrialStatus.CANCELLED
-        and not stopping
-        and recorder.pruned(outcome.context.candidate)
+    """A fit of a pruned candidate: cut short (not because the run stops), or finished
+    anyway (pruned after its last epoch, or as it ended); it is never scored."""
+    context = outcome.context
+    if context.fold is None or not recorder.pruned(context.candidate):
+        return outcome
+    if outcome.status == TrialStatus.COMPLETED or (
+        outcome.status == TrialStatus.CANCELLED and not stopping
     ):
-        return replace(outcome, status=TrialStatus.PRUNED)
+        return replace(outcome, status=TrialStatus.PRUNED, score=None, accuracy=None)
     return outcome
 
 
@@ -132,12 +134,16 @@ class InProcess(Executor):
     def submit(self, tasks: list[TrialTask]) -> None:
         self._pending.extend(tasks)
 
-    def in_flight(self) -> int:
+    def _drop_pruned(self) -> None:
+        """A pruned candidate's waiting folds never start."""
         self._pending = deque(t for t in self._pending if not self.recorder.pruned(t.candidate))
+
+    def in_flight(self) -> int:
+        self._drop_pruned()
         return len(self._pending)
 
     def wait(self) -> TrialOutcome:
-        self.in_flight()  # a pruned candidate's folds never start
+        self._drop_pruned()
         task = self._pending.popleft()
         context = self.recorder.open_trial(task, os.getpid(), LOCAL_WORKER)
         channel = _RecorderChannel(self.recorder, task.candidate)
@@ -232,12 +238,12 @@ class FitProcesses(Executor):
                 self._finished(worker, message)
             else:
                 self.recorder.record(message)
+                self._drop_pruned()  # an epoch may have pruned its candidate
 
     def _finished(self, worker: _FitProcess, outcome: TrialOutcome) -> None:
         worker.busy = None
-        if worker.prune.is_set():
-            outcome = _as_pruned(outcome, self.recorder, self._stop.is_set())
-            worker.prune.clear()  # before its next task
+        outcome = _as_pruned(outcome, self.recorder, self._stop.is_set())
+        worker.prune.clear()  # before its next task
         if outcome.status not in (TrialStatus.COMPLETED, TrialStatus.PRUNED):
             self._halted = True  # the run ends: start nothing more
         self._outcomes.append(outcome)

@@ -306,9 +306,6 @@ class Range:
     high: float
     log: bool = False
 
-    def describe(self) -> str:
-        return f"{self.low:g} to {self.high:g}" + (" (log)" if self.log else "")
-
     def middle(self, integer: bool = False) -> float:
         """The value halfway (in the logarithm for a log range): what estimates assume."""
         value = math.sqrt(self.low * self.high) if self.log else (self.low + self.high) / 2
@@ -335,9 +332,12 @@ def coerce_range(name: str, value: Range | dict | list | tuple) -> Range:
             f"{name} takes values from a list, not a range; give it as a grid of values instead."
         )
     if isinstance(value, dict):
-        value = Range(value.get("low"), value.get("high"), bool(value.get("log", False)))
-    elif isinstance(value, list | tuple):
+        value = Range(value.get("low"), value.get("high"), value.get("log", False))
+    elif isinstance(value, list | tuple) and len(value) in (2, 3):
         value = Range(*value)
+    elif not isinstance(value, Range):
+        raise UserError(f"The range of {name} needs LOW, HIGH and optionally log.")
+    value = Range(value.low, value.high, _parse_bool(f"the log switch of {name}", value.log))
     p = hyperparameter(name)
     low, high = (p.coerce(value.low), p.coerce(value.high))
     if not isinstance(low, int | float) or not isinstance(high, int | float):

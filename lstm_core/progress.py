@@ -38,8 +38,9 @@ def run_progress(run: Run, trials: list[Trial], epochs: list[Epoch]) -> Progress
         left = total - done - in_flight
         if done_here > 0:
             eta = elapsed / done_here * max(0.0, left)
-        if eta is not None and run.spec.time_budget_s:  # no candidate starts after it
-            eta = min(eta, max(0.0, run.spec.time_budget_s - elapsed))
+        if eta is not None and run.spec.time_budget_s:  # no candidate starts after it,
+            per_candidate = elapsed / done_here * run.spec.n_splits()  # but the last ends
+            eta = min(eta, max(0.0, run.spec.time_budget_s - elapsed) + per_candidate)
     latest = max(epochs, key=lambda e: e.logged_at) if epochs else None
     return Progress(
         run_id=run.id,

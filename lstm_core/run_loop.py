@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from lstm_core.entities import TrialStatus
-from lstm_core.errors import DiskFull, FitFailed, RunCancelled, is_disk_full
+from lstm_core.errors import DiskFull, FitFailed, RunCancelled, UserError, is_disk_full
 from lstm_core.executors import Executor
 from lstm_core.processes import WorkerIdentity
 from lstm_core.searchers import Candidate, make_searcher
-from lstm_core.spec import ExperimentSpec
+from lstm_core.spec import BAYESIAN, ExperimentSpec
 from lstm_core.store import RunStore, RunTakenAway
 from lstm_core.trial import (
     EpochEnded,
@@ -148,7 +148,12 @@ class StoreRecorder:
         context = self._contexts.get(epoch.trial_id)
         if self.judge is None or context is None or epoch.val_loss is None:
             return
-        if self.judge(context.candidate, context.fold, epoch.epoch, -epoch.val_loss):
+        try:
+            stop = self.judge(context.candidate, context.fold, epoch.epoch, -epoch.val_loss)
+        except Exception as exc:  # pruning is advice: a study that cannot be written skips it
+            warnings.warn(f"could not judge epoch for pruning: {exc}", stacklevel=2)
+            return
+        if stop:
             self._pruned.add(context.candidate)
 
     def pruned(self, candidate: int) -> bool:
@@ -217,16 +222,24 @@ def run_search(
     """
     started = time.perf_counter()
     folds = fold_rows(spec, labels, train_rows)
-    searcher = make_searcher(spec, study_file, run_id)
-    recorder.judge = searcher.report
+    trials = store.trials(run_id)
     earlier = {
         (t.candidate, t.round, t.fold): t.score
-        for t in store.trials(run_id)
+        for t in trials
         if t.status == TrialStatus.COMPLETED and not t.is_refit and t.score is not None
     }
+    if earlier and spec.search in BAYESIAN and study_file and not study_file.exists():
+        raise UserError(
+            f"Run {run_id} has lost its search study ({study_file.name}), so its candidates "
+            "cannot be proposed again; start a new run with the same design."
+        )
+    searcher = make_searcher(spec, study_file, run_id)
+    recorder.judge = searcher.report
+    for t in trials:  # pruned just before an earlier attempt was killed
+        if t.candidate in searcher.pruned and t.status == TrialStatus.INTERRUPTED:
+            store.finish_trial(t.id, TrialStatus.PRUNED, None, recorder.owner)
     if earlier:
         log.info("run %s resumes: %d finished fit(s) kept", run_id, len(earlier))
-    means: dict[tuple[int, int], float] = {}
     while batch := searcher.ask():
         scores: dict[int, dict[int, float]] = {c.number: {} for c in batch}
         tasks = []
@@ -252,11 +265,11 @@ def run_search(
         for candidate in batch:
             if candidate.number in searcher.pruned:
                 continue
-            mean = statistics.fmean(scores[candidate.number].values())
-            means[(candidate.number, candidate.round)] = mean
-            searcher.tell(candidate, mean)
-    best = searcher.best()
-    return SearchOutcome(best, means[(best.number, best.round)], time.perf_counter() - started)
+            searcher.tell(candidate, statistics.fmean(scores[candidate.number].values()))
+    best = searcher.best()  # (maybe scored by an earlier attempt of the run)
+    return SearchOutcome(
+        best, searcher.scores[(best.number, best.round)], time.perf_counter() - started
+    )
 
 
 def submit_refit(

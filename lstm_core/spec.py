@@ -20,13 +20,7 @@ from lstm_core.hyperparams import Range, coerce_range, coerce_values, defaults, 
 
 SEARCHES = ("grid", "random", "halving", "tpe", "gp")
 BAYESIAN = ("tpe", "gp")  # searches that learn from the scores so far (on Optuna)
-SEARCH_NAMES = {
-    "grid": "grid",
-    "random": "random",
-    "halving": "successive halving",
-    "tpe": "TPE (Bayesian)",
-    "gp": "Gaussian process (Bayesian)",
-}
+MIN_PRUNED_EPOCHS = 3  # the median pruner skips epoch 1; a last epoch saves nothing
 PRUNERS = ("none", "median", "hyperband")
 SCORINGS = ("f1_macro", "accuracy", "balanced_accuracy")
 SCORING_NAMES = {
@@ -122,18 +116,29 @@ class ExperimentSpec:
 
     def _check_bayesian(self) -> None:
         if self.search not in BAYESIAN:
-            extra = [f"--{n}" for n, on in (("range", self.ranges), ("prune", self.pruning)) if on]
+            given = (
+                ("range", self.ranges),
+                ("prune", self.pruning),
+                ("time-budget", self.time_budget_s),
+            )
+            extra = [f"--{n}" for n, on in given if on]
             if extra:
                 raise UserError(
-                    f"{' and '.join(extra)} work only with a Bayesian search; use --search tpe or gp."
+                    f"{' and '.join(extra)} {'work' if len(extra) > 1 else 'works'} only with "
+                    "a Bayesian search; use --search tpe or gp."
                 )
             return
-        if not self.time_budget_s >= 0:
+        if not 0 <= self.time_budget_s < math.inf:
             raise UserError(
                 f"time budget {self.time_budget_s} s is not possible; use 0 (none) or more seconds."
             )
         if self.prune not in PRUNERS:
             raise UserError(f"'{self.prune}' is not a pruner; choose from {', '.join(PRUNERS)}.")
+        if self.pruning and self.highest("epochs") < MIN_PRUNED_EPOCHS:
+            raise UserError(
+                f"Pruning stops candidates between epochs; give at least {MIN_PRUNED_EPOCHS} "
+                "epochs or turn pruning off."
+            )
         if self.pruning and self.lowest("validation_split") <= 0:
             raise UserError(
                 "Pruning compares validation scores after each epoch; set validation_split "

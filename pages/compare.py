@@ -140,10 +140,14 @@ if bayesian:
         st.plotly_chart(figure, key="cmp_importances")
     numeric = numeric_parameters(study) if study else []
     if len(numeric) >= 2:
-        left, right = st.columns(2)
-        x = left.selectbox("Heatmap across", numeric, index=0, key="cmp_heat_x")
-        y = right.selectbox("and", [n for n in numeric if n != x], index=0, key="cmp_heat_y")
-        heatmap = score_heatmap(study, x, y)
+        pair = st.multiselect(
+            "Score heatmap across two hyperparameters",
+            numeric,
+            default=numeric[:2],
+            max_selections=2,
+            key=f"cmp_heat_{run_id}",
+        )
+        heatmap = score_heatmap(study, *pair) if len(pair) == 2 else None
         if heatmap is not None:
             st.caption("The CV score between the candidates tried (dots), interpolated.")
             st.plotly_chart(heatmap, key="cmp_heatmap")

@@ -196,9 +196,14 @@ def range_editor() -> dict[str, Range]:
     ranges = {}
     for name in names:
         start = default_range(name)
-        integer = HYPERPARAMETERS[name].integer
-        cast = int if integer else float
-        shape = {"step": 1} if integer else {"format": "%g", "step": None}
+        parameter = HYPERPARAMETERS[name]
+        cast = int if parameter.integer else float
+        shape = {"min_value": cast(parameter.low), "max_value": cast(parameter.high)}
+        if parameter.integer:
+            shape["step"] = 1
+        else:  # a click moves a bound by a tenth of a decade or a tenth of the range
+            step = start.low / 10 if start.low > 0 else (start.high - start.low) / 10
+            shape.update(format="%g", step=float(step))
         label = LABELS.get(name, name.replace("_", " "))
         keys = design_memory.range_keys(name, cast(start.low), cast(start.high), start.log)
         low_key, high_key, log_key = keys
@@ -237,7 +242,7 @@ if search in BAYESIAN:
     )
     ranges = range_editor()
 
-empty = [name for name, values in chosen.items() if not values]
+empty = [name for name, values in chosen.items() if not values and name not in ranges]
 if empty:
     st.error(
         "Choose at least one value for: "

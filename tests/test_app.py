@@ -414,4 +414,4 @@ def test_a_bayesian_design_with_ranges_and_its_history_and_importances(toy_datas
     assert not app.exception
     assert app.selectbox(key="cmp_bayes_run").value == run.id
     assert any("PED-ANOVA" in c for c in texts(app.caption)), texts(app.caption)
-    assert app.selectbox(key="cmp_heat_x").value in ("learning_rate", "units")
+    assert set(app.multiselect(key=f"cmp_heat_{run.id}").value) == {"learning_rate", "units"}

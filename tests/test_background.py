@@ -173,24 +173,29 @@ def test_parallel_fits_keep_a_candidates_folds_on_one_fit_process(toy_dataset, s
     wait_for(lambda: not any(process_alive(pid) for pid in fit_pids), "fit processes exit", 30)
 
 
+TPE = {"ranges": {"units": [2, 8], "learning_rate": [0.001, 0.1, True]}, "n_iter": 5}
 RESUMED_SEARCHES = [
-    pytest.param("grid", {"arch": ["lstm", "gru"], "units": [2, 4]}, 1, {}, id="grid"),
+    pytest.param("grid", {"arch": ["lstm", "gru"], "units": [2, 4]}, 1, {}, "fits", id="grid"),
     pytest.param(
-        "halving", {"units": [2, 3, 4, 5]}, 2, {}, id="halving-parallel", marks=pytest.mark.slow
-    ),
-    pytest.param(
-        "tpe",
-        {"arch": ["lstm", "gru"]},
+        "halving",
+        {"units": [2, 3, 4, 5]},
         2,
-        {"ranges": {"units": [2, 8], "learning_rate": [0.001, 0.1, True]}, "n_iter": 5},
-        id="tpe-parallel",
+        {},
+        "round",
+        id="halving-parallel",
+        marks=pytest.mark.slow,
+    ),
+    # killed with the first batch of two candidates scored and the second one training
+    pytest.param("tpe", {"arch": ["lstm", "gru"]}, 2, TPE, "batch", id="tpe-parallel"),
+    pytest.param(
+        "tpe", {"arch": ["lstm", "gru"]}, 2, TPE, "refit", id="tpe-refit", marks=pytest.mark.slow
     ),
 ]
 
 
-@pytest.mark.parametrize("search, grid, n_jobs, more", RESUMED_SEARCHES)
+@pytest.mark.parametrize("search, grid, n_jobs, more, kill_at", RESUMED_SEARCHES)
 def test_resume_after_sigkill_skips_finished_fits_and_ends_like_an_uninterrupted_run(
-    toy_dataset, stop_workers, search, grid, n_jobs, more
+    toy_dataset, stop_workers, search, grid, n_jobs, more, kill_at
 ):
     """For TPE, the candidates after the kill are proposed from the scores, so ending like
     the uninterrupted run also shows that the study resumed as if never stopped."""
@@ -202,10 +207,15 @@ def test_resume_after_sigkill_skips_finished_fits_and_ends_like_an_uninterrupted
     def finished_fits():
         return [t for t in workspace.store.trials(run_id) if t.status == TrialStatus.COMPLETED]
 
-    def far_enough():  # grid: a few fits done; halving: into its second round
-        done = finished_fits()
-        later = any(t.round > 0 for t in workspace.store.trials(run_id))
-        return (later if search == "halving" else len(done) >= 3) and done
+    def far_enough():
+        done, trials = finished_fits(), workspace.store.trials(run_id)
+        reached = {
+            "fits": len(done) >= 3,
+            "round": any(t.round > 0 for t in trials),  # halving: into its second round
+            "batch": len(done) >= 5,
+            "refit": sum(not t.is_refit for t in done) == cv_fits,  # every candidate fitted
+        }[kill_at]
+        return reached and done
 
     finished_before = wait_for(far_enough, "fits to finish before the kill")
     pid = workspace.store.get_run(run_id).pid
@@ -214,7 +224,10 @@ def test_resume_after_sigkill_skips_finished_fits_and_ends_like_an_uninterrupted
     jobs.refresh(workspace)
     assert status_of(workspace, run_id) == RunStatus.INTERRUPTED
     done_before = {(t.candidate, t.round, t.fold): t for t in finished_before}
-    assert len(done_before) < cv_fits, "killed before the end"
+    if kill_at == "refit":
+        assert len(done_before) == cv_fits, "killed during the refit"
+    else:
+        assert len(done_before) < cv_fits, "killed before the end"
 
     Engine(workspace.root).resume(run_id)
     wait_for(lambda: status_of(workspace, run_id).finished, "the resumed run", timeout=180)

@@ -108,10 +108,11 @@ def test_the_median_pruner_stops_a_candidate_clearly_behind_and_it_is_never_best
         searcher.tell(candidate, 0.9)
     behind, ahead = searcher.ask()
     assert not searcher.report(ahead.number, 0, 0, -0.4)
-    assert not searcher.report(behind.number, 1, 0, -5.0), "only fold 0 is judged"
-    assert searcher.report(behind.number, 0, 0, -5.0), "far behind after one epoch"
+    assert not searcher.report(behind.number, 0, 0, -5.0), "the first epoch is not judged"
+    assert not searcher.report(behind.number, 1, 1, -5.0), "only fold 0 is judged"
+    assert searcher.report(behind.number, 0, 1, -5.0), "far behind after two epochs"
     assert behind.number in searcher.pruned
-    assert not searcher.report(behind.number, 0, 1, -5.0), "pruned once"
+    assert not searcher.report(behind.number, 0, 2, -5.0), "pruned once"
     searcher.tell(ahead, 0.5)
     states = {t.number: t.state.name for t in searcher.study.get_trials()}
     assert states[behind.number] == "PRUNED" and states[ahead.number] == "COMPLETE"
@@ -129,7 +130,9 @@ def test_load_study_is_none_for_a_run_without_one(tmp_path):
 @pytest.mark.parametrize(
     "changes, message",
     [
-        ({"search": "grid"}, "--range work only with a Bayesian search"),
+        ({"search": "grid"}, "--range works only with a Bayesian search"),
+        ({"search": "grid", "time_budget_s": 60}, "--range and --time-budget work only with"),
+        ({"prune": "median", "params": {"epochs": 2}}, "Pruning stops candidates between epochs"),
         ({"ranges": {"optimizer": [1, 2]}}, "optimizer takes values from a list"),
         ({"ranges": {"units": [64, 4]}}, "The range of units goes from 64 to 4"),
         ({"ranges": {"dropout_rate": [0.0, 0.5, True]}}, "A log range of dropout_rate"),

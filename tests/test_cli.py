@@ -146,7 +146,7 @@ def test_validate_lists_every_problem_and_exits_1(capsys):
                 "--range",
                 "units=8:64",
             ],
-            "lstm-core: --range work only with a Bayesian search; use --search tpe or gp",
+            "lstm-core: --range works only with a Bayesian search; use --search tpe or gp",
         ),  # fmt: skip
         (["predict", "no-such-run", "hello"], "lstm-core: Run 'no-such-run' has no saved model"),
         (["resume", "no-such-run"], "lstm-core: There is no run 'no-such-run'"),
