@@ -170,3 +170,21 @@ def test_estimates_count_the_budget_and_take_a_range_at_its_middle():
     assert middle["units"] == 16 and middle["learning_rate"] == pytest.approx(10**-2.5)
     double = spec_for("tpe", budget=20, grid={})
     assert estimate_run_seconds(double, 5000, 30) > 1.5 * estimate_run_seconds(spec, 5000, 30)
+
+
+def test_hyperband_stops_candidates_behind_their_bracket_after_the_first_rung(tmp_path):
+    """Each candidate here learns worse than the one before: in a bracket that judges
+    after one epoch, every candidate after its bracket's first is behind and stops."""
+    spec = spec_for("tpe", budget=8, prune="hyperband")
+    searcher = BayesianSearcher(spec, tmp_path / "s.db", "run", batch=1)
+    while batch := searcher.ask():
+        (candidate,) = batch
+        quality = -candidate.number
+        for epoch in range(3):
+            if searcher.report(candidate.number, 0, epoch, quality - 1 / (epoch + 1)):
+                break
+        else:
+            searcher.tell(candidate, 0.9 + quality / 100)
+    states = [t.state.name for t in searcher.study.get_trials()]
+    assert len(states) == 8 and "PRUNED" in states, states
+    assert searcher.best().number == 0
