@@ -240,8 +240,13 @@ _RUN_COLUMNS = (
     "r.name, r.note, "
     "d.name AS d_name, d.text_column AS d_text, d.label_column AS d_label, d.rows AS d_rows, "
     "d.class_counts AS d_counts, d.created_at AS d_created, d.note AS d_note, "
-    "(SELECT COUNT(*) FROM trials t WHERE t.run_id = r.id AND t.status = 'completed') "
-    "AS trials_done"
+    # fits done as `lstm_core.progress.fits_done` counts them: a pruned candidate's folds
+    # all count as done, none of them twice
+    "(SELECT COUNT(*) FROM trials t WHERE t.run_id = r.id AND t.status = 'completed' "
+    "AND (t.fold IS NULL OR t.candidate NOT IN (SELECT p.candidate FROM trials p "
+    "WHERE p.run_id = r.id AND p.status = 'pruned'))) AS trials_done, "
+    "(SELECT COUNT(DISTINCT p.candidate) FROM trials p WHERE p.run_id = r.id "
+    "AND p.status = 'pruned' AND p.fold IS NOT NULL) AS pruned_candidates"
 )
 _RUNS_FROM = "runs r LEFT JOIN datasets d ON d.id = r.dataset_id"
 # A run that `owner` may write into: running, under that very process.
@@ -293,7 +298,7 @@ def _run(row: sqlite3.Row) -> Run:
         heartbeat_at=row["heartbeat_at"],
         started_at=row["started_at"],
         finished_at=row["finished_at"],
-        trials_done=row["trials_done"],
+        trials_done=row["trials_done"] + row["pruned_candidates"] * spec.n_splits(),
         trials_total=row["trials_total"],
         error=row["error"],
         traceback=row["traceback"],

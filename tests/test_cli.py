@@ -278,6 +278,11 @@ def test_tpe_with_median_pruning_keeps_to_ranges_and_budget_and_records_pruned_f
     (refit,) = [t for t in status["trials"] if t["fold"] is None]
     assert refit["candidate"] not in {t["candidate"] for t in pruned}
     assert status["progress"] == 1.0 and status["trials_done"] == status["trials_total"]
+    (listed,) = last_json(run_cli("runs", "--json", home=tmp_path / "ws").stdout)
+    assert (listed["trials_done"], listed["trials_total"]) == (
+        status["trials_done"],
+        status["trials_total"],
+    ), "the runs list counts a pruned candidate's folds as done, like status"
 
 
 @pytest.mark.slow
