@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.queues
-import multiprocessing.synchronize
 import os
 import pickle
 import sys
@@ -34,6 +33,7 @@ from typing import Protocol
 from lstm_core import model_pool
 from lstm_core.entities import TrialStatus
 from lstm_core.errors import RunCancelled
+from lstm_core.fit_process import SharedFlag
 from lstm_core.trial import (
     EpochEnded,
     FitProgress,
@@ -159,7 +159,7 @@ class _FitProcess:
     process: multiprocessing.process.BaseProcess
     tasks: multiprocessing.queues.Queue  # a queue: sending never waits for the process
     results: Connection
-    prune: multiprocessing.synchronize.Event  # set: stop the fit, its candidate is pruned
+    prune: SharedFlag  # set: stop the fit, its candidate is pruned
     busy: TrialContext | None = None
     keys: deque = field(default_factory=lambda: deque(maxlen=model_pool.KEEP))
 
@@ -178,7 +178,7 @@ class FitProcesses(Executor):
 
         super().__init__(data, recorder)
         context = multiprocessing.get_context("spawn")
-        self._stop = context.Event()
+        self._stop = SharedFlag(context)
         self._stop_since: float | None = None
         self._halted = False
         self._pending: list[TrialTask] = []
@@ -187,7 +187,7 @@ class FitProcesses(Executor):
         self._workers: list[_FitProcess] = []
         for _ in range(n):
             tasks = context.Queue()
-            prune = context.Event()
+            prune = SharedFlag(context)
             receiving, sending = context.Pipe(duplex=False)
             process = context.Process(
                 target=fit_process.serve,

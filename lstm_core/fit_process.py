@@ -18,6 +18,29 @@ from lstm_core.trial import TrainingData, TrialOutcome, fit_trial
 PARENT_CHECK_S = 1.0
 
 
+class SharedFlag:
+    """A yes/no shared with fit processes, without a lock.
+
+    A `multiprocessing.Event` takes a lock shared with the fit processes on every
+    `is_set()`; a fit process killed while it holds that lock (a stop it did not obey in
+    time) leaves it taken for good, and the run's process then waits forever on its next
+    look at the event (a Ctrl-C that never ended, once in CI). One byte in shared memory,
+    written by the run's process only, cannot be left locked.
+    """
+
+    def __init__(self, context):
+        self._byte = context.RawValue("b", 0)
+
+    def set(self) -> None:
+        self._byte.value = 1
+
+    def clear(self) -> None:
+        self._byte.value = 0
+
+    def is_set(self) -> bool:
+        return bool(self._byte.value)
+
+
 class _PipeChannel:
     """`stop`: the run stops (every fit); `prune`: this process's fit's candidate was pruned."""
 
