@@ -406,6 +406,10 @@ def test_export_predict_interrupt_and_a_closed_pipe_end_quietly(toy_dataset, tmp
         text=True,
         env={**os.environ, "LSTM_CORE_HOME": str(tmp_path / "ctrl-c")},
         start_new_session=True,  # its own process group, as a terminal gives it
+        # and Ctrl-C's default meaning: a launcher without job control (a CI script's
+        # background job) hands its children SIGINT ignored, and Python then never raises
+        # KeyboardInterrupt
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     store = wait_for(
         lambda: (
