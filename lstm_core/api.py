@@ -40,6 +40,7 @@ from lstm_core.entities import (
     Trial,
     TrialStatus,
     from_plain,
+    pruned_candidates,
     to_plain,
 )
 from lstm_core.errors import UserError
@@ -111,6 +112,7 @@ __all__ = [
     "numeric",
     "parse_assignment",
     "parse_range",
+    "pruned_candidates",
     "to_plain",
 ]
 
@@ -348,7 +350,7 @@ class Engine:
         pruned candidate has none (a fold that finished beside the pruned one is no score)."""
         groups: dict[tuple[int, int], list[Trial]] = defaultdict(list)
         trials = self.trials(run_id)
-        pruned = {t.candidate for t in trials if t.status == TrialStatus.PRUNED}
+        pruned = pruned_candidates(trials)
         for trial in trials:
             if (
                 not trial.is_refit

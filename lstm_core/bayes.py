@@ -221,29 +221,23 @@ class BayesianSearcher(Searcher):
         """
         batch = [self._candidate(t) for _, t in sorted(self.live.items())]
         self._save_spent()
-        while (
-            len(batch) < self.batch
-            and len(self.study.get_trials(deepcopy=False)) < self.budget
-            and not self._out_of_time()
-        ):
-            self.study.sampler = self._sampler(len(self.study.get_trials(deepcopy=False)))
+        while len(batch) < self.batch and not self._out_of_time():
+            asked = len(self.study.get_trials(deepcopy=False))
+            if asked >= self.budget:
+                break
+            self.study.sampler = self._sampler(asked)
             trial = self.study.ask()
-            params = self._suggest(trial)
-            earlier = next(
-                (
-                    n
-                    for n, c in self.configs.items()
-                    if c == self._config(params) and (n, 0) in self.scores
-                ),
-                None,
-            )
+            config = self._config(self._suggest(trial))
+            scored = (n for n, c in self.configs.items() if c == config and (n, 0) in self.scores)
+            earlier = next(scored, None)
             if earlier is not None:
                 trial.set_user_attr(SAME_AS, earlier)
                 self.study.tell(trial, self.scores[(earlier, 0)])
                 continue
             self.live[trial.number] = trial
             self.reported[trial.number] = set()
-            batch.append(self._candidate(trial))
+            self.configs[trial.number] = config
+            batch.append(Candidate(trial.number, config))
         return batch
 
     def report(self, candidate: int, fold: int | None, epoch: int, value: float) -> bool:

@@ -267,6 +267,11 @@ class RunResult:
         return searched or ARCHITECTURE_NAMES[self.best_config["arch"]]
 
 
+def pruned_candidates(trials: list[Trial]) -> set[int]:
+    """Candidates a pruner stopped: none of their fits is a score."""
+    return {t.candidate for t in trials if t.status == TrialStatus.PRUNED}
+
+
 def _short(value: Any) -> str:
     """A value drawn from a range (0.0022231757593178317) to four significant digits."""
     return f"{value:.4g}" if isinstance(value, float) else str(value)

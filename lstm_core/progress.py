@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import time
 
-from lstm_core.entities import Epoch, Progress, Run, RunStatus, Trial, TrialStatus
+from lstm_core.entities import (
+    Epoch,
+    Progress,
+    Run,
+    RunStatus,
+    Trial,
+    TrialStatus,
+    pruned_candidates,
+)
 
 
 def fits_done(run: Run, trials: list[Trial]) -> int:
     """Completed fits; a pruned candidate counts all its folds as done (none will run)."""
-    pruned = {t.candidate for t in trials if t.status == TrialStatus.PRUNED and not t.is_refit}
+    pruned = pruned_candidates(trials)
     completed = sum(
         t.status == TrialStatus.COMPLETED and (t.is_refit or t.candidate not in pruned)
         for t in trials

@@ -13,8 +13,8 @@ from lstm_core.api import (
     Evaluation,
     Run,
     RunStatus,
-    TrialStatus,
     UserError,
+    pruned_candidates,
 )
 from search_plots import optimization_history
 from widgets import (
@@ -79,7 +79,7 @@ def search_history(run: Run, key: str) -> None:
     else:
         st.plotly_chart(figure, key=key)
     trials = workbench.trials(run.id)
-    pruned = sorted({t.candidate for t in trials if t.status == TrialStatus.PRUNED})
+    pruned = sorted(pruned_candidates(trials))
     if pruned:
         st.caption(
             f"Pruned (stopped after an epoch, clearly behind): candidate(s) "
