@@ -44,8 +44,9 @@ def test_a_small_tpe_run_shows_its_optimization_history(tmp_path):
         page.get_by_role("button", name="Launch in the background").click()
 
         page.get_by_text("Optimization history").first.wait_for()
-        history = page.locator(".js-plotly-plot").filter(has_text="Best Value")
-        history.wait_for()  # drawn once the first candidate has its score
+        # Drawn once the first candidate has its score. While the finished run's view
+        # replaces the live one, the live chart can linger, hidden, for a moment.
+        page.locator(".js-plotly-plot").filter(has_text="Best Value", visible=True).first.wait_for()
         (run,) = engine.runs()
         page.get_by_text("Best:").wait_for()
         expect(page.locator(".js-plotly-plot").filter(has_text="Best Value")).to_have_count(1)
