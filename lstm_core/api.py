@@ -37,8 +37,10 @@ from lstm_core.entities import (
     RunResult,
     RunStatus,
     TestPrediction,
+    TextFile,
     Trial,
     TrialStatus,
+    VectorsCoverage,
     from_plain,
     pruned_candidates,
     to_plain,
@@ -57,12 +59,14 @@ from lstm_core.hyperparams import (
 from lstm_core.model_zoo import ModelSummary, model_summary
 from lstm_core.spec import (
     BAYESIAN,
+    FREEZE,
     HALVING_RESOURCES,
     MAX_SEED,
     PRUNERS,
     SCORING_NAMES,
     SCORINGS,
     SEARCHES,
+    SELF_VECTORS,
     ExperimentSpec,
 )
 from lstm_core.workspace import Workspace
@@ -79,6 +83,7 @@ __all__ = [
     "ARCHITECTURES",
     "ARCHITECTURE_NAMES",
     "BAYESIAN",
+    "FREEZE",
     "HALVING_RESOURCES",
     "HYPERPARAMETERS",
     "MAX_NAME_CHARS",
@@ -88,6 +93,7 @@ __all__ = [
     "SCORINGS",
     "SCORING_NAMES",
     "SEARCHES",
+    "SELF_VECTORS",
     "SPEC_DEFAULTS",
     "CandidateResult",
     "ClassScores",
@@ -105,9 +111,11 @@ __all__ = [
     "RunResult",
     "RunStatus",
     "TestPrediction",
+    "TextFile",
     "Trial",
     "TrialStatus",
     "UserError",
+    "VectorsCoverage",
     "default_range",
     "numeric",
     "parse_assignment",
@@ -288,6 +296,56 @@ class Engine:
             vectorizer = SequenceVectorizer(**dict(settings)).fit(texts)
             self._vocabularies[key] = vectorizer.vocabulary_size_
         return self._vocabularies[key]
+
+    # word vectors and unlabelled texts
+    def add_vectors(self, source: str | os.PathLike | bytes, name: str = "") -> TextFile:
+        """Keep a word-vector file (GloVe, or word2vec / fastText .vec; gzip too), after
+        reading it through once: a malformed line is one sentence, and nothing is kept."""
+        from lstm_core import text_files
+
+        return text_files.add_file(self.root, *_source(source, name), text_files.VECTORS)
+
+    def add_corpus(self, source: str | os.PathLike | bytes, name: str = "") -> TextFile:
+        """Keep an unlabelled UTF-8 text file (a text per line) for self-trained vectors."""
+        from lstm_core import text_files
+
+        return text_files.add_file(self.root, *_source(source, name), text_files.CORPUS)
+
+    def text_files(self, kind: str = "vectors") -> list[TextFile]:
+        """Kept word-vector files (`kind` "vectors") or text files ("corpus"), newest first."""
+        from lstm_core import text_files
+
+        return text_files.list_files(self.root, kind)
+
+    def vectors_coverage(self, dataset_id: str, vectors_id: str, config: dict) -> VectorsCoverage:
+        """Before training: how much of the dataset's vocabulary (under `config`'s text
+        settings) and of its running tokens a kept vectors file covers."""
+        from collections import Counter
+
+        from lstm_core import text_files
+        from lstm_core.datasets import load_dataset
+        from lstm_core.hyperparams import VECTORIZER, targets
+        from lstm_core.vectorizer import SequenceVectorizer
+        from lstm_core.word_vectors import coverage, read_vectors
+
+        info = text_files.read_info(self.root, vectors_id)
+        texts = load_dataset(self.workspace, dataset_id).texts
+        vectorizer = SequenceVectorizer(**{n: config[n] for n in targets(VECTORIZER)}).fit(texts)
+        counts = Counter(token for text in texts for token in vectorizer.tokenize(text))
+        wanted = set(counts) | {token.lower() for token in counts}
+        vectors = read_vectors(text_files.data_path(self.root, vectors_id), wanted, info.name)
+        return coverage(vectors, vectorizer.vocabulary_, counts, info.name)
+
+    def lineage(self, run_id: str) -> list[str]:
+        """The runs this one started from, its parent first (a run deleted since ends it)."""
+        chain: list[str] = []
+        run = self.run(run_id)
+        while run.spec.parent and run.spec.parent not in chain:
+            chain.append(run.spec.parent)
+            run = self.workspace.store.get_run(run.spec.parent)
+            if run is None:
+                break
+        return chain
 
     # runs
     def submit(self, spec: ExperimentSpec) -> Run:
@@ -491,6 +549,15 @@ class Engine:
     def model_zip(self, run_id: str) -> bytes:
         with tempfile.TemporaryDirectory() as scratch:
             return self.export_model(run_id, Path(scratch) / "model.zip").read_bytes()
+
+
+def _source(source: str | os.PathLike | bytes, name: str) -> tuple[Path | bytes, str]:
+    if isinstance(source, bytes):
+        return source, name or "uploaded file"
+    path = Path(source)
+    if not path.is_file():
+        raise UserError(f"There is no file '{path}'; check the path.")
+    return path, name or path.name
 
 
 def _within(text: str, limit: int, what: str) -> str:

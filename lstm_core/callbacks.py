@@ -71,7 +71,8 @@ class StopWhenAsked(keras.callbacks.Callback):
     """Stop the fit within a fraction of a second of the channel saying so.
 
     `stopped` is set only when the fit was cut short: a request that arrives as the last
-    epoch ends leaves a finished fit.
+    epoch ends leaves a finished fit. It stays set for the fit's later phases (a fine-tune
+    phase does not start after a stop).
     """
 
     def __init__(self, channel: TrialChannel, epochs: int):
@@ -81,7 +82,6 @@ class StopWhenAsked(keras.callbacks.Callback):
         self.stopped = False
 
     def on_train_begin(self, logs=None):
-        self.stopped = False
         self._last_check = time.monotonic()
 
     def on_train_batch_end(self, batch, logs=None):

@@ -19,7 +19,15 @@ from sklearn.utils import ClassifierTags
 
 from lstm_core import model_pool
 from lstm_core.batching import bucketed_dataset
-from lstm_core.model_zoo import build_model, embedding_rows
+from lstm_core.model_zoo import (
+    FINE_TUNE_RATE,
+    build_model,
+    embedding_rows,
+    learning_rate_of,
+    parameter_counts,
+    start_from,
+    unfreeze,
+)
 
 # Training steps per call into the traced graph: each call costs about 1.5 ms of Python and
 # callback overhead, as much as a 32-text LSTM batch itself (bench/RESULTS.md). Fitting
@@ -33,6 +41,8 @@ class RecurrentClassifier(KerasClassifier):
     `preprocessing` holds the vectorizer settings its input went through (the embedding
     needs `max_tokens`); whoever builds the pipeline sets it in step with the vectorizer.
     `seed` makes a fit repeatable: the same seed, data and settings give the same model.
+    `start` (`model_zoo.InitialWeights`) gives starting weights, frozen layers and a
+    fine-tune phase; without it the model starts random.
     """
 
     def __init__(
@@ -42,6 +52,7 @@ class RecurrentClassifier(KerasClassifier):
         length_buckets=True,
         patience=0,
         seed=0,
+        start=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -49,6 +60,7 @@ class RecurrentClassifier(KerasClassifier):
         self.length_buckets = length_buckets
         self.patience = patience
         self.seed = seed
+        self.start = start
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -61,17 +73,30 @@ class RecurrentClassifier(KerasClassifier):
         for routed_extra in ("compile_kwargs", "params"):
             hyper.pop(routed_extra, None)
         max_tokens = int((self.preprocessing or {}).get("max_tokens", 10_000))
+        start = self.start
+        rows = getattr(self, "vocabulary_size_", None)
+        if start is not None and start.embedding is not None:
+            rows = len(start.embedding)  # a saved model's embedding keeps its size
         settings = dict(
             n_classes=meta["n_classes_"],
             sequence_length=None if self.length_buckets else meta["n_features_in_"],
             max_tokens=max_tokens,
             # Rounded here, so the model pool's key is the same for folds that kept a few
             # words more or less (build_model's own rounding leaves it as it is).
-            vocabulary_size=embedding_rows(getattr(self, "vocabulary_size_", None), max_tokens),
+            vocabulary_size=embedding_rows(rows, max_tokens),
+            frozen=start.frozen if start is not None else frozenset(),
             **hyper,
         )
+        self._optimizer_name = settings.get("optimizer", "adam")  # build_model's default
         key = (int(self.seed), tuple(sorted(settings.items())))
-        model = model_pool.checkout(self, key, lambda: build_model(**settings))
+        if start is not None and (start.recurrent or start.fine_tune_epochs):
+            # Fine-tuning compiles the model again: such a model is never kept for reuse.
+            model = build_model(**settings)
+        else:
+            model = model_pool.checkout(self, key, lambda: build_model(**settings))
+        if start is not None:
+            start_from(model, start)
+        self.parameters_ = parameter_counts(model)
         # Leave the random state as a new build does, kept model or not (Keras' shuffling
         # of padded batches draws from it).
         keras.utils.set_random_seed(int(self.seed))
@@ -90,16 +115,21 @@ class RecurrentClassifier(KerasClassifier):
         self._fit_callbacks = self._fit_callbacks + extra
 
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
-        """Fit several steps per graph call (prediction stays one batch per call)."""
+        """Fit several steps per graph call (prediction stays one batch per call); then,
+        when `start` asks for it, fine-tune everything at a lower learning rate."""
+        fit = self._fit_bucketed if self.length_buckets else super()._fit_keras_model
         self.model_.steps_per_execution = STEPS_PER_EXECUTION
         try:
-            if not self.length_buckets:
-                return super()._fit_keras_model(
-                    X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
-                )
-            return self._fit_bucketed(
-                X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
-            )
+            fit(X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs)
+            more = self.start.fine_tune_epochs if self.start is not None else 0
+            # A callback that stopped the fit (`callbacks.StopWhenAsked`) says so in `stopped`.
+            cut_short = any(getattr(c, "stopped", False) for c in self._fit_callbacks)
+            if more and not cut_short:
+                rate = learning_rate_of(self.model_) * FINE_TUNE_RATE
+                unfreeze(self.model_, self._optimizer_name, rate)
+                self.model_.steps_per_execution = STEPS_PER_EXECUTION
+                fit(X, y, sample_weight, True, more, initial_epoch + epochs, **kwargs)
+            return self
         finally:
             self.model_.steps_per_execution = 1
 

@@ -21,10 +21,12 @@ import time
 from pathlib import Path
 
 from lstm_core.api import (
+    FREEZE,
     HALVING_RESOURCES,
     PRUNERS,
     SCORINGS,
     SEARCHES,
+    SELF_VECTORS,
     SPEC_DEFAULTS,
     Engine,
     ExperimentSpec,
@@ -140,6 +142,11 @@ def _spec_from_args(args, dataset_id: str = "") -> ExperimentSpec:
         ranges=ranges,
         time_budget_s=args.time_budget,
         prune=args.prune,
+        parent=args.parent or "",
+        freeze=args.freeze or "",
+        fine_tune_epochs=args.fine_tune_epochs,
+        vectors=args.vectors or "",  # a path until the file is kept (cmd_train)
+        vectors_corpus=args.vectors_corpus or "",
     ).validated()
 
 
@@ -205,18 +212,34 @@ def _progress_json(progress: Progress, trials: list[Trial]) -> dict:
 def _result_json(result: RunResult | None) -> dict:
     """What a finished run scored: held-out test, both baselines, cross-validation."""
     if result is None:
-        return {"test": None, "baseline": None, "majority": None, "cv": None}
+        return {
+            "test": None,
+            "baseline": None,
+            "majority": None,
+            "cv": None,
+            "parent": None,
+            "parameters": None,
+            "vectors": None,
+        }
     return {
         "test": result.test.summary(),
         "baseline": result.baseline.summary(),
         "majority": result.majority and result.majority.summary(),
         "cv": result.cv(),
+        "parent": result.parent,
+        "parameters": to_plain(result.parameters),
+        "vectors": to_plain(result.vectors),
     }
 
 
 def cmd_train(args) -> int:
-    design = _spec_from_args(args)  # every setting checked before the file is read
+    design = _spec_from_args(args)  # every setting checked before the files are read
     engine = Engine()
+    if design.vectors and design.vectors != SELF_VECTORS:
+        design = dataclasses.replace(design, vectors=engine.add_vectors(design.vectors).id)
+    if design.vectors_corpus:
+        corpus = engine.add_corpus(design.vectors_corpus)
+        design = dataclasses.replace(design, vectors_corpus=corpus.id)
     frame, _ = engine.read_path(args.file)
     dataset, notes = engine.freeze_dataset(
         frame, args.text, args.label, Path(args.file).name, design.cv, design.test_size
@@ -495,6 +518,35 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--scoring", choices=SCORINGS, default=defaults.scoring)
     train.add_argument(
         "--n-jobs", type=int, default=defaults.n_jobs, help="parallel fits (0: one per core)"
+    )
+    train.add_argument(
+        "--from",
+        dest="parent",
+        metavar="RUN_ID",
+        help="start from this run's saved model: its vectorizer, embedding and recurrent layers",
+    )
+    train.add_argument(
+        "--freeze",
+        choices=FREEZE,
+        help="with --from: the layers kept as they are while the new head trains (default all)",
+    )
+    train.add_argument(
+        "--fine-tune-epochs",
+        type=int,
+        default=defaults.fine_tune_epochs,
+        metavar="N",
+        help="then N more epochs with every layer trainable, at a tenth of the learning rate",
+    )
+    train.add_argument(
+        "--vectors",
+        metavar="PATH|self",
+        help="start the embedding from word vectors: a GloVe / .vec text file (gzip too), or "
+        "'self' to train word2vec on the training texts",
+    )
+    train.add_argument(
+        "--vectors-corpus",
+        metavar="PATH",
+        help="with --vectors self: an unlabelled UTF-8 text file (a text per line) to train on too",
     )
     train.add_argument("--background", action="store_true", help="queue it and return at once")
     train.add_argument("--json", action="store_true")

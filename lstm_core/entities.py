@@ -234,6 +234,44 @@ class Evaluation:
 
 
 @dataclass(frozen=True)
+class ParameterCounts:
+    """Weights that train, and weights kept as they started (transferred, frozen)."""
+
+    trainable: int
+    frozen: int
+
+
+@dataclass(frozen=True)
+class VectorsCoverage:
+    """How much of the final model's vocabulary started from a word vector: the share of its
+    words, and of the training texts' running tokens."""
+
+    coverage_vocabulary: float
+    coverage_tokens: float
+    words: int = 0  # vocabulary words (padding and unknown aside)
+    covered: int = 0
+    source: str = ""  # the vectors file's name, or "self-trained word2vec"
+
+
+@dataclass(frozen=True)
+class TextFile:
+    """A word-vector file or an unlabelled text file kept in the workspace."""
+
+    id: str
+    name: str
+    kind: str  # "vectors" or "corpus"
+    bytes: int
+    added_at: float
+    words: int | None = None  # vectors files: words and dimensions
+    dim: int | None = None
+
+    def describe(self) -> str:
+        if self.kind == "vectors":
+            return f"{self.name} · {self.words:,} words × {self.dim} dimensions"
+        return f"{self.name} · {self.bytes / 1024**2:.1f} MB of text"
+
+
+@dataclass(frozen=True)
 class RunResult:
     best_params: dict[str, Any]
     best_config: dict[str, Any]
@@ -253,6 +291,9 @@ class RunResult:
     best_candidate: int | None = None
     majority: Evaluation | None = None
     cv_accuracy: float | None = None
+    parent: str | None = None  # the run whose saved model this one started from
+    parameters: ParameterCounts | None = None  # while the first phase trains
+    vectors: VectorsCoverage | None = None  # with word vectors: how much they covered
 
     def cv(self) -> dict[str, Any]:
         """The best candidate's mean CV score (for the run's metric) and mean CV accuracy."""

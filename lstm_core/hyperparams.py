@@ -42,8 +42,9 @@ ACTIVATIONS = (
     "linear",
 )
 
-# Where a value is routed: the text vectorizer, the Keras model builder, or the Keras fit.
-VECTORIZER, MODEL, FIT = "vectorizer", "model", "fit"
+# Where a value is routed: the text vectorizer, the Keras model builder, the Keras fit, or
+# the starting weights (word vectors, a saved model) a fit begins from.
+VECTORIZER, MODEL, FIT, START = "vectorizer", "model", "fit", "start"
 
 
 @dataclass(frozen=True)
@@ -253,6 +254,14 @@ _PARAMETERS = (
         "lowercase", VECTORIZER, True, "Lowercase texts before tokenizing", None, (True, False)
     ),
     _choice("strip_punctuation", VECTORIZER, True, "Drop punctuation tokens", None, (True, False)),
+    _choice(
+        "vectors_trainable",
+        START,
+        True,
+        "Train the embedding that word vectors start (false: keep the vectors as they are)",
+        None,
+        (True, False),
+    ),
 )
 HYPERPARAMETERS: dict[str, Hyperparameter] = {p.name: p for p in _PARAMETERS}
 
@@ -293,7 +302,7 @@ def targets(target: str) -> list[str]:
 
 def model_key(config: dict[str, Any]) -> tuple:
     """The settings that make two fits need the same Keras model (so one can be kept)."""
-    names = (*targets(MODEL), "max_tokens", "sequence_length", "length_buckets")
+    names = (*targets(MODEL), *targets(START), "max_tokens", "sequence_length", "length_buckets")
     return tuple(config[name] for name in names)
 
 

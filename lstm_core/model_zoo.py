@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lstm_core.entities import ParameterCounts
+
 # cell name in Keras, gate count (weights per unit), bidirectional?
 CELLS = {
     "rnn": ("SimpleRNN", 1, False),
@@ -32,11 +34,32 @@ KERAS_OPTIMIZERS = {
 }
 
 
+# Layer groups a model can start from elsewhere (a saved model, word vectors) and freeze.
+EMBEDDING, RECURRENT = "embedding", "recurrent"
+FINE_TUNE_RATE = 0.1  # a fine-tune phase trains at this share of the first phase's rate
+
+
 @dataclass(frozen=True)
 class LayerRow:
     layer: str
     output_shape: str
     params: int
+    frozen: bool = False  # its weights stay as they started (a transferred layer)
+
+
+@dataclass(frozen=True, eq=False)
+class InitialWeights:
+    """What a model starts from instead of random weights, and what stays frozen.
+
+    `embedding`: the embedding's rows (word vectors, or a saved model's); `recurrent`: each
+    recurrent layer's weights, from a saved model of the same shape. A fine-tune phase of
+    `fine_tune_epochs` unfreezes everything at `FINE_TUNE_RATE` times the learning rate.
+    """
+
+    embedding: np.ndarray | None = None
+    recurrent: tuple[list[np.ndarray], ...] = ()
+    frozen: frozenset[str] = frozenset()
+    fine_tune_epochs: int = 0
 
 
 def embedding_rows(vocabulary_size: int | None, max_tokens: int) -> int:
@@ -72,12 +95,14 @@ def layer_table(
     sequence_length: int | str = "auto",
     dropout_rate: float = 0.0,
     vocabulary_size: int | None = None,
+    frozen: frozenset[str] = frozenset(),
     **_ignored,
 ) -> list[LayerRow]:
-    """The layers `build_model` makes, with output shapes and trainable parameter counts.
+    """The layers `build_model` makes, with output shapes and parameter counts.
 
     With `vocabulary_size` (the words kept, padding and unknown included) the embedding is
-    sized as a fit sizes it; without, it has `max_tokens` rows.
+    sized as a fit sizes it; without, it has `max_tokens` rows. `frozen` names the layer
+    groups (`EMBEDDING`, `RECURRENT`) whose weights training leaves alone.
     """
     cell, _, bidirectional = CELLS[arch]
     length = "L" if sequence_length == "auto" else str(sequence_length)
@@ -87,6 +112,7 @@ def layer_table(
             f"Embedding ({vocabulary:,} rows, mask_zero)",
             f"(None, {length}, {embedding_dim})",
             vocabulary * embedding_dim,
+            EMBEDDING in frozen,
         )
     ]
     width = embedding_dim
@@ -95,7 +121,9 @@ def layer_table(
         last = depth == layers - 1
         name = f"Bidirectional({cell})" if bidirectional else cell
         shape = f"(None, {out_units})" if last else f"(None, {length}, {out_units})"
-        rows.append(LayerRow(name, shape, recurrent_params(arch, width, units)))
+        rows.append(
+            LayerRow(name, shape, recurrent_params(arch, width, units), RECURRENT in frozen)
+        )
         if dropout_rate:
             rows.append(LayerRow("Dropout", shape, 0))
         width = out_units
@@ -163,13 +191,15 @@ def build_model(
     init_mode: str = "glorot_uniform",
     activation: str = "relu",
     dense_units: int = 0,
+    frozen: frozenset[str] = frozenset(),
 ):
     """A compiled Keras classifier: masked embedding -> recurrent stack -> softmax.
 
     The embedding masks padding (id 0), so post-padded sequences are read correctly and the
     fused cuDNN kernel stays usable on a GPU (it accepts right-padded masks). A
     `sequence_length` of None takes batches of any length (lstm_core/batching.py). The
-    embedding has `embedding_rows(vocabulary_size, max_tokens)` rows.
+    embedding has `embedding_rows(vocabulary_size, max_tokens)` rows. The `frozen` layer
+    groups are made untrainable before compiling, so the optimizer never holds their weights.
     """
     import keras
 
@@ -178,15 +208,22 @@ def build_model(
     initializer = KERAS_INITIALIZERS.get(init_mode, init_mode)
     inputs = keras.Input(shape=(sequence_length,), dtype="int32")
     rows = embedding_rows(vocabulary_size, max_tokens)
-    x = keras.layers.Embedding(rows, embedding_dim, mask_zero=True)(inputs)
+    x = keras.layers.Embedding(
+        rows, embedding_dim, mask_zero=True, name=EMBEDDING, trainable=EMBEDDING not in frozen
+    )(inputs)
     for depth in range(layers):
+        name = f"{RECURRENT}_{depth + 1}"
         layer = cell(
             units,
             return_sequences=depth < layers - 1,
             recurrent_dropout=recurrent_dropout,
             kernel_initializer=initializer,
+            name=f"{name}_cell" if bidirectional else name,
         )
-        x = (keras.layers.Bidirectional(layer) if bidirectional else layer)(x)
+        if bidirectional:
+            layer = keras.layers.Bidirectional(layer, name=name)
+        layer.trainable = RECURRENT not in frozen
+        x = layer(x)
         if dropout_rate:
             x = keras.layers.Dropout(dropout_rate)(x)
     if dense_units:
@@ -195,6 +232,14 @@ def build_model(
         )
     outputs = keras.layers.Dense(n_classes, activation="softmax")(x)
     model = keras.Model(inputs, outputs, name=f"{arch}_classifier")
+    compile_model(model, optimizer, learning_rate)
+    return model
+
+
+def compile_model(model, optimizer: str, learning_rate: float | None) -> None:
+    """Compile for training what is trainable now (again after unfreezing layers)."""
+    import keras
+
     optimizer_class = getattr(keras.optimizers, KERAS_OPTIMIZERS[optimizer])
     kwargs = {} if learning_rate is None else {"learning_rate": learning_rate}
     model.compile(
@@ -205,7 +250,58 @@ def build_model(
     # Create the optimizer's and the metrics' variables now, as Keras itself does under a
     # distribution strategy: variables first created while the training step is traced make
     # TensorFlow trace that step twice (about 0.5 s more per model, measured in bench/).
+    length = model.inputs[0].shape[1]
     model._symbolic_build(
-        data_batch=(np.ones((1, sequence_length or 1), "int32"), np.zeros(1, "int32"), None)
+        data_batch=(np.ones((1, length or 1), "int32"), np.zeros(1, "int32"), None)
     )
-    return model
+
+
+def embedding_layer(model):
+    import keras
+
+    return next(layer for layer in model.layers if isinstance(layer, keras.layers.Embedding))
+
+
+def recurrent_layers(model) -> list:
+    """The recurrent layers (bidirectional wrappers included), input side first; found by
+    type, so models saved before the layers had names work too."""
+    import keras
+
+    kinds = (keras.layers.RNN, keras.layers.Bidirectional)
+    return [layer for layer in model.layers if isinstance(layer, kinds)]
+
+
+def start_from(model, start: InitialWeights) -> None:
+    """Set the starting weights `start` gives (the shapes must match: same architecture)."""
+    if start.embedding is not None:
+        embedding_layer(model).set_weights([start.embedding])
+    for layer, weights in zip(recurrent_layers(model), start.recurrent, strict=False):
+        layer.set_weights(weights)
+
+
+def unfreeze(model, optimizer: str, learning_rate: float) -> None:
+    """Make every layer trainable and compile again at `learning_rate` (fine-tuning)."""
+    for layer in model.layers:
+        layer.trainable = True
+    compile_model(model, optimizer, learning_rate)
+
+
+def learning_rate_of(model) -> float:
+    return float(np.asarray(model.optimizer.learning_rate))
+
+
+def parameter_counts(model) -> ParameterCounts:
+    """Trainable and frozen weights, as `model.summary()` counts them."""
+
+    def size(weights) -> int:
+        return int(sum(np.prod(w.shape) for w in weights))
+
+    return ParameterCounts(size(model.trainable_weights), size(model.non_trainable_weights))
+
+
+def weights_to_reuse(model) -> InitialWeights:
+    """A saved model's embedding and recurrent weights, to start a new model from."""
+    return InitialWeights(
+        embedding=embedding_layer(model).get_weights()[0],
+        recurrent=tuple(layer.get_weights() for layer in recurrent_layers(model)),
+    )

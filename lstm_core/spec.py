@@ -28,6 +28,26 @@ SCORING_NAMES = {
     "accuracy": "accuracy",
     "balanced_accuracy": "balanced accuracy",
 }
+FREEZE = ("all", "embedding", "recurrent", "none")  # what a transferred model keeps frozen
+FROZEN_GROUPS = {
+    "all": frozenset({"embedding", "recurrent"}),
+    "embedding": frozenset({"embedding"}),
+    "recurrent": frozenset({"recurrent"}),
+    "none": frozenset(),
+}
+# What a model started from a saved one takes from it: its vectorizer and its layers' shapes.
+INHERITED = (
+    "arch",
+    "units",
+    "layers",
+    "embedding_dim",
+    "max_tokens",
+    "sequence_length",
+    "lowercase",
+    "strip_punctuation",
+)
+SELF_VECTORS = "self"  # word vectors trained on the data set's own training texts
+MAX_FINE_TUNE_EPOCHS = 500
 HALVING_RESOURCES = ("samples", "epochs")
 HALVING_FACTOR = 2
 MAX_SEED = 2**32 - 1  # what NumPy and scikit-learn accept as a seed
@@ -51,6 +71,11 @@ class ExperimentSpec:
     ranges: dict[str, Range] = field(default_factory=dict)  # tpe / gp: searched between bounds
     time_budget_s: float = 0.0  # tpe / gp: no new candidate after this long (0: no limit)
     prune: str = "none"  # tpe / gp: stop candidates clearly behind after an epoch
+    parent: str = ""  # start from this run's saved model (transfer learning)
+    freeze: str = ""  # with a parent: all, embedding, recurrent or none ("": all)
+    fine_tune_epochs: int = 0  # then this many epochs with everything trainable, at a lower rate
+    vectors: str = ""  # start the embedding from word vectors: a stored file's id, or "self"
+    vectors_corpus: str = ""  # with "self": a stored unlabelled text file to train on as well
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -112,7 +137,59 @@ class ExperimentSpec:
             params.pop(name, None)
         spec = replace(self, params=params, grid=grid, ranges=ranges, seed=int(self.seed))
         spec._check_bayesian()
-        return spec
+        return spec._checked_start()
+
+    def _checked_start(self) -> ExperimentSpec:
+        """Transfer and word-vector settings that make sense together, canonical."""
+        if self.parent and self.vectors:
+            raise UserError(
+                "Start from a saved model or from word vectors, not both; the saved model "
+                "already holds its embedding."
+            )
+        freeze = (self.freeze or "").strip().lower()
+        if freeze and not self.parent:
+            raise UserError("--freeze needs a model to start from; add --from RUN_ID.")
+        if freeze and freeze not in FREEZE:
+            raise UserError(
+                f"'{self.freeze}' is not a freeze choice; choose from {', '.join(FREEZE)}."
+            )
+        epochs = self.fine_tune_epochs
+        if not isinstance(epochs, int) or not 0 <= epochs <= MAX_FINE_TUNE_EPOCHS:
+            raise UserError(
+                f"fine-tune epochs = {epochs} is not possible; use 0 (none) to {MAX_FINE_TUNE_EPOCHS}."
+            )
+        if epochs and not (self.parent or self.vectors):
+            raise UserError(
+                "Fine-tuning continues a model started from a saved model or from word "
+                "vectors; add --from RUN_ID or --vectors, or drop --fine-tune-epochs."
+            )
+        if self.vectors_corpus and self.vectors != SELF_VECTORS:
+            raise UserError("An extra text file trains word vectors only with --vectors self.")
+        if not self.vectors and False in self.values_of("vectors_trainable"):
+            raise UserError(
+                "vectors_trainable = false keeps word vectors as they are, but no word vectors "
+                "were given; add --vectors PATH or self."
+            )
+        single = ()
+        if self.parent:
+            single = INHERITED
+        elif self.vectors:
+            single = ("embedding_dim", "lowercase", "strip_punctuation")
+        for name in single:
+            if name in self.grid or name in self.ranges:
+                source = "the saved model" if self.parent else "the word vectors"
+                raise UserError(
+                    f"{name} comes from {source}, so it cannot be searched; drop it from the grid."
+                )
+        return replace(self, freeze=(freeze or "all") if self.parent else "")
+
+    def values_of(self, name: str) -> list:
+        """Every value this design gives `name` (a grid's values, or the fixed one)."""
+        return list(self.grid.get(name) or [self.fixed()[name]])
+
+    def frozen(self) -> frozenset[str]:
+        """The layer groups kept frozen while the new layers train (a transferred model)."""
+        return FROZEN_GROUPS[self.freeze] if self.parent else frozenset()
 
     def _check_bayesian(self) -> None:
         if self.search not in BAYESIAN:

@@ -61,7 +61,9 @@ def submit_run(workspace: Workspace, spec: ExperimentSpec, foreground: bool = Fa
     A `foreground` run is stored as already running in this process, so no dispatcher
     starts a worker for it.
     """
-    spec = spec.validated()
+    from lstm_core.starting import resolve
+
+    spec = resolve(workspace, spec.validated())
     check_runnable(workspace, spec)
     running = WorkerIdentity.current() if foreground else None
     return workspace.store.create_run(spec, spec.n_fits(), running)
@@ -113,6 +115,7 @@ def _train_and_evaluate(
         run_search,
         submit_refit,
     )
+    from lstm_core.starting import load, vectors_coverage
     from lstm_core.trial import TrainingData
 
     spec, store = run.spec, workspace.store
@@ -122,11 +125,13 @@ def _train_and_evaluate(
     store.end_open_trials(run.id, TrialStatus.INTERRUPTED)  # fits an earlier attempt left running
     recorder = StoreRecorder(store, run.id, owner)
     n_jobs = spec.effective_n_jobs()
+    train_rows, test_rows = holdout_split(spec, labels)
+    start = load(workspace, spec, texts[train_rows])  # a saved model, or word vectors
     # Fit processes start importing TensorFlow now, while this process prepares the search.
-    with make_executor(TrainingData(texts, labels), recorder, n_jobs, fits_here) as executor:
+    training = TrainingData(texts, labels, start)
+    with make_executor(training, recorder, n_jobs, fits_here) as executor:
         if not fits_here:
             log.info("fit processes: pids %s", " ".join(map(str, executor.pids)))
-        train_rows, test_rows = holdout_split(spec, labels)
         counts = Counter(labels[train_rows].tolist())
         minority = min(counts, key=counts.get)
         started = time.perf_counter()
@@ -189,6 +194,9 @@ def _train_and_evaluate(
         majority=floor,
         # fits scored before fits recorded their accuracy (a resumed old run) have none
         cv_accuracy=statistics.fmean(best_fits) if best_fits and None not in best_fits else None,
+        parent=spec.parent or None,
+        parameters=refit.parameters,
+        vectors=vectors_coverage(start, refit.vectorizer_json, texts[train_rows]),
     )
     save_bundle(
         workspace.bundle_dir(run.id),

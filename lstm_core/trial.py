@@ -14,20 +14,25 @@ import tempfile
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from lstm_core.entities import Epoch, TrialStatus
+from lstm_core.entities import Epoch, ParameterCounts, TrialStatus
 from lstm_core.hyperparams import model_key
+
+if TYPE_CHECKING:
+    from lstm_core.starting import StartingPoint
 
 
 @dataclass(frozen=True, eq=False)
 class TrainingData:
-    """Every text and label of a dataset; tasks name rows of it by index."""
+    """Every text and label of a dataset; tasks name rows of it by index. `start`: what
+    every fit starts from besides random weights (a saved model, word vectors)."""
 
     texts: np.ndarray
     labels: np.ndarray
+    start: StartingPoint | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,6 +92,7 @@ class RefitArtifacts:
     sequence_length: int
     longest_text_tokens: int
     vocabulary_size: int
+    parameters: ParameterCounts
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,20 +136,28 @@ def _fit(
 
     from lstm_core.callbacks import EpochReporter, StopWhenAsked
     from lstm_core.evaluation import score_labels
-    from lstm_core.pipeline import make_pipeline
+    from lstm_core.pipeline import fit_pipeline, make_pipeline
+    from lstm_core.starting import fitted_vectorizer
 
     if channel.stop_requested():
         return TrialOutcome(context, TrialStatus.CANCELLED)
     # A fresh Keras state per fit; its garbage collection also hands finished fits' models
     # back to the kept-model pool.
     keras.backend.clear_session()
-    pipeline = make_pipeline(task.config, seed=task.seed)
-    epochs = int(task.config["epochs"])
+    pipeline = make_pipeline(task.config, seed=task.seed, start=data.start)
+    epochs = int(task.config["epochs"]) + (data.start.fine_tune_epochs if data.start else 0)
     stopper = StopWhenAsked(channel, epochs)
     pipeline.set_params(
         clf__fit__callbacks=[EpochReporter(context.trial_id, channel, epochs), stopper]
     )
-    pipeline.fit(data.texts[task.fit_rows], data.labels[task.fit_rows])
+    fit_pipeline(
+        pipeline,
+        data.texts[task.fit_rows],
+        data.labels[task.fit_rows],
+        task.config,
+        data.start,
+        task.seed,
+    )
     if stopper.stopped:
         return TrialOutcome(context, TrialStatus.CANCELLED)
     proba = pipeline.predict_proba(data.texts[task.eval_rows])
@@ -154,7 +168,7 @@ def _fit(
         score = score_labels(task.scoring, truth, predicted, classes)
         accuracy = score_labels("accuracy", truth, predicted, classes)
         return TrialOutcome(context, TrialStatus.COMPLETED, score=score, accuracy=accuracy)
-    vectorizer = pipeline.named_steps["vec"]
+    vectorizer = fitted_vectorizer(pipeline.named_steps["vec"])
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "model.keras"
         pipeline.named_steps["clf"].model_.save(path)
@@ -167,5 +181,6 @@ def _fit(
         sequence_length=vectorizer.sequence_length_,
         longest_text_tokens=vectorizer.longest_,
         vocabulary_size=vectorizer.vocabulary_size_,
+        parameters=pipeline.named_steps["clf"].parameters_,
     )
     return TrialOutcome(context, TrialStatus.COMPLETED, refit=artifacts)
