@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import SAMPLE_SENTIMENT, SAMPLE_SMS, toy_texts
@@ -247,6 +248,48 @@ def test_train_predict_and_runs_in_real_processes(tmp_path):
     assert run_cli("delete-dataset", dataset_id, "--yes", home=tmp_path).returncode == 0
     assert last_json(run_cli("datasets", "--json", home=tmp_path).stdout) == []
     refused("predict", run_id, "hello", message=f"Run '{run_id}' has no saved model")
+
+
+def test_train_from_a_saved_model_and_from_word_vectors(tmp_path):
+    """The transfer contract: `--from` gives `parent` and `parameters`, `--vectors` gives
+    `vectors` coverage shares; a second data set with other classes reuses the first model."""
+    tiny = ["--set", "units=4", "--set", "embedding_dim=4", "--epochs", "1", "--cv", "0"]
+    home = tmp_path / "ws"
+    sms = ["train", str(SAMPLE_SMS), "--text", "message", "--label", "label", *tiny, "--json"]
+    parent = last_json(run_cli(*sms, home=home).stdout)["run_id"]
+    sentiment = ["train", str(SAMPLE_SENTIMENT), "--text", "review", "--label", "sentiment"]
+    done = run_cli(
+        *sentiment, "--from", parent, "--freeze", "embedding", "--fine-tune-epochs", "1",
+        "--epochs", "1", "--cv", "0", "--json", home=home,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    child = last_json(done.stdout)
+    assert (child["status"], child["parent"]) == ("completed", parent)
+    assert child["parameters"]["frozen"] > 0 and child["parameters"]["trainable"] > 0
+    assert set(child["test"]["per_class"]) == {"negative", "neutral", "positive"}
+    free = last_json(
+        run_cli(*sentiment, "--from", parent, "--freeze", "none", "--epochs", "1", "--cv", "0",
+                "--json", home=home).stdout
+    )  # fmt: skip
+    assert free["parameters"]["frozen"] == 0
+    assert free["parameters"]["trainable"] == sum(child["parameters"].values())
+
+    words = ["the", "great", "film", "was", "bad", "service", "not", "and"]
+    rng = np.random.default_rng(0)
+    lines = [w + " " + " ".join(f"{x:.5f}" for x in rng.normal(size=5)) for w in words]
+    (tmp_path / "tiny.vec").write_text(f"{len(words)} 5\n" + "\n".join(lines) + "\n")
+    done = run_cli(
+        *sentiment, "--vectors", str(tmp_path / "tiny.vec"), "--set", "vectors_trainable=false",
+        "--set", "units=4", "--epochs", "1", "--cv", "0", "--json", home=home,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    vectors = last_json(done.stdout)["vectors"]
+    assert 0 < vectors["coverage_vocabulary"] < vectors["coverage_tokens"] < 1
+    assert 0 < vectors["covered"] <= len(words)  # the words of the training texts
+    refused = run_cli(*sentiment, "--vectors", str(tmp_path / "tiny.vec"), "--set",
+                      "embedding_dim=8", "--json", home=home)  # fmt: skip
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("lstm-core: embedding_dim is 5 in the vectors in 'tiny.vec'")
 
 
 def test_tpe_with_median_pruning_keeps_to_ranges_and_budget_and_records_pruned_fits(tmp_path):
