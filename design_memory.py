@@ -21,6 +21,16 @@ SHOWN = "_design_shown_for"  # the dataset whose design the widgets hold now
 PREFIX = "exp_"
 SETTINGS = ("search", "n_iter", "cv", "test_size", "scoring", "seed", "time_budget_s", "prune")
 RANGED = "ranged"  # the names searched between bounds; each bound is `range_<name>_low` ...
+# The starting point (starting_point.py): what to start from, and how.
+START = (
+    "start",
+    "parent",
+    "freeze_embedding",
+    "freeze_recurrent",
+    "fine_tune_epochs",
+    "vectors",
+    "train_vectors",
+)
 
 
 def follow(dataset_id: str) -> None:
@@ -28,7 +38,7 @@ def follow(dataset_id: str) -> None:
     so that each starts from the new dataset's memory."""
     if st.session_state.get(SHOWN) == dataset_id:
         return
-    for name in (*HYPERPARAMETERS, *SETTINGS, RANGED):
+    for name in (*HYPERPARAMETERS, *SETTINGS, RANGED, *START):
         st.session_state.pop(PREFIX + name, None)
     for key in [k for k in st.session_state if str(k).startswith(PREFIX + "range_")]:
         st.session_state.pop(key)
@@ -50,6 +60,26 @@ def range_keys(name: str, low, high, log: bool) -> dict[str, Any]:
     return {f"range_{name}_low": low, f"range_{name}_high": high, f"range_{name}_log": log}
 
 
+def start_of(spec: ExperimentSpec) -> dict[str, Any]:
+    """The starting-point choices that give `spec`'s saved model or word vectors."""
+    if spec.parent:
+        return {
+            "start": "parent",
+            "parent": spec.parent,
+            "freeze_embedding": "embedding" in spec.frozen(),
+            "freeze_recurrent": "recurrent" in spec.frozen(),
+            "fine_tune_epochs": spec.fine_tune_epochs,
+        }
+    if spec.vectors:
+        return {
+            "start": "self" if spec.vectors == "self" else "file",
+            "vectors": spec.vectors,
+            "train_vectors": bool(spec.fixed()["vectors_trainable"]),
+            "fine_tune_epochs": spec.fine_tune_epochs,
+        }
+    return {"start": "random"}
+
+
 def remembered(dataset_id: str, name: str, default: Any) -> Any:
     """What `exp_<name>` holds or will start from (to build a widget's options around it)."""
     if PREFIX + name in st.session_state:
@@ -67,5 +97,6 @@ def load(spec: ExperimentSpec) -> None:
     design[RANGED] = list(spec.ranges)
     for name, bounds in spec.ranges.items():
         design.update(range_keys(name, bounds.low, bounds.high, bounds.log))
+    design.update(start_of(spec))
     st.session_state.setdefault(DESIGNS, {})[spec.dataset_id] = design
     st.session_state.pop(SHOWN, None)

@@ -61,6 +61,7 @@ from lstm_core.spec import (
     BAYESIAN,
     FREEZE,
     HALVING_RESOURCES,
+    INHERITED,
     MAX_SEED,
     PRUNERS,
     SCORING_NAMES,
@@ -86,6 +87,7 @@ __all__ = [
     "FREEZE",
     "HALVING_RESOURCES",
     "HYPERPARAMETERS",
+    "INHERITED",
     "MAX_NAME_CHARS",
     "MAX_SEED",
     "MAX_NOTE_CHARS",
@@ -273,13 +275,26 @@ class Engine:
 
     def model_summary(self, spec: ExperimentSpec, arch: str, auto_length: int) -> ModelSummary:
         """Layers and parameters of `arch`'s candidates, the embedding sized to the words the
-        whole dataset keeps under each candidate's text settings (a fold keeps a few less)."""
+        whole dataset keeps under each candidate's text settings (a fold keeps a few less),
+        or to the saved model's vocabulary it starts from; frozen layers marked."""
         n_classes = len(self.dataset(spec.dataset_id).class_counts)
+        parent = self.result(spec.parent) if spec.parent else None
 
         def vocabulary(config: dict) -> int:
+            if parent is not None:
+                return parent.vocabulary_size
             return self.vocabulary_size(spec.dataset_id, config)
 
-        return model_summary(spec.candidates(), arch, n_classes, auto_length, vocabulary)
+        candidates = spec.candidates()
+        frozen = spec.frozen_for(candidates[0])
+        return model_summary(candidates, arch, n_classes, auto_length, vocabulary, frozen)
+
+    def resolve(self, spec: ExperimentSpec) -> ExperimentSpec:
+        """The validated spec with what its starting point fixes filled in (a saved model's
+        architecture and text settings, a vectors file's size), or one `UserError`."""
+        from lstm_core.starting import resolve
+
+        return resolve(self.workspace, spec.validated())
 
     def vocabulary_size(self, dataset_id: str, config: dict) -> int:
         """Words (padding and unknown included) a vectorizer with `config`'s text settings

@@ -12,6 +12,8 @@ does not do for us lives here, and only here:
 
 from __future__ import annotations
 
+import logging
+
 import keras
 import numpy as np
 from scikeras.wrappers import KerasClassifier
@@ -33,6 +35,18 @@ from lstm_core.model_zoo import (
 # callback overhead, as much as a 32-text LSTM batch itself (bench/RESULTS.md). Fitting
 # only: Keras unrolls prediction steps into one graph, which took 11 s to trace.
 STEPS_PER_EXECUTION = 32
+
+
+class _ExpectedRetracing(logging.Filter):
+    """A fine-tuned model compiles twice and is never kept for reuse (model_pool), so its
+    training steps are traced again on purpose; TensorFlow's warning about frequent
+    retracing then only alarms the person reading the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+logging.getLogger("tensorflow").addFilter(_ExpectedRetracing())
 
 
 class RecurrentClassifier(KerasClassifier):
@@ -89,7 +103,7 @@ class RecurrentClassifier(KerasClassifier):
         )
         self._optimizer_name = settings.get("optimizer", "adam")  # build_model's default
         key = (int(self.seed), tuple(sorted(settings.items())))
-        if start is not None and (start.recurrent or start.fine_tune_epochs):
+        if start is not None and start.fine_tune_epochs:
             # Fine-tuning compiles the model again: such a model is never kept for reuse.
             model = build_model(**settings)
         else:

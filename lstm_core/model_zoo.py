@@ -155,6 +155,7 @@ def model_summary(
     n_classes: int,
     auto_length: int,
     vocabulary: Callable[[dict], int] | None = None,
+    frozen: frozenset[str] = frozenset(),
 ) -> ModelSummary:
     """Summary of the candidates (full configurations) that use `arch`; `vocabulary` gives
     the words a configuration's vectorizer keeps (else the embedding has `max_tokens` rows)."""
@@ -165,6 +166,7 @@ def model_summary(
             if c["sequence_length"] == "auto"
             else c["sequence_length"],
             "vocabulary_size": vocabulary(c) if vocabulary else None,
+            "frozen": frozen,
         }
         for c in configs
         if c["arch"] == arch

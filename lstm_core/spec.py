@@ -191,6 +191,13 @@ class ExperimentSpec:
         """The layer groups kept frozen while the new layers train (a transferred model)."""
         return FROZEN_GROUPS[self.freeze] if self.parent else frozenset()
 
+    def frozen_for(self, config: dict[str, Any]) -> frozenset[str]:
+        """What stays frozen in the first phase of a candidate: a transferred model's layer
+        groups, or an embedding started from word vectors kept as they are."""
+        if self.vectors and not config["vectors_trainable"]:
+            return frozenset({"embedding"})
+        return self.frozen()
+
     def _check_bayesian(self) -> None:
         if self.search not in BAYESIAN:
             given = (

@@ -7,6 +7,7 @@ import streamlit as st
 
 from lstm_core.api import BAYESIAN, HYPERPARAMETERS, SCORING_NAMES, RunStatus
 from search_plots import importances, numeric_parameters, score_heatmap
+from starting_point import lineage, origin
 from widgets import choose, confusion_heatmap, engine, md, run_label
 
 st.title("Compare")
@@ -69,6 +70,7 @@ for run_id in chosen:
         record[score_name] = candidate.mean_score
         record["CV std"] = candidate.std_score
         record["fit seconds"] = round(candidate.mean_fit_seconds, 2)
+        record["started from"] = origin(workbench, completed[run_id])
         if halving:
             record["halving round"] = candidate.round
         records.append(record)
@@ -76,10 +78,17 @@ frame = pd.DataFrame(records)
 names = [n for n in HYPERPARAMETERS if n != "arch" and n in frame]
 varying = [n for n in names if frame[n].astype(str).nunique() > 1]
 extra = ["halving round"] if "halving round" in frame else []
+if frame["started from"].nunique() > 1 or (frame["started from"] != "random weights").any():
+    extra.append("started from")
 shown = frame[["run", "architecture", *varying, score_name, "CV std", "fit seconds", *extra]]
 st.subheader(f"{len(frame)} candidates")
 st.caption("Click a column header to sort. Columns appear for the hyperparameters that differ.")
 st.dataframe(shown.sort_values(score_name, ascending=False), hide_index=True)
+built_on = [completed[run_id] for run_id in chosen if completed[run_id].spec.parent]
+if built_on:
+    st.markdown("**Lineage**: each model and the saved models it was built on")
+    for run in built_on:
+        st.markdown(f"- {md(lineage(workbench, run))} · {md(origin(workbench, run))}")
 
 dimensions = []
 for name in ["architecture", *varying]:

@@ -22,6 +22,7 @@ from lstm_core.api import (
     default_range,
     numeric,
 )
+from starting_point import coverage, start_choice
 from widgets import choose, duration, engine, md, preset
 
 GROUPS = {
@@ -103,19 +104,31 @@ def remembered_or(name: str, default, offered: list) -> list:
     return list(dict.fromkeys([*offered, *(held if isinstance(held, list) else [held])]))
 
 
-archs = kept(
-    st.multiselect,
-    "Architectures (each one is a value of the grid)",
-    ARCHITECTURES,
-    dataset_id=dataset.id,
-    name="arch",
-    default=["lstm", "gru"],
-    format_func=ARCHITECTURE_NAMES.get,
-    help=ARCHITECTURE_HELP,
-)
+start = start_choice(workbench, dataset)
+st.subheader("Design")
+chosen: dict[str, list] = {}
+if "arch" not in start.fixed:
+    chosen["arch"] = kept(
+        st.multiselect,
+        "Architectures (each one is a value of the grid)",
+        ARCHITECTURES,
+        dataset_id=dataset.id,
+        name="arch",
+        default=["lstm", "gru"],
+        format_func=ARCHITECTURE_NAMES.get,
+        help=ARCHITECTURE_HELP,
+    )
 architecture_guide()
-chosen: dict[str, list] = {"arch": archs}
+if start.fixed:
+    st.caption(
+        "Taken from the starting point, so not offered below: "
+        + ", ".join(LABELS.get(n, n.replace("_", " ")) for n in start.fixed)
+        + "."
+    )
+if start.vectors:
+    chosen["vectors_trainable"] = [start.vectors_trainable]
 for group, names in GROUPS.items():
+    names = [n for n in names if n not in start.fixed]
     with st.expander(group, expanded=group == "Network"):
         cells = st.columns(3)
         for index, name in enumerate(names):
@@ -265,10 +278,17 @@ try:
         test_size=float(test_size),
         seed=int(seed),
         scoring=scoring,
-    ).validated()
+        parent=start.parent,
+        freeze=start.freeze,
+        fine_tune_epochs=start.fine_tune_epochs,
+        vectors=start.vectors,
+        vectors_corpus=start.vectors_corpus,
+    )
+    spec = workbench.resolve(spec)
 except UserError as error:
     st.error(md(error))
     st.stop()
+coverage(workbench, dataset, start, spec.candidates()[0])
 
 length = auto_length(dataset.id)
 fits = spec.n_fits()
@@ -292,9 +312,15 @@ archs = spec.architectures()
 for tab, arch in zip(st.tabs([ARCHITECTURE_NAMES[a] for a in archs]), archs, strict=True):
     summary = workbench.model_summary(spec, arch, length)
     with tab:
+        frozen = sum(r.params for r in summary.rows if r.frozen)
         st.dataframe(
             [
-                {"layer": r.layer, "output shape": r.output_shape, "params": r.params}
+                {
+                    "layer": r.layer,
+                    "output shape": r.output_shape,
+                    "params": r.params,
+                    "weights": "frozen" if r.frozen else "trainable",
+                }
                 for r in summary.rows
             ],
             hide_index=True,
@@ -304,13 +330,26 @@ for tab, arch in zip(st.tabs([ARCHITECTURE_NAMES[a] for a in archs]), archs, str
             if summary.smallest != summary.largest
             else ""
         )
-        words = workbench.vocabulary_size(dataset.id, spec.candidates()[0])
-        st.caption(
-            f"Total trainable parameters {summary.total:,} (first candidate){spread}. The "
-            f"embedding has a row per word kept from this dataset ({words:,}, padding and "
-            "unknown included), rounded up to a power of two so that every fold of a "
-            "candidate builds the same model; each fold keeps a few words less."
+        split = (
+            f": {summary.total - frozen:,} trainable, {frozen:,} frozen"
+            + (
+                f" (all trainable during the {spec.fine_tune_epochs} fine-tune epoch(s))"
+                if spec.fine_tune_epochs
+                else ""
+            )
+            if frozen
+            else ", all trainable"
         )
+        if spec.parent:
+            rows = "The embedding keeps the saved model's rows (its vocabulary)."
+        else:
+            words = workbench.vocabulary_size(dataset.id, spec.candidates()[0])
+            rows = (
+                f"The embedding has a row per word kept from this dataset ({words:,}, padding "
+                "and unknown included), rounded up to a power of two so that every fold of a "
+                "candidate builds the same model; each fold keeps a few words less."
+            )
+        st.caption(f"Parameters {summary.total:,} (first candidate){split}{spread}. {rows}")
 
 if st.button("Launch in the background", type="primary", key="exp_launch"):
     try:

@@ -17,6 +17,7 @@ from lstm_core.api import (
     pruned_candidates,
 )
 from search_plots import optimization_history
+from starting_point import start_summary
 from widgets import (
     age,
     choose,
@@ -278,6 +279,9 @@ def finished(run: Run) -> None:
         f"vocabulary {result.vocabulary_size:,}, {result.fits} fits in "
         f"{duration(result.search_seconds)}, median {result.median_epoch_seconds} s per epoch."
     )
+    started = start_summary(workbench, run, result)
+    if started:
+        st.info(md(started), icon=":material/move_down:")
     curves(run.id, "runs_done_curves")
     search_history(run, "runs_done_history")
     st.page_link(

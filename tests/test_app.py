@@ -415,3 +415,60 @@ def test_a_bayesian_design_with_ranges_and_its_history_and_importances(toy_datas
     assert app.selectbox(key="cmp_bayes_run").value == run.id
     assert any("PED-ANOVA" in c for c in texts(app.caption)), texts(app.caption)
     assert set(app.multiselect(key=f"cmp_heat_{run.id}").value) == {"learning_rate", "units"}
+
+
+def test_experiment_starts_from_a_saved_model_or_word_vectors(workspace):
+    """Transfer in the dashboard: the saved model fixes its layers' shapes (not offered),
+    the parameter table marks frozen layers, word vectors show their coverage first, and
+    a finished child run tells its lineage on Runs and Compare."""
+    import numpy as np
+    from conftest import runs_on_two_data_sets
+
+    from lstm_core.api import Engine, ExperimentSpec
+
+    engine = Engine(workspace.root)
+    runs = runs_on_two_data_sets(engine)
+    parent, mood = runs["spam.csv"], runs["mood.csv"].dataset
+    app = open_app()
+    app.session_state["dataset"] = mood.id
+    app.switch_page("pages/experiment.py").run()
+    app.radio(key="exp_start").set_value("parent").run()
+    assert not app.exception
+    app.selectbox(key="exp_parent").set_value(parent.id).run()
+    assert "exp_units" not in [w.key for w in app.multiselect], "units come from the saved model"
+    assert any("Reused from run" in c and "4 units" in c for c in texts(app.caption))
+    table = app.dataframe[0].value
+    assert list(table["weights"]) == ["frozen", "frozen", "trainable"]
+    app.checkbox(key="exp_freeze_recurrent").uncheck().run()
+    app.number_input(key="exp_fine_tune_epochs").set_value(1).run()
+    assert list(app.dataframe[0].value["weights"]) == ["frozen", "trainable", "trainable"]
+    app.button(key="exp_launch").click().run()
+    assert not app.exception
+    launched = next(r for r in workspace.store.list_runs() if r.spec.parent)
+    engine.cancel(launched.id)
+    assert (launched.spec.parent, launched.spec.freeze) == (parent.id, "embedding")
+    assert launched.spec.fine_tune_epochs == 1
+    assert launched.spec.params["units"] == parent.spec.fixed()["units"]
+
+    rng = np.random.default_rng(0)
+    words = ["lunch", "home", "later", "mum", "see", "you", "tonight", "thanks"]
+    lines = [w + " " + " ".join(f"{x:.4f}" for x in rng.normal(size=4)) for w in words]
+    vectors = engine.add_vectors("\n".join(lines).encode(), "ham-words.txt")
+    app.switch_page("pages/experiment.py").run()
+    app.radio(key="exp_start").set_value("file").run()
+    assert app.selectbox(key="exp_vectors").value == vectors.id
+    shown = {m.label: m.value for m in app.metric}
+    assert shown["Vocabulary covered"] == "50%", "8 of the 16 toy words have a vector"
+    assert "exp_embedding_dim" not in [w.key for w in app.multiselect]
+
+    child = engine.train(
+        ExperimentSpec(mood.id, params=parent.spec.params, cv=0, n_jobs=1, parent=parent.id)
+    )
+    app.session_state["run"] = child.id
+    app.switch_page("pages/runs.py").run()
+    assert not app.exception
+    (told,) = [i.value for i in app.info if "Transfer learning" in i.value]
+    assert md(parent.id) in told and "stayed frozen" in told
+    app.switch_page("pages/compare.py").run()
+    assert not app.exception
+    assert any(md(parent.id) in m.value and "←" in m.value for m in app.markdown)
