@@ -23,8 +23,9 @@ from lstm_core.api import (
     RunResult,
     RunStatus,
     UserError,
+    VectorsCoverage,
 )
-from widgets import md, run_label
+from widgets import engine, md, run_label
 
 KINDS = {
     "random": "Random weights",
@@ -103,7 +104,8 @@ def _from_saved_model(workbench: Engine, dataset: Dataset) -> StartChoice:
         default=models[0].id,
         format_func=lambda i: run_label(by_id[i]),
     )
-    config = workbench.result(parent).best_config
+    result = workbench.result(parent)
+    config = result.best_config
     left, middle, right = st.columns(3)
     embedding = kept(left.checkbox, "Freeze the embedding", dataset_id=dataset.id,
                      name="freeze_embedding", default=True)  # fmt: skip
@@ -117,7 +119,8 @@ def _from_saved_model(workbench: Engine, dataset: Dataset) -> StartChoice:
     )
     st.caption(
         f"Reused from run {md(parent)}: its vectorizer ({config['max_tokens']:,} words at "
-        f"most, texts cut at {config['sequence_length']}), its embedding "
+        f"most, {result.vocabulary_size:,} kept; texts cut at {result.sequence_length} "
+        f"words), its embedding "
         f"({config['embedding_dim']} dimensions) and its {config['layers']} "
         f"{ARCHITECTURE_NAMES[config['arch']]} layer(s) of {config['units']} units. A new "
         f"output layer (and the dense layer, if you add one) learns this data set's "
@@ -181,12 +184,18 @@ def _from_file(workbench: Engine, dataset: Dataset) -> StartChoice:
     )
 
 
-def coverage(workbench: Engine, dataset: Dataset, choice: StartChoice, config: dict) -> None:
+@st.cache_data(max_entries=32, show_spinner="Looking up this data set's words in the vectors...")
+def _coverage(dataset_id: str, vectors_id: str, config: tuple) -> VectorsCoverage:
+    """Read a large vectors file once per dataset and text settings, not on every rerun."""
+    return engine().vectors_coverage(dataset_id, vectors_id, dict(config))
+
+
+def coverage(dataset: Dataset, choice: StartChoice, config: dict) -> None:
     """How much of this data set a vectors file covers, under `config`'s text settings."""
     if not choice.vectors or choice.vectors == SELF_VECTORS:
         return
     try:
-        covered = workbench.vectors_coverage(dataset.id, choice.vectors, config)
+        covered = _coverage(dataset.id, choice.vectors, tuple(sorted(config.items())))
     except UserError as error:
         st.error(md(error))
         return

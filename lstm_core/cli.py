@@ -286,6 +286,18 @@ def cmd_train(args) -> int:
         print(
             f"  baseline: accuracy {base.accuracy:.3f}  macro-F1 {base.macro_f1:.3f}  ({base.model})"
         )
+        if result.parent:
+            counts = result.parameters
+            print(
+                f"  started from run {result.parent}: {counts.trainable:,} parameters trained, "
+                f"{counts.frozen:,} frozen"
+            )
+        if result.vectors is not None:
+            v = result.vectors
+            print(
+                f"  word vectors ({printable(v.source)}): {v.coverage_vocabulary:.0%} of the "
+                f"vocabulary, {v.coverage_tokens:.0%} of the training tokens"
+            )
         floor = result.majority
         if floor is not None:
             print(

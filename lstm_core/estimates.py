@@ -50,7 +50,8 @@ def estimate_run_seconds(spec: ExperimentSpec, n_rows: int, auto_length: int) ->
         length = auto_length if config["sequence_length"] == "auto" else config["sequence_length"]
         if config["length_buckets"]:
             length = min(length, auto_length)
-        return config["epochs"] * seconds_per_epoch(config, rows, length)
+        epochs = config["epochs"] + spec.fine_tune_epochs  # frozen layers: an upper bound
+        return epochs * seconds_per_epoch(config, rows, length)
 
     workers = min(spec.effective_n_jobs(), len(candidates) * spec.n_splits())
     # A candidate's folds go to the fit process that keeps its model (lstm_core.executors),

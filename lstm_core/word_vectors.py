@@ -101,8 +101,9 @@ def _malformed(name: str, number: int, why: str, dim: int | None) -> UserError:
 
 
 def _parse(
-    path: Path, name: str, keep: Callable[[str], bool]
+    path: Path, name: str, keep: Callable[[str], bool], every_line: bool
 ) -> tuple[list[str], list[np.ndarray], VectorsFileInfo]:
+    """The kept words' vectors; `every_line` checks the numbers of the others too."""
     words: list[str] = []
     rows: list[np.ndarray] = []
     seen: set[str] = set()
@@ -133,6 +134,10 @@ def _parse(
             )
         # A few GloVe words contain spaces: the numbers are the last `dim` fields.
         word = " ".join(fields[:-dim])
+        count += 1
+        wanted = word not in seen and keep(word)
+        if not (wanted or every_line):
+            continue
         try:
             vector = np.array(fields[-dim:], dtype=np.float32)
         except ValueError:
@@ -140,8 +145,7 @@ def _parse(
             raise _malformed(name, number, f"'{bad[:20]}' is not a number", dim) from None
         if not np.isfinite(vector).all():
             raise _malformed(name, number, "it holds an infinite or NaN value", dim)
-        count += 1
-        if word in seen or not keep(word):
+        if not wanted:
             continue
         seen.add(word)
         words.append(word)
@@ -162,14 +166,17 @@ def _is_number(text: str) -> bool:
 def inspect_vectors(path: str | Path, name: str | None = None) -> VectorsFileInfo:
     """Read a whole file once, checking every line (what an upload goes through)."""
     path = Path(path)
-    return _parse(path, name or path.name, lambda word: False)[2]
+    return _parse(path, name or path.name, lambda word: False, every_line=True)[2]
 
 
 def read_vectors(path: str | Path, wanted: Iterable[str], name: str | None = None) -> WordVectors:
-    """The vectors of the `wanted` words found in the file (the first of a repeated word)."""
+    """The vectors of the `wanted` words found in the file (the first of a repeated word).
+
+    Only their numbers are read: every line of a kept file was checked when it was added
+    (`inspect_vectors`), and a large file is read again for each run."""
     path = Path(path)
     wanted = set(wanted)
-    words, rows, info = _parse(path, name or path.name, wanted.__contains__)
+    words, rows, info = _parse(path, name or path.name, wanted.__contains__, every_line=False)
     matrix = np.stack(rows) if rows else np.zeros((0, info.dim), np.float32)
     return WordVectors(tuple(words), matrix)
 

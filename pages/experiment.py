@@ -288,7 +288,7 @@ try:
 except UserError as error:
     st.error(md(error))
     st.stop()
-coverage(workbench, dataset, start, spec.candidates()[0])
+coverage(dataset, start, spec.candidates()[0])
 
 length = auto_length(dataset.id)
 fits = spec.n_fits()

@@ -247,6 +247,9 @@ def finished(run: Run) -> None:
         f"On the {result.n_test:,} held-out texts: accuracy {test.accuracy:.3f}, "
         f"macro-F1 {test.macro_f1:.3f}; the TF-IDF baseline: {baseline.macro_f1:.3f}{floor}."
     )
+    started = start_summary(workbench, run, result)
+    if started:
+        st.info(md(started), icon=":material/move_down:")
     if test.macro_f1 + 0.005 < baseline.macro_f1:
         st.warning(
             "The baseline beats the recurrent model here: more epochs or another grid may help."
@@ -279,9 +282,6 @@ def finished(run: Run) -> None:
         f"vocabulary {result.vocabulary_size:,}, {result.fits} fits in "
         f"{duration(result.search_seconds)}, median {result.median_epoch_seconds} s per epoch."
     )
-    started = start_summary(workbench, run, result)
-    if started:
-        st.info(md(started), icon=":material/move_down:")
     curves(run.id, "runs_done_curves")
     search_history(run, "runs_done_history")
     st.page_link(
