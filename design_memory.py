@@ -26,7 +26,9 @@ START = (
     "start",
     "parent",
     "freeze_embedding",
-    "freeze_recurrent",
+    "freeze_recurrent_1",
+    "freeze_recurrent_2",
+    "freeze_recurrent_3",
     "fine_tune_epochs",
     "vectors",
     "train_vectors",
@@ -67,7 +69,10 @@ def start_of(spec: ExperimentSpec) -> dict[str, Any]:
             "start": "parent",
             "parent": spec.parent,
             "freeze_embedding": "embedding" in spec.frozen(),
-            "freeze_recurrent": "recurrent" in spec.frozen(),
+            **{
+                f"freeze_recurrent_{d}": bool({"recurrent", f"recurrent_{d}"} & spec.frozen())
+                for d in (1, 2, 3)
+            },
             "fine_tune_epochs": spec.fine_tune_epochs,
         }
     if spec.vectors:

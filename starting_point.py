@@ -34,13 +34,13 @@ KINDS = {
     "self": "Word vectors trained on this data (word2vec)",
 }
 UPLOADED = "_start_uploads"  # an upload's file_id -> the id it was kept under
-# The --freeze choice for each pair of checkboxes (embedding frozen?, recurrent frozen?).
-FREEZE_OF = {
-    (True, True): "all",
-    (True, False): "embedding",
-    (False, True): "recurrent",
-    (False, False): "none",
-}
+
+
+def freeze_choice(frozen: list[str], layers: int) -> str:
+    """The --freeze value for the ticked layers: all, none, or the list of them."""
+    if len(frozen) == layers + 1:
+        return "all"
+    return ",".join(frozen) or "none"
 
 
 @dataclass(frozen=True)
@@ -106,11 +106,19 @@ def _from_saved_model(workbench: Engine, dataset: Dataset) -> StartChoice:
     )
     result = workbench.result(parent)
     config = result.best_config
-    left, middle, right = st.columns(3)
-    embedding = kept(left.checkbox, "Freeze the embedding", dataset_id=dataset.id,
-                     name="freeze_embedding", default=True)  # fmt: skip
-    recurrent = kept(middle.checkbox, "Freeze the recurrent layers", dataset_id=dataset.id,
-                     name="freeze_recurrent", default=True)  # fmt: skip
+    left, right = st.columns(2)
+    cell = ARCHITECTURE_NAMES[config["arch"]]
+    frozen = [
+        name
+        for name, label in [
+            ("embedding", "Freeze the embedding"),
+            *(
+                (f"recurrent_{d}", f"Freeze {cell} layer {d}")
+                for d in range(1, config["layers"] + 1)
+            ),
+        ]
+        if kept(left.checkbox, label, dataset_id=dataset.id, name=f"freeze_{name}", default=True)
+    ]
     fine = _fine_tune(
         right,
         dataset,
@@ -128,7 +136,7 @@ def _from_saved_model(workbench: Engine, dataset: Dataset) -> StartChoice:
     )
     return StartChoice(
         parent=parent,
-        freeze=FREEZE_OF[(bool(embedding), bool(recurrent))],
+        freeze=freeze_choice(frozen, config["layers"]),
         fine_tune_epochs=fine,
         fixed=INHERITED,
     )

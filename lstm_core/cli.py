@@ -539,8 +539,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--freeze",
-        choices=FREEZE,
-        help="with --from: the layers kept as they are while the new head trains (default all)",
+        metavar="|".join(FREEZE),
+        help="with --from: the layers kept as they are while the new head trains (default "
+        "all; or a comma list such as embedding,recurrent_1)",
     )
     train.add_argument(
         "--fine-tune-epochs",

@@ -39,6 +39,11 @@ EMBEDDING, RECURRENT = "embedding", "recurrent"
 FINE_TUNE_RATE = 0.1  # a fine-tune phase trains at this share of the first phase's rate
 
 
+def recurrent_frozen(frozen: frozenset[str], depth: int) -> bool:
+    """Is recurrent layer `depth` (from 1, input side first) frozen: all of them, or it?"""
+    return RECURRENT in frozen or f"{RECURRENT}_{depth}" in frozen
+
+
 @dataclass(frozen=True)
 class LayerRow:
     layer: str
@@ -101,8 +106,9 @@ def layer_table(
     """The layers `build_model` makes, with output shapes and parameter counts.
 
     With `vocabulary_size` (the words kept, padding and unknown included) the embedding is
-    sized as a fit sizes it; without, it has `max_tokens` rows. `frozen` names the layer
-    groups (`EMBEDDING`, `RECURRENT`) whose weights training leaves alone.
+    sized as a fit sizes it; without, it has `max_tokens` rows. `frozen` names the layers
+    whose weights training leaves alone: `EMBEDDING`, `RECURRENT` (every recurrent layer),
+    `recurrent_N` (the Nth, from the input side).
     """
     cell, _, bidirectional = CELLS[arch]
     length = "L" if sequence_length == "auto" else str(sequence_length)
@@ -122,7 +128,12 @@ def layer_table(
         name = f"Bidirectional({cell})" if bidirectional else cell
         shape = f"(None, {out_units})" if last else f"(None, {length}, {out_units})"
         rows.append(
-            LayerRow(name, shape, recurrent_params(arch, width, units), RECURRENT in frozen)
+            LayerRow(
+                name,
+                shape,
+                recurrent_params(arch, width, units),
+                recurrent_frozen(frozen, depth + 1),
+            )
         )
         if dropout_rate:
             rows.append(LayerRow("Dropout", shape, 0))
@@ -200,8 +211,8 @@ def build_model(
     The embedding masks padding (id 0), so post-padded sequences are read correctly and the
     fused cuDNN kernel stays usable on a GPU (it accepts right-padded masks). A
     `sequence_length` of None takes batches of any length (lstm_core/batching.py). The
-    embedding has `embedding_rows(vocabulary_size, max_tokens)` rows. The `frozen` layer
-    groups are made untrainable before compiling, so the optimizer never holds their weights.
+    embedding has `embedding_rows(vocabulary_size, max_tokens)` rows. The `frozen` layers
+    (as `layer_table` names them) are made untrainable before compiling, so the optimizer never holds their weights.
     """
     import keras
 
@@ -224,7 +235,7 @@ def build_model(
         )
         if bidirectional:
             layer = keras.layers.Bidirectional(layer, name=name)
-        layer.trainable = RECURRENT not in frozen
+        layer.trainable = not recurrent_frozen(frozen, depth + 1)
         x = layer(x)
         if dropout_rate:
             x = keras.layers.Dropout(dropout_rate)(x)

@@ -28,13 +28,9 @@ SCORING_NAMES = {
     "accuracy": "accuracy",
     "balanced_accuracy": "balanced accuracy",
 }
-FREEZE = ("all", "embedding", "recurrent", "none")  # what a transferred model keeps frozen
-FROZEN_GROUPS = {
-    "all": frozenset({"embedding", "recurrent"}),
-    "embedding": frozenset({"embedding"}),
-    "recurrent": frozenset({"recurrent"}),
-    "none": frozenset(),
-}
+# What a transferred model keeps frozen: one of these, or a comma list of FREEZABLE layers.
+FREEZE = ("all", "embedding", "recurrent", "none")
+FREEZABLE = ("embedding", "recurrent", "recurrent_1", "recurrent_2", "recurrent_3")
 # What a model started from a saved one takes from it: its vectorizer and its layers' shapes.
 INHERITED = (
     "arch",
@@ -72,7 +68,7 @@ class ExperimentSpec:
     time_budget_s: float = 0.0  # tpe / gp: no new candidate after this long (0: no limit)
     prune: str = "none"  # tpe / gp: stop candidates clearly behind after an epoch
     parent: str = ""  # start from this run's saved model (transfer learning)
-    freeze: str = ""  # with a parent: all, embedding, recurrent or none ("": all)
+    freeze: str = ""  # with a parent: all, none, or layers ("embedding,recurrent_2"); "": all
     fine_tune_epochs: int = 0  # then this many epochs with everything trainable, at a lower rate
     vectors: str = ""  # start the embedding from word vectors: a stored file's id, or "self"
     vectors_corpus: str = ""  # with "self": a stored unlabelled text file to train on as well
@@ -146,13 +142,9 @@ class ExperimentSpec:
                 "Start from a saved model or from word vectors, not both; the saved model "
                 "already holds its embedding."
             )
-        freeze = (self.freeze or "").strip().lower()
+        freeze = _canonical_freeze(self.freeze or "")
         if freeze and not self.parent:
             raise UserError("--freeze needs a model to start from; add --from RUN_ID.")
-        if freeze and freeze not in FREEZE:
-            raise UserError(
-                f"'{self.freeze}' is not a freeze choice; choose from {', '.join(FREEZE)}."
-            )
         epochs = self.fine_tune_epochs
         if not isinstance(epochs, int) or not 0 <= epochs <= MAX_FINE_TUNE_EPOCHS:
             raise UserError(
@@ -188,8 +180,13 @@ class ExperimentSpec:
         return list(self.grid.get(name) or [self.fixed()[name]])
 
     def frozen(self) -> frozenset[str]:
-        """The layer groups kept frozen while the new layers train (a transferred model)."""
-        return FROZEN_GROUPS[self.freeze] if self.parent else frozenset()
+        """The layers kept frozen while the new layers train (a transferred model):
+        `embedding`, `recurrent` (every recurrent layer) or `recurrent_N` (one)."""
+        if not self.parent or self.freeze == "none":
+            return frozenset()
+        if self.freeze in ("all", ""):
+            return frozenset({"embedding", "recurrent"})
+        return frozenset(self.freeze.split(","))
 
     def frozen_for(self, config: dict[str, Any]) -> frozenset[str]:
         """What stays frozen in the first phase of a candidate: a transferred model's layer
@@ -320,6 +317,20 @@ class ExperimentSpec:
         first ones, or for a Bayesian search its grid points over and over."""
         points = self.candidates()
         return [points[i % len(points)] for i in range(self.n_candidates())]
+
+
+def _canonical_freeze(text: str) -> str:
+    """ "recurrent_2, Embedding" -> "embedding,recurrent_2"; all and none stand alone."""
+    parts = sorted({part.strip().lower() for part in text.split(",") if part.strip()})
+    if len(parts) == 1 and parts[0] in ("all", "none"):
+        return parts[0]
+    unknown = [part for part in parts if part not in FREEZABLE]
+    if unknown:
+        raise UserError(
+            f"'{unknown[0]}' is not something to freeze; give all, none, or layers from "
+            f"{', '.join(FREEZABLE)} (comma-separated)."
+        )
+    return ",".join(parts)
 
 
 def min_examples_per_class(cv: int, test_size: float) -> int:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from lstm_core import text_files
 from lstm_core.entities import RunStatus, VectorsCoverage
 from lstm_core.errors import UserError
-from lstm_core.model_zoo import EMBEDDING, InitialWeights, embedding_rows
+from lstm_core.model_zoo import EMBEDDING, RECURRENT, InitialWeights, embedding_rows
 from lstm_core.spec import INHERITED, SELF_VECTORS, ExperimentSpec
 from lstm_core.vectorizer import SequenceVectorizer
 from lstm_core.word_vectors import WordVectors, coverage, embedding_matrix, read_vectors
@@ -74,6 +74,13 @@ def resolve(workspace: Workspace, spec: ExperimentSpec) -> ExperimentSpec:
         _parent_run(workspace, spec.parent)
         result = workspace.store.get_result(spec.parent)
         inherited = {name: result.best_config[name] for name in INHERITED}
+        layers = int(inherited["layers"])
+        for name in sorted(spec.frozen()):
+            if name.startswith(f"{RECURRENT}_") and int(name.rsplit("_", 1)[1]) > layers:
+                raise UserError(
+                    f"Run {spec.parent}'s model has {layers} recurrent layer(s), so there is "
+                    f"no {name} to freeze."
+                )
         return replace(spec, params=_fixed_by(spec, inherited, f"run {spec.parent}'s model"))
     if spec.vectors and spec.vectors != SELF_VECTORS:
         info = text_files.read_info(workspace.root, spec.vectors)

@@ -439,7 +439,7 @@ def test_experiment_starts_from_a_saved_model_or_word_vectors(workspace):
     assert any("Reused from run" in c and "4 units" in c for c in texts(app.caption))
     table = app.dataframe[0].value
     assert list(table["weights"]) == ["frozen", "frozen", "trainable"]
-    app.checkbox(key="exp_freeze_recurrent").uncheck().run()
+    app.checkbox(key="exp_freeze_recurrent_1").uncheck().run()
     app.number_input(key="exp_fine_tune_epochs").set_value(1).run()
     assert list(app.dataframe[0].value["weights"]) == ["frozen", "trainable", "trainable"]
     app.button(key="exp_launch").click().run()

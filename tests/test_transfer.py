@@ -84,6 +84,20 @@ def test_frozen_layers_stay_as_they_were_and_fine_tuning_changes_them(parent):
     assert engine.lineage(tuned_id) == [parent_id]
 
 
+def test_each_recurrent_layer_can_be_frozen_on_its_own(parent):
+    engine, _, mood = parent
+    spam = engine.run(parent[1]).dataset.id
+    two_layers = trained(engine, spam, params={**SMALL, "layers": 2})
+    before = layer_weights(engine, two_layers)["recurrent"]
+    child = trained(engine, mood, parent=two_layers, freeze="recurrent_1")
+    after = layer_weights(engine, child)["recurrent"]
+    half = len(before) // 2  # each LSTM layer: kernel, recurrent kernel, bias
+    assert same(after[:half], before[:half])
+    assert not same(after[half:], before[half:])
+    assert engine.run(child).spec.freeze == "recurrent_1"
+    assert engine.result(child).parameters.frozen == sum(w.size for w in before[:half])
+
+
 def test_a_transferred_model_predicts_the_same_in_a_fresh_process(parent):
     engine, parent_id, mood = parent
     run_id = trained(engine, mood, parent=parent_id, freeze="recurrent", fine_tune_epochs=1)
@@ -149,6 +163,8 @@ def test_self_trained_vectors_cover_the_vocabulary_and_repeat_with_the_seed(pare
         ({"parent": "PARENT", "params": {**SMALL, "units": 12}}, "units is 6 in run PARENT's model"),
         ({"parent": "PARENT", "vectors": "self"}, "Start from a saved model or from word vectors, not both"),
         ({"freeze": "all"}, "--freeze needs a model to start from"),
+        ({"parent": "PARENT", "freeze": "recurrent_2"}, "Run PARENT's model has 1 recurrent layer(s), so there is no recurrent_2 to freeze"),
+        ({"parent": "PARENT", "freeze": "head,embedding"}, "'head' is not something to freeze"),
         ({"params": {"vectors_trainable": False}}, "vectors_trainable = false keeps word vectors"),
         ({"fine_tune_epochs": 2}, "Fine-tuning continues a model started from"),
     ],

@@ -66,7 +66,7 @@ def test_vectors_upload_shows_coverage_and_a_saved_model_starts_a_new_run(tmp_pa
         page.get_by_text("A saved model (transfer learning)", exact=True).click()
         settle(page)
         page.get_by_text("Reused from run").wait_for()
-        page.get_by_text("Freeze the recurrent layers").click()
+        page.get_by_text("Freeze LSTM layer 1").click()
         settle(page)
         table = page.locator('[data-testid="stDataFrame"]').first
         expect(table).to_be_visible()
