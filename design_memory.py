@@ -85,6 +85,12 @@ def start_of(spec: ExperimentSpec) -> dict[str, Any]:
     return {"start": "random"}
 
 
+def forget(dataset_id: str, name: str) -> None:
+    """Drop a remembered choice (one naming something deleted since), widget state too."""
+    st.session_state.pop(PREFIX + name, None)
+    st.session_state.get(DESIGNS, {}).get(dataset_id, {}).pop(name, None)
+
+
 def remembered(dataset_id: str, name: str, default: Any) -> Any:
     """What `exp_<name>` holds or will start from (to build a widget's options around it)."""
     if PREFIX + name in st.session_state:

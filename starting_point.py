@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
+import design_memory
 from design_memory import kept
 from lstm_core.api import (
     ARCHITECTURE_NAMES,
+    HYPERPARAMETERS,
     INHERITED,
     SELF_VECTORS,
     Dataset,
@@ -34,6 +36,7 @@ KINDS = {
     "self": "Word vectors trained on this data (word2vec)",
 }
 UPLOADED = "_start_uploads"  # an upload's file_id -> the id it was kept under
+TEXT_SETTINGS = tuple(n for n, p in HYPERPARAMETERS.items() if p.target == "vectorizer")
 
 
 def freeze_choice(frozen: list[str], layers: int) -> str:
@@ -56,16 +59,19 @@ class StartChoice:
     fixed: tuple[str, ...] = field(default=())
 
 
-def _kept_upload(upload, add) -> str | None:
-    """The id an upload is kept under, adding it the first time it is seen."""
+def _kept_upload(upload, add, pick: str = "") -> str | None:
+    """The id an upload is kept under, adding it the first time it is seen (and then making
+    it the choice of the picker keyed `pick`, once: a later choice there stands)."""
     uploads = st.session_state.setdefault(UPLOADED, {})
     if upload.file_id not in uploads:
         try:
-            with st.spinner(f"Reading {upload.name} through once..."):
+            with st.spinner(f"Reading {md(upload.name)} through once..."):
                 uploads[upload.file_id] = add(upload.getvalue(), upload.name).id
         except UserError as error:
             st.error(md(error))
             return None
+        if pick:
+            st.session_state[pick] = uploads[upload.file_id]
     return uploads[upload.file_id]
 
 
@@ -92,9 +98,13 @@ def _from_saved_model(workbench: Engine, dataset: Dataset) -> StartChoice:
         st.info("No saved model yet: train a run first, then start a new one from it.")
         return StartChoice()
     by_id = {r.id: r for r in models}
-    remembered = st.session_state.get("exp_parent")
+    remembered = design_memory.remembered(dataset.id, "parent", None)
     if remembered is not None and remembered not in by_id:
-        st.session_state.pop("exp_parent")
+        st.warning(
+            f"Run {md(remembered)}, the saved model this design started from, is gone; "
+            "pick another one."
+        )
+        design_memory.forget(dataset.id, "parent")
     parent = kept(
         st.selectbox,
         "Saved model to start from",
@@ -163,9 +173,7 @@ def _from_file(workbench: Engine, dataset: Dataset) -> StartChoice:
         help="Read as text only, never as a program; lines are 'word v1 ... vn'.",
     )
     if upload is not None:
-        kept_id = _kept_upload(upload, workbench.add_vectors)
-        if kept_id:
-            st.session_state["exp_vectors"] = kept_id
+        _kept_upload(upload, workbench.add_vectors, pick="exp_vectors")
     files = {f.id: f for f in workbench.text_files("vectors")}
     if not files:
         st.info("No word vectors yet: add a file above.")
@@ -193,9 +201,9 @@ def _from_file(workbench: Engine, dataset: Dataset) -> StartChoice:
 
 
 @st.cache_data(max_entries=32, show_spinner="Looking up this data set's words in the vectors...")
-def _coverage(dataset_id: str, vectors_id: str, config: tuple) -> VectorsCoverage:
+def _coverage(dataset_id: str, vectors_id: str, text_settings: tuple) -> VectorsCoverage:
     """Read a large vectors file once per dataset and text settings, not on every rerun."""
-    return engine().vectors_coverage(dataset_id, vectors_id, dict(config))
+    return engine().vectors_coverage(dataset_id, vectors_id, dict(text_settings))
 
 
 def coverage(dataset: Dataset, choice: StartChoice, config: dict) -> None:
@@ -203,7 +211,8 @@ def coverage(dataset: Dataset, choice: StartChoice, config: dict) -> None:
     if not choice.vectors or choice.vectors == SELF_VECTORS:
         return
     try:
-        covered = _coverage(dataset.id, choice.vectors, tuple(sorted(config.items())))
+        text_settings = tuple((n, config[n]) for n in TEXT_SETTINGS)
+        covered = _coverage(dataset.id, choice.vectors, text_settings)
     except UserError as error:
         st.error(md(error))
         return

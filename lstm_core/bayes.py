@@ -79,7 +79,9 @@ def make_pruner(spec: ExperimentSpec):
         return optuna.pruners.MedianPruner(n_startup_trials=startup, n_warmup_steps=1)
     if spec.prune == "hyperband":
         return optuna.pruners.HyperbandPruner(
-            min_resource=1, max_resource=int(spec.highest("epochs")), reduction_factor=3
+            min_resource=1,
+            max_resource=int(spec.highest("epochs")) + spec.fine_tune_epochs,
+            reduction_factor=3,
         )
     return optuna.pruners.NopPruner()
 

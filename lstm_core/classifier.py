@@ -38,9 +38,9 @@ STEPS_PER_EXECUTION = 32
 
 
 class _ExpectedRetracing(logging.Filter):
-    """A fine-tuned model compiles twice and is never kept for reuse (model_pool), so its
-    training steps are traced again on purpose; TensorFlow's warning about frequent
-    retracing then only alarms the person reading the log."""
+    """TensorFlow warns when a process traces many training steps in a row. Here that is by
+    design: each model not taken from the pool (every fine-tuned one: it compiles twice)
+    traces its own, so the warning would only alarm the person reading the log."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return "triggered tf.function retracing" not in record.getMessage()

@@ -205,6 +205,17 @@ def delete(workspace: Workspace, run_id: str) -> None:
     run = _existing(workspace, run_id)
     if run.status.active:
         raise UserError(f"Run '{run_id}' is {run.status}; cancel it before deleting it.")
+    # A child that has not finished reads this run's model when it (re)starts.
+    children = [
+        r.id
+        for r in workspace.store.list_runs(limit=1_000_000)
+        if r.spec.parent == run_id and (r.status.active or r.status.resumable)
+    ]
+    if children:
+        raise UserError(
+            f"Run '{run_id}' is the starting point of run {children[0]}, which has not "
+            "finished; let it finish, or delete it first."
+        )
     try:
         workspace.store.delete_run(run_id)
     except InvalidTransition:

@@ -171,7 +171,8 @@ class ExperimentSpec:
             if name in self.grid or name in self.ranges:
                 source = "the saved model" if self.parent else "the word vectors"
                 raise UserError(
-                    f"{name} comes from {source}, so it cannot be searched; drop it from the grid."
+                    f"{name} comes from {source}, so it cannot be searched; drop it from the "
+                    "grid and the ranges."
                 )
         return replace(self, freeze=(freeze or "all") if self.parent else "")
 

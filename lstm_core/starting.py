@@ -60,10 +60,15 @@ def _parent_run(workspace: Workspace, run_id: str):
         raise UserError(
             f"There is no run '{run_id}' to start from in {workspace.root}; see lstm-core runs."
         )
-    if run.status != RunStatus.COMPLETED or not workspace.bundle_dir(run_id).is_dir():
+    if run.status != RunStatus.COMPLETED:
         raise UserError(
             f"Run '{run_id}' has no saved model to start from (it is {run.status}); pick a "
             "completed run."
+        )
+    if not workspace.bundle_dir(run_id).is_dir():
+        raise UserError(
+            f"Run '{run_id}' completed, but its saved model is missing from {workspace.root}; "
+            "pick another run, or train this one again."
         )
     return run
 
@@ -71,7 +76,14 @@ def _parent_run(workspace: Workspace, run_id: str):
 def resolve(workspace: Workspace, spec: ExperimentSpec) -> ExperimentSpec:
     """The spec with what its starting point fixes filled in (see the module's notes)."""
     if spec.parent:
-        _parent_run(workspace, spec.parent)
+        parent = _parent_run(workspace, spec.parent)
+        same_data = parent.spec.dataset_id == spec.dataset_id
+        if same_data and (parent.spec.seed, parent.spec.test_size) != (spec.seed, spec.test_size):
+            raise UserError(
+                f"Run {spec.parent} trained on this data set with another test split (seed "
+                f"{parent.spec.seed}, test share {parent.spec.test_size:g}), so its model has "
+                "seen texts this run would test on; use its seed and test share."
+            )
         result = workspace.store.get_result(spec.parent)
         inherited = {name: result.best_config[name] for name in INHERITED}
         layers = int(inherited["layers"])
@@ -132,6 +144,8 @@ def load(workspace: Workspace, spec: ExperimentSpec, train_texts) -> StartingPoi
             path = text_files.data_path(workspace.root, spec.vectors_corpus)
             extra = [tokenize(line) for line in path.read_text(encoding="utf-8").splitlines()]
         vectors = train_word2vec(tokenized + extra, int(fixed["embedding_dim"]), spec.seed)
+        # Words only the extra file has never reach a model: do not ship them to each fit.
+        vectors = vectors.only({token for tokens in tokenized for token in tokens})
         source = SELF_TRAINED
     else:
         info = text_files.read_info(workspace.root, spec.vectors)

@@ -6,8 +6,9 @@ A malformed line stops the reading with one sentence naming the line. Reading ke
 the words asked for (a run needs the words of its own texts, not 400,000 of them).
 
 Self-trained vectors come from gensim's word2vec on the training texts (and an optional
-unlabelled text file): unsupervised transfer with no download. One worker thread and a
-hash that does not change between processes make them the same for the same seed.
+unlabelled text file): unsupervised transfer with no download. One worker thread, the
+run's seed and a word hash that does not change between processes make them the same for
+the same seed.
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ class WordVectors:
 
     def index(self) -> dict[str, int]:
         return {word: i for i, word in enumerate(self.words)}
+
+    def only(self, words: set[str]) -> WordVectors:
+        """The vectors of these words alone, in the same order."""
+        rows = [i for i, word in enumerate(self.words) if word in words]
+        return WordVectors(tuple(self.words[i] for i in rows), self.matrix[rows])
 
 
 @dataclass(frozen=True)
@@ -182,8 +188,9 @@ def read_vectors(path: str | Path, wanted: Iterable[str], name: str | None = Non
 
 
 def _stable_hash(text: str) -> int:
-    """gensim seeds each word's first vector from a hash of it; Python's own hash changes
-    between processes (PYTHONHASHSEED), this one does not."""
+    """For gensim's `hashfxn`: gensim 4.4 draws first vectors from its seed, but its
+    `seeded_vector` still hashes words, by default with Python's own hash, which changes
+    between processes (PYTHONHASHSEED); this one does not. A test trains in two processes."""
     return zlib.crc32(text.encode("utf-8"))
 
 

@@ -195,10 +195,16 @@ seed = setting(right.number_input, "Seed (same seed, same splits)", 0, MAX_SEED,
 
 def range_editor() -> dict[str, Range]:
     """A pair of bounds (and a log switch) per numeric hyperparameter searched as a range."""
+    offered = [n for n in HYPERPARAMETERS if numeric(n) and n not in start.fixed]
+    held = design_memory.remembered(dataset.id, design_memory.RANGED, None)
+    if held and not set(held) <= set(offered):  # a starting point now fixes one of them
+        st.session_state[design_memory.PREFIX + design_memory.RANGED] = [
+            n for n in held if n in offered
+        ]
     names = kept(
         st.multiselect,
         "Search between bounds",
-        [n for n in HYPERPARAMETERS if numeric(n)],
+        offered,
         dataset_id=dataset.id,
         name=design_memory.RANGED,
         default=["learning_rate"],
@@ -208,17 +214,17 @@ def range_editor() -> dict[str, Range]:
     )
     ranges = {}
     for name in names:
-        start = default_range(name)
+        usual = default_range(name)
         parameter = HYPERPARAMETERS[name]
         cast = int if parameter.integer else float
         shape = {"min_value": cast(parameter.low), "max_value": cast(parameter.high)}
         if parameter.integer:
             shape["step"] = 1
         else:  # a click moves a bound by a tenth of a decade or a tenth of the range
-            step = start.low / 10 if start.low > 0 else (start.high - start.low) / 10
+            step = usual.low / 10 if usual.low > 0 else (usual.high - usual.low) / 10
             shape.update(format="%g", step=float(step))
         label = LABELS.get(name, name.replace("_", " "))
-        keys = design_memory.range_keys(name, cast(start.low), cast(start.high), start.log)
+        keys = design_memory.range_keys(name, cast(usual.low), cast(usual.high), usual.log)
         low_key, high_key, log_key = keys
         low_cell, high_cell, log_cell = st.columns([2, 2, 1], vertical_alignment="bottom")
         low = kept(low_cell.number_input, f"{label}: from", dataset_id=dataset.id,

@@ -175,3 +175,25 @@ def test_starting_points_that_cannot_work_get_one_sentence(parent, spec, says):
     with pytest.raises(UserError) as error:
         engine.train(ExperimentSpec(mood, cv=0, **{"params": SMALL, **spec}))
     assert str(error.value).startswith(says.replace("PARENT", parent_id))
+
+
+def test_a_parent_on_the_same_data_must_share_the_test_split(parent):
+    """Another seed or test share would test on texts the parent trained on."""
+    engine, parent_id, _ = parent
+    spam = engine.run(parent_id).dataset.id
+    with pytest.raises(UserError, match=rf"^Run {parent_id} trained on this data set with"):
+        engine.train(ExperimentSpec(spam, params=SMALL, cv=0, seed=7, parent=parent_id))
+
+
+def test_a_parent_with_an_unfinished_child_is_kept(parent):
+    """A cancelled child reads its parent's model when resumed, so the parent stays."""
+    from lstm_core.training import submit_run
+
+    engine, parent_id, mood = parent
+    child = submit_run(engine.workspace, ExperimentSpec(mood, cv=0, parent=parent_id))
+    engine.cancel(child)
+    with pytest.raises(UserError, match=rf"is the starting point of run {child}"):
+        engine.delete_run(parent_id)
+    assert engine.has_model(parent_id)
+    engine.delete_run(child)
+    assert engine.lineage(trained(engine, mood, parent=parent_id)) == [parent_id]
