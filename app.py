@@ -15,6 +15,7 @@ PAGES = [
     st.Page("pages/experiment.py", title="Experiment", icon=":material/science:"),
     st.Page("pages/runs.py", title="Runs", icon=":material/monitoring:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("pages/errors.py", title="Errors", icon=":material/rule:"),
     st.Page("pages/predict.py", title="Predict", icon=":material/chat:"),
 ]
 page = st.navigation(PAGES)

@@ -25,19 +25,25 @@ from typing import TYPE_CHECKING
 
 from lstm_core.advice import design_advice
 from lstm_core.entities import (
+    CalibrationBin,
     CandidateResult,
     ClassScores,
     Dataset,
     Epoch,
     Evaluation,
+    Explanation,
+    GateTrace,
+    HeldOutText,
     LabelledText,
     LengthProfile,
+    LengthSlice,
     Progress,
     Run,
     RunResult,
     RunStatus,
     TestPrediction,
     TextFile,
+    ThresholdMetrics,
     Trial,
     TrialStatus,
     VectorsCoverage,
@@ -97,6 +103,7 @@ __all__ = [
     "SEARCHES",
     "SELF_VECTORS",
     "SPEC_DEFAULTS",
+    "CalibrationBin",
     "CandidateResult",
     "ClassScores",
     "Dataset",
@@ -104,8 +111,12 @@ __all__ = [
     "Epoch",
     "Evaluation",
     "ExperimentSpec",
+    "Explanation",
+    "GateTrace",
+    "HeldOutText",
     "LabelledText",
     "LengthProfile",
+    "LengthSlice",
     "ModelSummary",
     "Progress",
     "Range",
@@ -114,6 +125,7 @@ __all__ = [
     "RunStatus",
     "TestPrediction",
     "TextFile",
+    "ThresholdMetrics",
     "Trial",
     "TrialStatus",
     "UserError",
@@ -537,6 +549,60 @@ class Engine:
     def predict(self, run_id: str, texts: list[str]) -> list[LabelledText]:
         return self.load_model(run_id).predict(texts)
 
+    def explain(self, run_id: str, text: str) -> Explanation:
+        """Why the run's model labels `text` so: token attributions and its gates."""
+        from lstm_core.inside import explain
+
+        return explain(self.load_model(run_id), text)
+
+    def held_out(self, run_id: str) -> list[HeldOutText]:
+        """The held-out texts with the model's and the baseline's answers, each with its
+        loss, length and whether it also is a training text (empty if none were kept)."""
+        from lstm_core.datasets import load_dataset
+        from lstm_core.error_analysis import held_out
+
+        predictions = self.test_predictions(run_id)
+        if not predictions:
+            return []
+        texts = load_dataset(self.workspace, self.run(run_id).dataset.id).texts
+        test_rows = {p.row for p in predictions}
+        train_texts = [t for i, t in enumerate(texts) if i not in test_rows]
+        return held_out(predictions, train_texts)
+
+    def metrics_by_length(self, run_id: str) -> list[LengthSlice]:
+        from lstm_core.error_analysis import by_length
+
+        return by_length(self.held_out(run_id))
+
+    def threshold_metrics(self, run_id: str, positive: str, threshold: float) -> ThresholdMetrics:
+        """A two-class run decided at `threshold` on `positive`'s probability."""
+        from lstm_core.error_analysis import at_threshold
+
+        items = self.held_out(run_id)
+        negative = self._other_class(run_id, positive)
+        return at_threshold(items, positive, negative, threshold)
+
+    def calibration(self, run_id: str, positive: str, bins: int = 10) -> list[CalibrationBin]:
+        from lstm_core.error_analysis import calibration
+
+        self._other_class(run_id, positive)
+        return calibration(self.held_out(run_id), positive, bins)
+
+    def _other_class(self, run_id: str, positive: str) -> str:
+        result = self.result(run_id)
+        labels = result.test.labels if result else []
+        if len(labels) != 2 or positive not in labels:
+            raise UserError(
+                f"A decision threshold needs a two-class run and one of its classes; run "
+                f"{run_id} has {', '.join(labels) or 'no result'}."
+            )
+        return next(label for label in labels if label != positive)
+
+    def errors(self, run_id: str) -> list[TestPrediction]:
+        """The held-out texts the model got wrong, most confidently wrong first."""
+        wrong = [p for p in self.test_predictions(run_id) if p.predicted != p.true]
+        return sorted(wrong, key=lambda p: p.probabilities.get(p.true, 0.0))
+
     def export_model(self, run_id: str, destination: str | os.PathLike) -> Path:
         """The model bundle as one zip file (the destination is checked before writing)."""
         from lstm_core.bundle import export_zip
@@ -560,6 +626,30 @@ class Engine:
         except OSError as exc:
             destination.unlink(missing_ok=True)
             raise UserError(f"Could not write '{destination}': {exc.strerror or exc}.") from None
+
+    def code(self, run_id: str, filename: str = "train_run.py") -> str:
+        """The run's best configuration as a plain Keras + scikeras + scikit-learn script."""
+        from lstm_core.code_export import render
+
+        result = self.result(run_id)
+        if result is None:
+            raise UserError(f"Run '{run_id}' has no result to write as code; pick a completed run.")
+        return render(self.run(run_id), result, filename)
+
+    def export_code(self, run_id: str, destination: str | os.PathLike) -> Path:
+        destination = Path(destination)
+        if destination.suffix != ".py":
+            raise UserError(f"'{destination}' should end in .py, for example train_run.py.")
+        if not destination.parent.is_dir():
+            raise UserError(
+                f"There is no folder '{destination.parent}'; create it or choose another path."
+            )
+        text = self.code(run_id, destination.name)
+        try:
+            destination.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"Could not write '{destination}': {exc.strerror or exc}.") from None
+        return destination
 
     def model_zip(self, run_id: str) -> bytes:
         with tempfile.TemporaryDirectory() as scratch:

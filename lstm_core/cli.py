@@ -319,6 +319,45 @@ def cmd_predict(args) -> int:
     return 0
 
 
+def cmd_explain(args) -> int:
+    explanation = Engine().explain(args.run_id, args.text)
+    if args.json:
+        plain = to_plain(explanation)
+        plain["gates"] = explanation.gates and explanation.gates.series()
+        _print_json(plain)
+        return 0
+    best = explanation.probabilities[explanation.label]
+    print(f"{printable(explanation.label)}\t{best:.3f}\t{printable(explanation.text)}")
+    for token in explanation.tokens:
+        print(f"  {printable(token.token):<20} {token.attribution:+.4f}")
+    print(f"({explanation.method}; completeness gap {explanation.completeness_gap:+.2e})")
+    return 0
+
+
+def cmd_errors(args) -> int:
+    wrong = Engine().errors(args.run_id)
+    for item in wrong:
+        if args.json:
+            _print_json(
+                {
+                    "text": item.text,
+                    "true": item.true,
+                    "predicted": item.predicted,
+                    "probabilities": item.probabilities,
+                    "baseline_predicted": item.baseline_predicted,
+                }
+            )
+        else:
+            confidence = item.probabilities.get(item.predicted, 0.0)
+            print(
+                f"{printable(item.true)} -> {printable(item.predicted)} ({confidence:.3f}; "
+                f"baseline {printable(item.baseline_predicted)})\t{printable(item.text)}"
+            )
+    if not wrong and not args.json:
+        print(f"run {args.run_id}: no held-out text was misclassified")
+    return 0
+
+
 def cmd_status(args) -> int:
     engine = Engine()
     engine.refresh()
@@ -451,6 +490,11 @@ def cmd_doctor(args) -> int:
 
 def cmd_export(args) -> int:
     print(Engine().export_model(args.run_id, args.out or f"{args.run_id}.zip"))
+    return 0
+
+
+def cmd_export_code(args) -> int:
+    print(Engine().export_code(args.run_id, args.out))
     return 0
 
 
@@ -611,6 +655,21 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--json", action="store_true")
     predict.set_defaults(handler=cmd_predict)
 
+    explain = commands.add_parser(
+        "explain", help="why a run's model labels a text so: token attributions and gates"
+    )
+    explain.add_argument("run_id")
+    explain.add_argument("text")
+    explain.add_argument("--json", action="store_true")
+    explain.set_defaults(handler=cmd_explain)
+
+    errors = commands.add_parser(
+        "errors", help="the held-out texts a run's model got wrong, most confident first"
+    )
+    errors.add_argument("run_id")
+    errors.add_argument("--json", action="store_true")
+    errors.set_defaults(handler=cmd_errors)
+
     runs = commands.add_parser("runs", help="list runs in the workspace")
     runs.add_argument("--json", action="store_true")
     runs.set_defaults(handler=cmd_runs)
@@ -626,6 +685,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("run_id")
     export.add_argument("--out", help="zip path (default RUN_ID.zip)")
     export.set_defaults(handler=cmd_export)
+
+    export_code = commands.add_parser(
+        "export-code", help="write a run's best configuration as a plain Keras script"
+    )
+    export_code.add_argument("run_id")
+    export_code.add_argument("--out", required=True, help="the script's path (FILE.py)")
+    export_code.set_defaults(handler=cmd_export_code)
     return parser
 
 

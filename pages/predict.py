@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from insight_views import coloured_tokens, gate_heatmaps, gradient_bars
 from lstm_core.api import RunStatus, UserError
 from widgets import choose, engine, md, plain, run_name
 
@@ -23,6 +24,65 @@ def load_model(root: str, run_id: str):
 @st.cache_data(max_entries=4)
 def model_zip(root: str, run_id: str) -> bytes:
     return engine().model_zip(run_id)
+
+
+@st.cache_data(max_entries=64, show_spinner="Looking inside the model...")
+def explained(root: str, run_id: str, text: str):
+    return engine().explain(run_id, text)
+
+
+def why(run_id: str, sentence: str) -> None:
+    """Token attributions, a what-if edit, the first layer's gates, and gradients."""
+    explanation = explained(root, run_id, sentence)
+    st.subheader("Why this label")
+    st.html(coloured_tokens(explanation))
+    st.caption(
+        f"Blue words push towards **{md(explanation.label)}**, red ones away from it (darker: "
+        f"more). Method: {explanation.method}. The attributions add up to the probability's "
+        f"change from the baseline within {abs(explanation.completeness_gap):.1e}."
+    )
+    edited = st.text_input(
+        "What if the sentence read...", value=sentence, key=f"pred_whatif_{run_id}"
+    )
+    if edited.strip() and edited != sentence:
+        after = bundle.predict([edited])[0].probabilities
+        st.dataframe(
+            [
+                {
+                    "label": label,
+                    "typed": before,
+                    "edited": after[label],
+                    "change": after[label] - before,
+                }
+                for label, before in explanation.probabilities.items()
+            ],
+            hide_index=True,
+        )
+    trace = explanation.gates
+    if trace is not None:
+        with st.expander(f"Inside the network: the first {trace.kind} layer, token by token"):
+            st.caption(
+                "Recomputed from the trained weights with the layer's own equations (a "
+                "bidirectional layer: its forward half)."
+            )
+            gate_heatmaps(trace, [t.token for t in explanation.tokens], key="pred_gates")
+    with st.expander("How much each word still moves the answer (vanishing gradients)"):
+        others = [i for i in models if i != run_id]
+        compare = st.selectbox(
+            "Compare with another model",
+            [None, *others],
+            format_func=lambda i: "none" if i is None else describe(i),
+            key="pred_gradient_other",
+        )
+        series = {describe(run_id): explanation}
+        if compare is not None:
+            series[describe(compare)] = explained(root, compare, sentence)
+        gradient_bars(series, key="pred_gradients")
+        st.caption(
+            "The size of the gradient of the predicted probability with respect to each "
+            "word's embedding. A SimpleRNN's early words often get almost none: their signal "
+            "has faded by the end of the text; an LSTM's cell carries it further."
+        )
 
 
 def probabilities_chart(probabilities: dict) -> go.Figure:
@@ -111,6 +171,7 @@ if sentence.strip():
     left.markdown(f"Predicted label: **{md(prediction.label)}**")
     left.caption(f"{prediction.probabilities[prediction.label]:.1%} sure")
     right.plotly_chart(probabilities_chart(prediction.probabilities), key="pred_chart")
+    why(run_id, sentence)
 
 st.subheader("Many texts at once")
 paste, upload = st.tabs(["Paste", "Upload a file"])

@@ -287,6 +287,16 @@ def finished(run: Run) -> None:
     st.page_link(
         "pages/predict.py", label="Try the model on your own sentences", icon=":material/chat:"
     )
+    st.page_link("pages/errors.py", label="See where it goes wrong", icon=":material/rule:")
+    st.download_button(
+        "Download as a Python script",
+        workbench.code(run.id, f"train_{run.id}.py"),
+        file_name=f"train_{run.id}.py",
+        mime="text/x-python",
+        key="runs_code",
+        help="The best configuration in plain Keras + scikeras + scikit-learn, the code you "
+        "would write in class: python train_RUN.py DATA.csv",
+    )
     housekeeping(run)
 
 

@@ -18,6 +18,7 @@ PAGES = [
     "pages/experiment.py",
     "pages/runs.py",
     "pages/compare.py",
+    "pages/errors.py",
     "pages/predict.py",
 ]
 PRIZE_TEXT = (
@@ -265,7 +266,7 @@ def test_every_chart_shows_html_in_a_label_as_typed(workspace):
 
     specs = []
     app = open_app()
-    for page in ("pages/runs.py", "pages/compare.py", "pages/predict.py"):
+    for page in ("pages/runs.py", "pages/compare.py", "pages/errors.py", "pages/predict.py"):
         app.switch_page(page).run()
         if page.endswith("predict.py"):
             app.text_input(key="pred_sentence").input("win cash prize now").run()
@@ -472,3 +473,59 @@ def test_experiment_starts_from_a_saved_model_or_word_vectors(workspace):
     app.switch_page("pages/compare.py").run()
     assert not app.exception
     assert any(md(parent.id) in m.value and "←" in m.value for m in app.markdown)
+
+
+def test_errors_page_threshold_and_why_this_label(workspace):
+    """Errors: the held-out texts, and a threshold that moves the matrix; Predict: coloured
+    tokens for a typed sentence, a what-if edit, and an LSTM's five traces."""
+    import json
+
+    from conftest import runs_on_two_data_sets
+
+    from lstm_core.api import Engine
+
+    engine = Engine(workspace.root)
+    run = runs_on_two_data_sets(engine)["spam.csv"]
+    app = open_app()
+    app.session_state["run"] = run.id
+    app.switch_page("pages/errors.py").run()
+    assert not app.exception
+    assert any("held-out texts" in c for c in texts(app.caption))
+
+    def matrix():
+        charts = [json.loads(c.proto.spec) for c in app.get("plotly_chart")]
+        (heatmap,) = [c["data"][0] for c in charts if "threshold" in c["layout"]["title"]["text"]]
+        return heatmap["z"]
+
+    app.radio(key="err_positive").set_value("spam").run()
+    app.slider(key="err_threshold").set_value(0.01).run()
+    low = matrix()
+    app.slider(key="err_threshold").set_value(0.99).run()
+    high = matrix()
+    assert low != high
+    assert low[0][1] == 0 and low[1][1] == 0, "at 0.01 every text is called spam"
+    assert sum(map(sum, low)) == sum(map(sum, high)) == len(engine.held_out(run.id))
+
+    app.switch_page("pages/predict.py").run()
+    app.text_input(key="pred_sentence").input("win cash prize now").run()
+    assert not app.exception
+    (coloured,) = [h for h in app.get("html") if "coloured-tokens" in h.proto.body]
+    assert all(word in coloured.proto.body for word in ("win", "cash", "prize", "now"))
+    assert any("integrated gradients" in c for c in texts(app.caption))
+    app.text_input(key=f"pred_whatif_{run.id}").input("see you at lunch").run()
+    assert "change" in app.dataframe[0].value.columns
+    titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "")
+              for c in app.get("plotly_chart")]  # fmt: skip
+    assert sum("gate" in t or "state" in t for t in titles) == 5
+
+
+def test_coloured_tokens_escape_what_a_person_typed():
+    from insight_views import coloured_tokens
+    from lstm_core.api import Explanation
+    from lstm_core.entities import TokenAttribution
+
+    tokens = [TokenAttribution("<img src=x onerror=alert(1)>", 0.4, 0.1),
+              TokenAttribution('"quoted"', -0.2, 0.1)]  # fmt: skip
+    drawn = coloured_tokens(Explanation("t", "spam", {"spam": 1.0}, tokens, "ig", 0.0))
+    assert "<img" not in drawn and "&lt;img src=x onerror=alert(1)&gt;" in drawn
+    assert '"quoted"' not in drawn and "&quot;quoted&quot;" in drawn

@@ -26,6 +26,7 @@ NAVIGATION = {  # title: Material icon, as app.py declares them; a link's text i
     "Experiment": "science",
     "Runs": "monitoring",
     "Compare": "compare_arrows",
+    "Errors": "rule",
     "Predict": "chat",
 }
 
@@ -115,7 +116,12 @@ def test_cold_link_to_predict_and_to_a_dataset(home, new_tab):
 
 @pytest.mark.parametrize(
     ("path", "title"),
-    [("", "Recurrent text classification workbench"), ("data", "Data"), ("compare", "Compare")],
+    [
+        ("", "Recurrent text classification workbench"),
+        ("data", "Data"),
+        ("compare", "Compare"),
+        ("errors", "Errors"),
+    ],
 )
 def test_every_other_page_opens_cold_with_the_app_navigation(home, new_tab, path, title):
     with dashboard(home, ARTIFACTS / f"server-{path or 'home'}.log") as url:

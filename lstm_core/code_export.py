@@ -1,0 +1,182 @@
+"""A finished run as the Python script a student would write in class: plain Keras for the
+model, scikeras to make it a scikit-learn classifier, scikit-learn for the split and the
+scores, and about forty lines of text preparation, with the run's best configuration
+filled in.
+
+`python FILE.py DATA.csv` trains that configuration on the file (the run's text and label
+columns) and prints, last, one JSON line with `accuracy` and `macro_f1` on a held-out
+split. It does not reuse the workbench, so it shows what the workbench does for you; and
+it says so when the run started from a saved model or from word vectors, which a plain
+script does not repeat.
+"""
+
+from __future__ import annotations
+
+import json
+from pprint import pformat
+
+from lstm_core.entities import Run, RunResult
+
+TEMPLATE = '''"""Run {run_id} of the RNN text workbench, as a plain script.
+
+Trains the run's best configuration{found} on a CSV file and prints, last, a JSON line with
+the accuracy and macro-F1 on a held-out {test_share:.0%} of it:
+
+    python {filename} DATA.csv
+{note}"""
+
+import json
+import re
+import sys
+
+import keras
+import numpy as np
+import pandas as pd
+from scikeras.wrappers import KerasClassifier
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import train_test_split
+
+TEXT_COLUMN, LABEL_COLUMN = {text_column!r}, {label_column!r}
+SEED, TEST_SHARE = {seed!r}, {test_share!r}
+CONFIG = {config}
+CELLS = {{"rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU", "bilstm": "LSTM", "bigru": "GRU"}}
+INITIALIZERS = {{"uniform": "random_uniform", "normal": "random_normal", "zero": "zeros"}}
+
+
+def read(path):
+    """The CSV as strings; UTF-8 first, then Windows-1252 (as spam.csv needs)."""
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            frame = pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False)
+            break
+        except UnicodeDecodeError:
+            continue
+    frame = frame[[TEXT_COLUMN, LABEL_COLUMN]]
+    return frame[frame[TEXT_COLUMN].str.strip() != ""]
+
+
+def tokenize(text):
+    if CONFIG["lowercase"]:
+        text = text.lower()
+    return re.findall(r"\\w+" if CONFIG["strip_punctuation"] else r"\\w+|[^\\w\\s]", text)
+
+
+def fit_vocabulary(texts, length):
+    """Id 0 pads, 1 is an unknown word; the most frequent words of the training texts
+    get the next ids."""
+    counts = {{}}
+    for text in texts:
+        for token in tokenize(text)[:length]:
+            counts[token] = counts.get(token, 0) + 1
+    ranked = sorted(counts, key=lambda t: (-counts[t], t))[: CONFIG["max_tokens"] - 2]
+    return {{token: i + 2 for i, token in enumerate(ranked)}}
+
+
+def to_ids(texts, vocabulary, length):
+    """Each text as `length` ids, padded with 0 at the end (the embedding masks them)."""
+    ids = np.zeros((len(texts), length), dtype="int32")
+    for row, text in enumerate(texts):
+        tokens = [vocabulary.get(t, 1) for t in tokenize(text)[:length]] or [1]
+        ids[row, : len(tokens)] = tokens
+    return ids
+
+
+def build_model(meta, vocabulary_size):
+    """Embedding (masking padding) -> recurrent layer(s) -> optional dense -> softmax."""
+    init = INITIALIZERS.get(CONFIG["init_mode"], CONFIG["init_mode"])
+    cell = getattr(keras.layers, CELLS[CONFIG["arch"]])
+    model = keras.Sequential([keras.Input(shape=(meta["n_features_in_"],), dtype="int32")])
+    model.add(keras.layers.Embedding(vocabulary_size, CONFIG["embedding_dim"], mask_zero=True))
+    for depth in range(CONFIG["layers"]):
+        layer = cell(
+            CONFIG["units"],
+            return_sequences=depth < CONFIG["layers"] - 1,
+            recurrent_dropout=CONFIG["recurrent_dropout"],
+            kernel_initializer=init,
+        )
+        model.add(keras.layers.Bidirectional(layer) if CONFIG["arch"].startswith("bi") else layer)
+        if CONFIG["dropout_rate"]:
+            model.add(keras.layers.Dropout(CONFIG["dropout_rate"]))
+    if CONFIG["dense_units"]:
+        model.add(keras.layers.Dense(CONFIG["dense_units"], activation=CONFIG["activation"],
+                                     kernel_initializer=init))
+    model.add(keras.layers.Dense(meta["n_classes_"], activation="softmax"))
+    optimizer = {{"sgd": "SGD", "rmsprop": "RMSprop", "adagrad": "Adagrad", "adadelta": "Adadelta",
+                 "adam": "Adam", "adamax": "Adamax", "nadam": "Nadam"}}[CONFIG["optimizer"]]
+    rate = {{}} if CONFIG["learning_rate"] is None else {{"learning_rate": CONFIG["learning_rate"]}}
+    model.compile(optimizer=getattr(keras.optimizers, optimizer)(**rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def main(path):
+    keras.utils.set_random_seed(SEED)
+    frame = read(path)
+    train, test = train_test_split(frame, test_size=TEST_SHARE, random_state=SEED,
+                                   stratify=frame[LABEL_COLUMN])
+    lengths = [len(tokenize(t)) for t in train[TEXT_COLUMN]]
+    length = CONFIG["sequence_length"]
+    if length == "auto":  # the 95th percentile of the training texts' lengths
+        length = max(1, int(np.ceil(np.percentile(lengths, 95))))
+    vocabulary = fit_vocabulary(train[TEXT_COLUMN], length)
+    callbacks = []
+    if CONFIG["patience"]:
+        monitor = "val_loss" if CONFIG["validation_split"] else "loss"
+        callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=CONFIG["patience"],
+                                                       restore_best_weights=True))
+    classifier = KerasClassifier(
+        model=build_model,
+        model__vocabulary_size=len(vocabulary) + 2,
+        epochs=CONFIG["epochs"],
+        batch_size=CONFIG["batch_size"],
+        validation_split=CONFIG["validation_split"],
+        class_weight=CONFIG["class_weight"],
+        callbacks=callbacks,
+        random_state=SEED,
+        verbose=0,
+    )
+    classifier.fit(to_ids(train[TEXT_COLUMN], vocabulary, length), train[LABEL_COLUMN].to_numpy())
+    predicted = classifier.predict(to_ids(test[TEXT_COLUMN], vocabulary, length))
+    truth = test[LABEL_COLUMN].to_numpy()
+    print(json.dumps({{
+        "accuracy": float(accuracy_score(truth, predicted)),
+        "macro_f1": float(f1_score(truth, predicted, average="macro")),
+        "classes": sorted(set(map(str, classifier.classes_))),
+    }}))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: python {filename} DATA.csv")
+    main(sys.argv[1])
+'''
+
+
+def render(run: Run, result: RunResult, filename: str) -> str:
+    """The script for `run`'s best configuration (a JSON-clean copy of it)."""
+    spec = run.spec
+    config = json.loads(json.dumps(result.best_config))
+    config["activation"] = config.get("activation") or "relu"
+    notes = []
+    if spec.parent:
+        notes.append(
+            f"The run started from run {spec.parent}'s saved model (frozen: {spec.freeze}); "
+            "this script trains every layer from random weights instead."
+        )
+    if spec.vectors:
+        notes.append(
+            "The run started its embedding from word vectors; this script starts it random."
+        )
+    note = "".join(f"\n{line}\n" for line in notes)
+    searched = ", ".join(f"{k} = {v!r}" for k, v in result.best_params.items())
+    return TEMPLATE.format(
+        run_id=run.id,
+        found=f" (found by its search: {searched})" if searched else "",
+        test_share=spec.test_size,
+        filename=filename,
+        note=note,
+        text_column=spec.text_column,
+        label_column=spec.label_column,
+        seed=spec.seed,
+        config=pformat(config, sort_dicts=False, width=92),
+    )

@@ -1,0 +1,58 @@
+"""Insight in a real browser: the Errors page's threshold slider moves the confusion matrix,
+and Predict colours the tokens of a typed sentence. Screenshots go to
+test-artifacts/insight/."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from browser import chromium, dashboard, require_browser, settle
+from conftest import ROOT, TINY, toy_texts
+
+from lstm_core.api import Engine, ExperimentSpec, RunStatus
+
+pytestmark = pytest.mark.e2e
+
+ARTIFACTS = ROOT / "test-artifacts" / "insight"
+
+
+def test_threshold_moves_the_matrix_and_typed_tokens_are_coloured(tmp_path):
+    from playwright.sync_api import expect
+
+    require_browser()
+    engine = Engine(tmp_path / "ws")
+    texts, labels = toy_texts()
+    spam = engine.freeze_dataset(
+        pd.DataFrame({"text": texts, "label": labels}), "text", "label", "spam.csv"
+    )[0]
+    run = engine.train(ExperimentSpec(spam.id, params={**TINY, "epochs": 2}, cv=0, n_jobs=1))
+    assert run.status == RunStatus.COMPLETED, run.error
+
+    with dashboard(tmp_path / "ws", ARTIFACTS / "server.log") as url, chromium() as new_tab:
+        page = new_tab()
+        page.goto(f"{url}/errors?run={run.id}")
+        page.get_by_text("Decision threshold").wait_for()
+        matrix = page.locator(".js-plotly-plot").filter(has_text="Held-out texts at threshold")
+        expect(matrix).to_contain_text("threshold 0.50")
+        before = matrix.inner_text()
+        page.screenshot(path=str(ARTIFACTS / "01-errors.png"), full_page=True)
+        thumb = page.get_by_role("slider").last  # the threshold (the confidence range is first)
+        thumb.focus()
+        for _ in range(45):
+            page.keyboard.press("ArrowRight")
+        settle(page)
+        expect(matrix).to_contain_text("threshold 0.95")
+        assert matrix.inner_text() != before, "the matrix did not change with the threshold"
+        page.screenshot(path=str(ARTIFACTS / "02-threshold.png"), full_page=True)
+
+        page.goto(f"{url}/predict?run={run.id}")
+        sentence = page.get_by_label("Type a sentence")
+        sentence.fill("win cash prize now <b>bold</b>")
+        sentence.press("Enter")
+        tokens = page.locator('[data-testid="coloured-tokens"] span')
+        expect(tokens.first).to_be_visible(timeout=60_000)
+        expect(tokens).to_have_text(["win", "cash", "prize", "now", "b", "bold", "b"])
+        expect(page.locator('[data-testid="coloured-tokens"] b')).to_have_count(0)
+        page.get_by_text("Inside the network").click()
+        page.get_by_text("forget gate f").first.wait_for()
+        page.screenshot(path=str(ARTIFACTS / "03-why.png"), full_page=True)
