@@ -13,6 +13,7 @@ script does not repeat.
 from __future__ import annotations
 
 import json
+import textwrap
 from pprint import pformat
 
 from lstm_core.entities import Run, RunResult
@@ -167,7 +168,7 @@ def render(run: Run, result: RunResult, filename: str) -> str:
         notes.append(
             "The run started its embedding from word vectors; this script starts it random."
         )
-    note = "".join(f"\n{line}\n" for line in notes)
+    note = "".join(f"\n{textwrap.fill(line, 88)}\n" for line in notes)
     searched = ", ".join(f"{k} = {v!r}" for k, v in result.best_params.items())
     return TEMPLATE.format(
         run_id=run.id,
