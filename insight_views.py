@@ -35,11 +35,13 @@ def coloured_tokens(explanation: Explanation) -> str:
     for token in explanation.tokens:
         share = abs(token.attribution) / largest
         red, green, blue = TOWARD if token.attribution >= 0 else AGAINST
-        title = html.escape(f"{token.token}: {token.attribution:+.4f}", quote=True)
+        unknown = "" if token.known else " (unknown to the model: read as [unknown])"
+        title = html.escape(f"{token.token}: {token.attribution:+.4f}{unknown}", quote=True)
+        border = "" if token.known else " border: 1px dashed #555;"
         spans.append(
             f'<span title="{title}" style="background: rgba({red},{green},{blue},'
             f"{0.12 + 0.6 * share:.2f}); padding: 2px 5px; margin: 2px; border-radius: 4px; "
-            f'display: inline-block">{html.escape(token.token)}</span>'
+            f'display: inline-block;{border}">{html.escape(token.token)}</span>'
         )
     return f'<div data-testid="coloured-tokens" style="line-height: 2.2">{"".join(spans)}</div>'
 

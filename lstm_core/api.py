@@ -150,6 +150,7 @@ class Engine:
     def __init__(self, root: str | os.PathLike | None = None):
         self.workspace = Workspace(root)
         self._vocabularies: dict[tuple, int] = {}
+        self._held_out: dict[tuple, list[HeldOutText]] = {}
         self._studies: dict[str, optuna.Study] = {}  # one database connection per study
 
     @property
@@ -549,25 +550,37 @@ class Engine:
     def predict(self, run_id: str, texts: list[str]) -> list[LabelledText]:
         return self.load_model(run_id).predict(texts)
 
-    def explain(self, run_id: str, text: str) -> Explanation:
-        """Why the run's model labels `text` so: token attributions and its gates."""
+    def explain(self, run_id: str, text: str, model: Bundle | None = None) -> Explanation:
+        """Why the run's model labels `text` so: token attributions and its gates
+        (`model`: the run's bundle when the caller already loaded it)."""
         from lstm_core.inside import explain
 
-        return explain(self.load_model(run_id), text)
+        return explain(model or self.load_model(run_id), text)
 
     def held_out(self, run_id: str) -> list[HeldOutText]:
         """The held-out texts with the model's and the baseline's answers, each with its
         loss, length and whether it also is a training text (empty if none were kept)."""
         from lstm_core.datasets import load_dataset
         from lstm_core.error_analysis import held_out
+        from lstm_core.vectorizer import SequenceVectorizer
 
-        predictions = self.test_predictions(run_id)
-        if not predictions:
-            return []
-        texts = load_dataset(self.workspace, self.run(run_id).dataset.id).texts
-        test_rows = {p.row for p in predictions}
-        train_texts = [t for i, t in enumerate(texts) if i not in test_rows]
-        return held_out(predictions, train_texts)
+        path = self.workspace.predictions_file(self.run(run_id).id)
+        key = (run_id, path.stat().st_mtime_ns if path.exists() else None)
+        if key not in self._held_out:  # a slider's every move asks again
+            predictions = self.test_predictions(run_id)
+            items: list[HeldOutText] = []
+            if predictions:
+                run = self.run(run_id)
+                texts = load_dataset(self.workspace, run.dataset.id).texts
+                test_rows = {p.row for p in predictions}
+                train_texts = [t for i, t in enumerate(texts) if i not in test_rows]
+                fixed = run.spec.fixed()
+                tokenize = SequenceVectorizer(
+                    lowercase=fixed["lowercase"], strip_punctuation=fixed["strip_punctuation"]
+                ).tokenize
+                items = held_out(predictions, train_texts, tokenize)
+            self._held_out = {key: items}  # one run at a time is looked at
+        return self._held_out[key]
 
     def metrics_by_length(self, run_id: str) -> list[LengthSlice]:
         from lstm_core.error_analysis import by_length
@@ -578,9 +591,8 @@ class Engine:
         """A two-class run decided at `threshold` on `positive`'s probability."""
         from lstm_core.error_analysis import at_threshold
 
-        items = self.held_out(run_id)
         negative = self._other_class(run_id, positive)
-        return at_threshold(items, positive, negative, threshold)
+        return at_threshold(self.held_out(run_id), positive, negative, threshold)
 
     def calibration(self, run_id: str, positive: str, bins: int = 10) -> list[CalibrationBin]:
         from lstm_core.error_analysis import calibration
@@ -595,6 +607,11 @@ class Engine:
             raise UserError(
                 f"A decision threshold needs a two-class run and one of its classes; run "
                 f"{run_id} has {', '.join(labels) or 'no result'}."
+            )
+        if not self.held_out(run_id):
+            raise UserError(
+                f"Run {run_id} kept no held-out predictions (an older version trained it); "
+                "train it again to analyse them."
             )
         return next(label for label in labels if label != positive)
 

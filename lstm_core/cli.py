@@ -335,7 +335,13 @@ def cmd_explain(args) -> int:
 
 
 def cmd_errors(args) -> int:
-    wrong = Engine().errors(args.run_id)
+    engine = Engine()
+    if not engine.test_predictions(args.run_id):
+        raise UserError(
+            f"Run {args.run_id} kept no held-out predictions (it is not completed, or an "
+            "older version trained it)."
+        )
+    wrong = engine.errors(args.run_id)
     for item in wrong:
         if args.json:
             _print_json(

@@ -17,13 +17,14 @@ import textwrap
 from pprint import pformat
 
 from lstm_core.entities import Run, RunResult
+from lstm_core.hyperparams import defaults
 
 TEMPLATE = '''"""Run {run_id} of the RNN text workbench, as a plain script.
 
 Trains the run's best configuration{found} on a CSV file and prints, last, a JSON line with
 the accuracy and macro-F1 on a held-out {test_share:.0%} of it:
 
-    python {filename} DATA.csv
+    python {shown_name} DATA.csv
 {note}"""
 
 import json
@@ -45,15 +46,20 @@ INITIALIZERS = {{"uniform": "random_uniform", "normal": "random_normal", "zero":
 
 
 def read(path):
-    """The CSV as strings; UTF-8 first, then Windows-1252 (as spam.csv needs)."""
+    """The file's two columns as strings (UTF-8, else Windows-1252 as spam.csv needs; the
+    delimiter sniffed), without rows whose text or label is empty; labels stripped."""
     for encoding in ("utf-8", "cp1252"):
         try:
-            frame = pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False)
+            frame = pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False,
+                                sep=None, engine="python")
             break
         except UnicodeDecodeError:
             continue
-    frame = frame[[TEXT_COLUMN, LABEL_COLUMN]]
-    return frame[frame[TEXT_COLUMN].str.strip() != ""]
+    else:
+        sys.exit(f"{{path}} is neither UTF-8 nor Windows-1252 text")
+    frame = frame[[TEXT_COLUMN, LABEL_COLUMN]].copy()
+    frame[LABEL_COLUMN] = frame[LABEL_COLUMN].str.strip()
+    return frame[(frame[TEXT_COLUMN].str.strip() != "") & (frame[LABEL_COLUMN] != "")]
 
 
 def tokenize(text):
@@ -148,7 +154,7 @@ def main(path):
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: python {filename} DATA.csv")
+        sys.exit("usage: python " + {filename!r} + " DATA.csv")
     main(sys.argv[1])
 '''
 
@@ -156,7 +162,7 @@ if __name__ == "__main__":
 def render(run: Run, result: RunResult, filename: str) -> str:
     """The script for `run`'s best configuration (a JSON-clean copy of it)."""
     spec = run.spec
-    config = json.loads(json.dumps(result.best_config))
+    config = json.loads(json.dumps({**defaults(), **result.best_config}))
     config["activation"] = config.get("activation") or "relu"
     notes = []
     if spec.parent:
@@ -175,9 +181,10 @@ def render(run: Run, result: RunResult, filename: str) -> str:
         found=f" (found by its search: {searched})" if searched else "",
         test_share=spec.test_size,
         filename=filename,
+        shown_name=filename.replace('"', "'").replace("\\", "/"),
         note=note,
-        text_column=spec.text_column,
-        label_column=spec.label_column,
+        text_column=run.dataset.text_column,
+        label_column=run.dataset.label_column,
         seed=spec.seed,
         config=pformat(config, sort_dicts=False, width=92),
     )

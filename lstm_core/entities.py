@@ -419,6 +419,7 @@ class TokenAttribution:
     token: str
     attribution: float
     gradient: float
+    known: bool = True  # False: the model read it as its unknown-word token
 
 
 @dataclass(frozen=True)
@@ -454,6 +455,7 @@ class Explanation:
     method: str
     completeness_gap: float  # sum of attributions minus the probability's change
     gates: GateTrace | None = None
+    unread_words: int = 0  # words after the model's sequence length, never read
 
 
 @dataclass(frozen=True)

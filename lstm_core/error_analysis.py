@@ -8,6 +8,7 @@ against scikit-learn's metrics in the tests.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -24,11 +25,14 @@ LENGTH_EDGES = (5, 10, 20, 40)  # token counts: 1-5, 6-10, 11-20, 21-40, over 40
 PROBABILITY_FLOOR = 1e-7  # a loss stays finite when the true class got probability 0
 
 
-def held_out(predictions: list[TestPrediction], train_texts) -> list[HeldOutText]:
-    """Each held-out text with its loss, its length in tokens, and whether the very same
-    text is also among the training texts (spam.csv repeats 403 of its texts)."""
+def held_out(
+    predictions: list[TestPrediction], train_texts, tokenize: Callable[[str], list] | None = None
+) -> list[HeldOutText]:
+    """Each held-out text with its loss, its length in tokens (as the run's vectorizer
+    splits it), and whether the very same text is also among the training texts (spam.csv
+    repeats 403 of its texts)."""
     seen = {str(text) for text in train_texts}
-    tokenize = SequenceVectorizer().tokenize
+    tokenize = tokenize or SequenceVectorizer().tokenize
     return [
         HeldOutText(
             **{f: getattr(p, f) for f in ("row", "text", "true", "predicted", "probabilities")},
@@ -93,8 +97,10 @@ def at_threshold(
     items: list[HeldOutText], positive: str, negative: str, threshold: float
 ) -> ThresholdMetrics:
     """Label a text `positive` when its probability reaches `threshold`, else `negative`."""
-    truth = np.array([item.true == positive for item in items])
-    chosen = np.array([item.probabilities.get(positive, 0.0) >= threshold for item in items])
+    truth = np.array([item.true == positive for item in items], dtype=bool)
+    chosen = np.array(
+        [item.probabilities.get(positive, 0.0) >= threshold for item in items], dtype=bool
+    )
     tp = int(np.sum(truth & chosen))
     fp = int(np.sum(~truth & chosen))
     fn = int(np.sum(truth & ~chosen))

@@ -30,14 +30,16 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def tokens_and_ids(vectorizer, text: str) -> tuple[list[str], np.ndarray]:
-    """The tokens the model reads (cut at its sequence length) and their ids; a text with
-    no word reads as one unknown token, as in training."""
-    tokens = vectorizer.tokenize(text)[: vectorizer.sequence_length_]
+def tokens_and_ids(vectorizer, text: str) -> tuple[list[str], np.ndarray, int]:
+    """The tokens the model reads (cut at its sequence length), their ids, and how many
+    words the cut left unread; a text with no word reads as one unknown token, as in
+    training."""
+    every = vectorizer.tokenize(text)
+    tokens = every[: vectorizer.sequence_length_]
     ids = [vectorizer.vocabulary_.get(token, OOV_ID) for token in tokens]
     if not ids:
-        return [UNKNOWN_TOKEN], np.array([OOV_ID], dtype=np.int32)
-    return tokens, np.array(ids, dtype=np.int32)
+        return [UNKNOWN_TOKEN], np.array([OOV_ID], dtype=np.int32), 0
+    return tokens, np.array(ids, dtype=np.int32), len(every) - len(tokens)
 
 
 def _after_embedding(model):
@@ -112,8 +114,11 @@ def _lstm(x, kernel, recurrent, bias) -> dict[str, list]:
 
 
 def _gru(x, kernel, recurrent, bias) -> dict[str, list]:
+    """Keras' GRU: with `reset_after` (two bias rows, Keras 3's default) the reset gate
+    scales the recurrent term after its matrix product, else the state before it."""
     units = recurrent.shape[0]
-    input_bias, recurrent_bias = bias if np.ndim(bias) == 2 else (bias, np.zeros_like(bias))
+    after = np.ndim(bias) == 2
+    input_bias, recurrent_bias = bias if after else (bias, np.zeros_like(bias))
     h = np.zeros(units)
     trace = {name: [] for name in ("update", "reset", "hidden")}
     for step in x:
@@ -121,7 +126,10 @@ def _gru(x, kernel, recurrent, bias) -> dict[str, list]:
         kept = h @ recurrent + recurrent_bias
         z = _sigmoid(given[:units] + kept[:units])
         r = _sigmoid(given[units : 2 * units] + kept[units : 2 * units])
-        candidate = np.tanh(given[2 * units :] + r * kept[2 * units :])
+        if after:
+            candidate = np.tanh(given[2 * units :] + r * kept[2 * units :])
+        else:
+            candidate = np.tanh(given[2 * units :] + (r * h) @ recurrent[:, 2 * units :])
         h = z * h + (1 - z) * candidate
         for name, value in (("update", z), ("reset", r), ("hidden", h)):
             trace[name].append(value.tolist())
@@ -139,8 +147,8 @@ def _simple_rnn(x, kernel, recurrent, bias) -> dict[str, list]:
 
 def explain(bundle, text: str) -> Explanation:
     """The label, the probabilities, each token's attribution, and the gates."""
-    tokens, ids = tokens_and_ids(bundle.vectorizer, text)
-    proba = np.asarray(bundle.model(ids[None, :], training=False))[0]
+    tokens, ids, unread = tokens_and_ids(bundle.vectorizer, text)
+    proba = bundle.predict_proba([text])[0]  # padded as the model expects, as Predict does
     target = int(proba.argmax())
     attributions, local, gap = integrated_gradients(bundle.model, ids, target)
     return Explanation(
@@ -150,9 +158,10 @@ def explain(bundle, text: str) -> Explanation:
             label: round(float(p), 6) for label, p in zip(bundle.labels, proba, strict=True)
         },
         tokens=[
-            TokenAttribution(token, round(float(a), 6), round(float(g), 6))
-            for token, a, g in zip(tokens, attributions, local, strict=True)
+            TokenAttribution(token, round(float(a), 6), round(float(g), 6), bool(i != OOV_ID))
+            for token, a, g, i in zip(tokens, attributions, local, ids, strict=True)
         ],
+        unread_words=unread,
         method=f"integrated gradients on the embeddings ({IG_STEPS} steps from an all-zero "
         "embedding), for the predicted class's probability",
         completeness_gap=round(gap, 6),

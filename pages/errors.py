@@ -102,7 +102,7 @@ if len(labels) == 2:
         "Positive class", labels, index=labels.index(rarer), horizontal=True, key="err_positive"
     )
     threshold = st.slider(
-        f"Answer {plain(positive)} when its probability is at least",
+        f"Answer {md(positive)} when its probability is at least",
         0.01,
         0.99,
         0.5,

@@ -28,7 +28,7 @@ def model_zip(root: str, run_id: str) -> bytes:
 
 @st.cache_data(max_entries=64, show_spinner="Looking inside the model...")
 def explained(root: str, run_id: str, text: str):
-    return engine().explain(run_id, text)
+    return engine().explain(run_id, text, load_model(root, run_id))
 
 
 def why(run_id: str, sentence: str) -> None:
@@ -39,7 +39,14 @@ def why(run_id: str, sentence: str) -> None:
     st.caption(
         f"Blue words push towards **{md(explanation.label)}**, red ones away from it (darker: "
         f"more). Method: {explanation.method}. The attributions add up to the probability's "
-        f"change from the baseline within {abs(explanation.completeness_gap):.1e}."
+        f"change from the baseline within {abs(explanation.completeness_gap):.1e}. Dashed: "
+        "a word the model does not know (it reads them all as one unknown word)."
+        + (
+            f" The model reads only the first {len(explanation.tokens)} words: "
+            f"{explanation.unread_words} more were not read."
+            if explanation.unread_words
+            else ""
+        )
     )
     edited = st.text_input(
         "What if the sentence read...", value=sentence, key=f"pred_whatif_{run_id}"

@@ -77,11 +77,31 @@ def _after(model, embedded):
 
 def test_tokens_are_cut_as_the_model_reads_them_and_an_empty_text_is_one_unknown():
     vectorizer = SequenceVectorizer(sequence_length=3).fit(["free cash now", "see you"])
-    tokens, ids = tokens_and_ids(vectorizer, "Free CASH now please today")
-    assert tokens == ["free", "cash", "now"]
+    tokens, ids, unread = tokens_and_ids(vectorizer, "Free CASH now please today")
+    assert (tokens, unread) == (["free", "cash", "now"], 2)
     assert [vectorizer.vocabulary_[t] for t in tokens] == ids.tolist()
-    tokens, ids = tokens_and_ids(vectorizer, "!!!")
-    assert (tokens, ids.tolist()) == (["[unknown]"], [1])
+    tokens, ids, unread = tokens_and_ids(vectorizer, "!!!")
+    assert (tokens, ids.tolist(), unread) == (["[unknown]"], [1], 0)
+
+
+def test_a_model_padded_to_a_fixed_length_is_explained_as_it_predicts():
+    """Without length buckets the model takes exactly `sequence_length` ids; an explained
+    text is shorter, and its probabilities must still be the model's own."""
+    from lstm_core.bundle import Bundle
+    from lstm_core.inside import explain
+
+    vectorizer = SequenceVectorizer(sequence_length=8).fit(["free cash now", "see you soon"])
+    keras.utils.set_random_seed(0)
+    model = build_model("gru", n_classes=2, sequence_length=8, vocabulary_size=16,
+                        embedding_dim=4, units=3, max_tokens=16)  # fmt: skip
+    bundle = Bundle(model, vectorizer, ["ham", "spam"], {}, {})
+    explained = explain(bundle, "free cash unheard")
+    expected = bundle.predict_proba(["free cash unheard"])[0]
+    assert [explained.probabilities[k] for k in ("ham", "spam")] == pytest.approx(
+        expected, abs=1e-6
+    )
+    assert [t.known for t in explained.tokens] == [True, True, False]
+    assert np.shape(explained.gates.hidden) == (3, 3)
 
 
 def test_cli_explain_and_errors_follow_the_contract(tmp_path):

@@ -25,16 +25,24 @@ def test_threshold_moves_the_matrix_and_typed_tokens_are_coloured(tmp_path):
     spam = engine.freeze_dataset(
         pd.DataFrame({"text": texts, "label": labels}), "text", "label", "spam.csv"
     )[0]
-    run = engine.train(ExperimentSpec(spam.id, params={**TINY, "epochs": 2}, cv=0, n_jobs=1))
+    # Punctuation kept as tokens, so a typed tag reaches the coloured tokens as "<", ">".
+    params = {**TINY, "epochs": 2, "strip_punctuation": False}
+    run = engine.train(ExperimentSpec(spam.id, params=params, cv=0, n_jobs=1))
     assert run.status == RunStatus.COMPLETED, run.error
 
     with dashboard(tmp_path / "ws", ARTIFACTS / "server.log") as url, chromium() as new_tab:
         page = new_tab()
         page.goto(f"{url}/errors?run={run.id}")
         page.get_by_text("Decision threshold").wait_for()
+        page.locator('[data-testid="stRadio"]').get_by_text("spam", exact=True).click()
+        settle(page)
         matrix = page.locator(".js-plotly-plot").filter(has_text="Held-out texts at threshold")
         expect(matrix).to_contain_text("threshold 0.50")
-        before = matrix.inner_text()
+
+        def cells() -> str:
+            return matrix.evaluate("plot => JSON.stringify(plot.data[0].z)")
+
+        before = cells()
         page.screenshot(path=str(ARTIFACTS / "01-errors.png"), full_page=True)
         thumb = page.get_by_role("slider").last  # the threshold (the confidence range is first)
         thumb.focus()
@@ -42,7 +50,9 @@ def test_threshold_moves_the_matrix_and_typed_tokens_are_coloured(tmp_path):
             page.keyboard.press("ArrowRight")
         settle(page)
         expect(matrix).to_contain_text("threshold 0.95")
-        assert matrix.inner_text() != before, "the matrix did not change with the threshold"
+        expected = engine.threshold_metrics(run.id, "spam", 0.95).confusion_matrix
+        assert cells() == str(expected).replace(" ", "")
+        assert cells() != before, "the matrix did not change with the threshold"
         page.screenshot(path=str(ARTIFACTS / "02-threshold.png"), full_page=True)
 
         page.goto(f"{url}/predict?run={run.id}")
@@ -51,7 +61,9 @@ def test_threshold_moves_the_matrix_and_typed_tokens_are_coloured(tmp_path):
         sentence.press("Enter")
         tokens = page.locator('[data-testid="coloured-tokens"] span')
         expect(tokens.first).to_be_visible(timeout=60_000)
-        expect(tokens).to_have_text(["win", "cash", "prize", "now", "b", "bold", "b"])
+        expect(tokens).to_have_text(
+            ["win", "cash", "prize", "now", "<", "b", ">", "bold", "<", "/", "b", ">"]
+        )
         expect(page.locator('[data-testid="coloured-tokens"] b')).to_have_count(0)
         page.get_by_text("Inside the network").click()
         page.get_by_text("forget gate f").first.wait_for()
