@@ -65,14 +65,14 @@ def test_vectors_upload_shows_coverage_and_a_saved_model_starts_a_new_run(tmp_pa
 
         page.get_by_text("A saved model (transfer learning)", exact=True).click()
         settle(page)
-        page.get_by_text("Reused from run").wait_for()
+        page.get_by_text("Reused from run").first.wait_for()
         page.get_by_text("Freeze LSTM layer 1").click()
         settle(page)
         table = page.locator('[data-testid="stDataFrame"]').first
         expect(table).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / "03-transfer-design.png"), full_page=True)
         page.get_by_role("button", name="Launch in the background").click()
-        page.get_by_text("Transfer learning:").wait_for(timeout=180_000)
+        page.get_by_text("Transfer learning:").first.wait_for(timeout=180_000)
         page.screenshot(path=str(ARTIFACTS / "04-lineage.png"), full_page=True)
 
     child = next(r for r in engine.runs() if r.spec.parent)
