@@ -75,6 +75,15 @@ def _kept_upload(upload, add, pick: str = "") -> str | None:
     return uploads[upload.file_id]
 
 
+def _forget_if_gone(dataset: Dataset, name: str, options, what: str) -> None:
+    """A remembered choice (a "Run again" design, say) that is no longer offered is said
+    and dropped, so its picker starts at the first option instead of a silent swap."""
+    remembered = design_memory.remembered(dataset.id, name, None)
+    if remembered is not None and remembered not in options:
+        st.warning(f"{what.format(md(remembered))} is gone; pick another one.")
+        design_memory.forget(dataset.id, name)
+
+
 def _fine_tune(column, dataset: Dataset, help: str) -> int:
     return int(
         kept(
@@ -98,13 +107,7 @@ def _from_saved_model(workbench: Engine, dataset: Dataset) -> StartChoice:
         st.info("No saved model yet: train a run first, then start a new one from it.")
         return StartChoice()
     by_id = {r.id: r for r in models}
-    remembered = design_memory.remembered(dataset.id, "parent", None)
-    if remembered is not None and remembered not in by_id:
-        st.warning(
-            f"Run {md(remembered)}, the saved model this design started from, is gone; "
-            "pick another one."
-        )
-        design_memory.forget(dataset.id, "parent")
+    _forget_if_gone(dataset, "parent", by_id, "Run {}, the saved model this design started from,")
     parent = kept(
         st.selectbox,
         "Saved model to start from",
@@ -178,8 +181,7 @@ def _from_file(workbench: Engine, dataset: Dataset) -> StartChoice:
     if not files:
         st.info("No word vectors yet: add a file above.")
         return StartChoice()
-    if st.session_state.get("exp_vectors") not in (None, *files):
-        st.session_state.pop("exp_vectors")
+    _forget_if_gone(dataset, "vectors", files, "The word vectors {} this design started from")
     vectors = kept(
         st.selectbox,
         "Word vectors",

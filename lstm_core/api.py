@@ -360,8 +360,7 @@ class Engine:
         texts = load_dataset(self.workspace, dataset_id).texts
         vectorizer = SequenceVectorizer(**{n: config[n] for n in targets(VECTORIZER)}).fit(texts)
         counts = Counter(token for text in texts for token in vectorizer.tokenize(text))
-        wanted = set(counts) | {token.lower() for token in counts}
-        vectors = read_vectors(text_files.data_path(self.root, vectors_id), wanted, info.name)
+        vectors = read_vectors(text_files.data_path(self.root, vectors_id), counts, info.name)
         return coverage(vectors, vectorizer.vocabulary_, counts, info.name)
 
     def lineage(self, run_id: str) -> list[str]:

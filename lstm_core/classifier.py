@@ -22,10 +22,8 @@ from sklearn.utils import ClassifierTags
 from lstm_core import model_pool
 from lstm_core.batching import bucketed_dataset
 from lstm_core.model_zoo import (
-    FINE_TUNE_RATE,
     build_model,
     embedding_rows,
-    learning_rate_of,
     parameter_counts,
     start_from,
     unfreeze,
@@ -101,7 +99,6 @@ class RecurrentClassifier(KerasClassifier):
             frozen=start.frozen if start is not None else frozenset(),
             **hyper,
         )
-        self._optimizer_name = settings.get("optimizer", "adam")  # build_model's default
         key = (int(self.seed), tuple(sorted(settings.items())))
         if start is not None and start.fine_tune_epochs:
             # Fine-tuning compiles the model again: such a model is never kept for reuse.
@@ -139,8 +136,7 @@ class RecurrentClassifier(KerasClassifier):
             # A callback that stopped the fit (`callbacks.StopWhenAsked`) says so in `stopped`.
             cut_short = any(getattr(c, "stopped", False) for c in self._fit_callbacks)
             if more and not cut_short:
-                rate = learning_rate_of(self.model_) * FINE_TUNE_RATE
-                unfreeze(self.model_, self._optimizer_name, rate)
+                unfreeze(self.model_)
                 self.model_.steps_per_execution = STEPS_PER_EXECUTION
                 fit(X, y, sample_weight, True, more, initial_epoch + epochs, **kwargs)
             return self

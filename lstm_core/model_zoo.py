@@ -245,18 +245,16 @@ def build_model(
         )
     outputs = keras.layers.Dense(n_classes, activation="softmax")(x)
     model = keras.Model(inputs, outputs, name=f"{arch}_classifier")
-    compile_model(model, optimizer, learning_rate)
+    optimizer_class = getattr(keras.optimizers, KERAS_OPTIMIZERS[optimizer])
+    kwargs = {} if learning_rate is None else {"learning_rate": learning_rate}
+    compile_model(model, optimizer_class(**kwargs))
     return model
 
 
-def compile_model(model, optimizer: str, learning_rate: float | None) -> None:
+def compile_model(model, optimizer) -> None:
     """Compile for training what is trainable now (again after unfreezing layers)."""
-    import keras
-
-    optimizer_class = getattr(keras.optimizers, KERAS_OPTIMIZERS[optimizer])
-    kwargs = {} if learning_rate is None else {"learning_rate": learning_rate}
     model.compile(
-        optimizer=optimizer_class(**kwargs),
+        optimizer=optimizer,
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
@@ -292,15 +290,13 @@ def start_from(model, start: InitialWeights) -> None:
         layer.set_weights(weights)
 
 
-def unfreeze(model, optimizer: str, learning_rate: float) -> None:
-    """Make every layer trainable and compile again at `learning_rate` (fine-tuning)."""
+def unfreeze(model) -> None:
+    """Make every layer trainable and compile again with a fresh optimizer of the same
+    kind at `FINE_TUNE_RATE` times its learning rate (fine-tuning)."""
     for layer in model.layers:
         layer.trainable = True
-    compile_model(model, optimizer, learning_rate)
-
-
-def learning_rate_of(model) -> float:
-    return float(np.asarray(model.optimizer.learning_rate))
+    rate = float(np.asarray(model.optimizer.learning_rate)) * FINE_TUNE_RATE
+    compile_model(model, type(model.optimizer)(learning_rate=rate))
 
 
 def parameter_counts(model) -> ParameterCounts:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from lstm_core import text_files
 from lstm_core.entities import RunStatus, VectorsCoverage
 from lstm_core.errors import UserError
-from lstm_core.model_zoo import EMBEDDING, RECURRENT, InitialWeights, embedding_rows
+from lstm_core.model_zoo import RECURRENT, InitialWeights, embedding_rows
 from lstm_core.spec import INHERITED, SELF_VECTORS, ExperimentSpec
 from lstm_core.vectorizer import SequenceVectorizer
 from lstm_core.word_vectors import WordVectors, coverage, embedding_matrix, read_vectors
@@ -47,11 +47,16 @@ class Parent:
 
 @dataclass(frozen=True, eq=False)
 class StartingPoint:
+    """What the fits of the run with `spec` start from: a saved model or word vectors."""
+
+    spec: ExperimentSpec
     parent: Parent | None = None
     vectors: WordVectors | None = None
     source: str = ""  # the vectors' file name, or SELF_TRAINED
-    frozen: frozenset[str] = frozenset()  # a transferred model's frozen layer groups
-    fine_tune_epochs: int = 0
+
+    @property
+    def fine_tune_epochs(self) -> int:
+        return self.spec.fine_tune_epochs
 
 
 def _parent_run(workspace: Workspace, run_id: str):
@@ -126,9 +131,7 @@ def load(workspace: Workspace, spec: ExperimentSpec, train_texts) -> StartingPoi
             (bundle / "model.keras").read_bytes(),
             (bundle / "vectorizer.json").read_text(encoding="utf-8"),
         )
-        return StartingPoint(
-            parent=parent, frozen=spec.frozen(), fine_tune_epochs=spec.fine_tune_epochs
-        )
+        return StartingPoint(spec, parent=parent)
     if not spec.vectors:
         return None
     fixed = spec.fixed()
@@ -136,6 +139,7 @@ def load(workspace: Workspace, spec: ExperimentSpec, train_texts) -> StartingPoi
         lowercase=fixed["lowercase"], strip_punctuation=fixed["strip_punctuation"]
     ).tokenize
     tokenized = [tokenize(text) for text in train_texts]
+    words = {token for tokens in tokenized for token in tokens}
     if spec.vectors == SELF_VECTORS:
         from lstm_core.word_vectors import train_word2vec
 
@@ -145,17 +149,13 @@ def load(workspace: Workspace, spec: ExperimentSpec, train_texts) -> StartingPoi
             extra = [tokenize(line) for line in path.read_text(encoding="utf-8").splitlines()]
         vectors = train_word2vec(tokenized + extra, int(fixed["embedding_dim"]), spec.seed)
         # Words only the extra file has never reach a model: do not ship them to each fit.
-        vectors = vectors.only({token for tokens in tokenized for token in tokens})
+        vectors = vectors.only(words)
         source = SELF_TRAINED
     else:
         info = text_files.read_info(workspace.root, spec.vectors)
-        wanted = {token for tokens in tokenized for token in tokens}
-        wanted |= {token.lower() for token in wanted}
-        vectors = read_vectors(
-            text_files.data_path(workspace.root, spec.vectors), wanted, info.name
-        )
+        vectors = read_vectors(text_files.data_path(workspace.root, spec.vectors), words, info.name)
         source = info.name
-    return StartingPoint(vectors=vectors, source=source, fine_tune_epochs=spec.fine_tune_epochs)
+    return StartingPoint(spec, vectors=vectors, source=source)
 
 
 def vectorizer(start: StartingPoint | None, settings: dict[str, Any]):
@@ -178,17 +178,14 @@ def initial_weights(
 ) -> InitialWeights | None:
     if start is None:
         return None
+    frozen, more = start.spec.frozen_for(config), start.fine_tune_epochs
     if start.parent is not None:
-        return replace(
-            _parent_weights(start.parent),
-            frozen=start.frozen,
-            fine_tune_epochs=start.fine_tune_epochs,
-        )
+        return replace(_parent_weights(start.parent), frozen=frozen, fine_tune_epochs=more)
     rows = embedding_rows(vectorizer.vocabulary_size_, int(config["max_tokens"]))
     return InitialWeights(
         embedding=embedding_matrix(start.vectors, vectorizer.vocabulary_, rows, seed),
-        frozen=frozenset() if config["vectors_trainable"] else frozenset({EMBEDDING}),
-        fine_tune_epochs=start.fine_tune_epochs,
+        frozen=frozen,
+        fine_tune_epochs=more,
     )
 
 

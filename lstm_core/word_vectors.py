@@ -176,12 +176,14 @@ def inspect_vectors(path: str | Path, name: str | None = None) -> VectorsFileInf
 
 
 def read_vectors(path: str | Path, wanted: Iterable[str], name: str | None = None) -> WordVectors:
-    """The vectors of the `wanted` words found in the file (the first of a repeated word).
+    """The vectors of the `wanted` words, and of their lower-case forms (what `lookup`
+    falls back to), found in the file (the first of a repeated word).
 
     Only their numbers are read: every line of a kept file was checked when it was added
     (`inspect_vectors`), and a large file is read again for each run."""
     path = Path(path)
     wanted = set(wanted)
+    wanted |= {word.lower() for word in wanted}
     words, rows, info = _parse(path, name or path.name, wanted.__contains__, every_line=False)
     matrix = np.stack(rows) if rows else np.zeros((0, info.dim), np.float32)
     return WordVectors(tuple(words), matrix)

@@ -75,6 +75,20 @@ def runs_on_two_data_sets(engine) -> dict:
     return runs
 
 
+def toy_spam_run(engine, params: dict | None = None):
+    """A completed tiny foreground run on the toy texts saved as 'spam.csv'."""
+    import pandas as pd
+
+    from lstm_core.api import ExperimentSpec, RunStatus
+
+    texts, labels = toy_texts()
+    frame = pd.DataFrame({"text": texts, "label": labels})
+    dataset = engine.freeze_dataset(frame, "text", "label", "spam.csv")[0]
+    run = engine.train(ExperimentSpec(dataset.id, params=params or TINY, cv=0, n_jobs=1))
+    assert run.status == RunStatus.COMPLETED, run.error
+    return run
+
+
 def tiny_spec(dataset_id: str, epochs: int = 1, **changes):
     """Two architectures x 2 folds of very small models, one fit at a time, on the toy data."""
     from lstm_core.spec import ExperimentSpec

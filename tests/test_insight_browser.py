@@ -4,12 +4,11 @@ test-artifacts/insight/."""
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 from browser import chromium, dashboard, require_browser, settle
-from conftest import ROOT, TINY, toy_texts
+from conftest import ROOT, TINY, toy_spam_run
 
-from lstm_core.api import Engine, ExperimentSpec, RunStatus
+from lstm_core.api import Engine
 
 pytestmark = pytest.mark.e2e
 
@@ -21,14 +20,8 @@ def test_threshold_moves_the_matrix_and_typed_tokens_are_coloured(tmp_path):
 
     require_browser()
     engine = Engine(tmp_path / "ws")
-    texts, labels = toy_texts()
-    spam = engine.freeze_dataset(
-        pd.DataFrame({"text": texts, "label": labels}), "text", "label", "spam.csv"
-    )[0]
     # Punctuation kept as tokens, so a typed tag reaches the coloured tokens as "<", ">".
-    params = {**TINY, "epochs": 2, "strip_punctuation": False}
-    run = engine.train(ExperimentSpec(spam.id, params=params, cv=0, n_jobs=1))
-    assert run.status == RunStatus.COMPLETED, run.error
+    run = toy_spam_run(engine, {**TINY, "epochs": 2, "strip_punctuation": False})
 
     with dashboard(tmp_path / "ws", ARTIFACTS / "server.log") as url, chromium() as new_tab:
         page = new_tab()

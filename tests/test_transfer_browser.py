@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from browser import chromium, dashboard, require_browser, settle
-from conftest import ROOT, TINY, toy_texts
+from conftest import ROOT, toy_spam_run, toy_texts
 
-from lstm_core.api import Engine, ExperimentSpec, RunStatus
+from lstm_core.api import Engine, RunStatus
 
 pytestmark = pytest.mark.e2e
 
@@ -22,12 +22,8 @@ def test_vectors_upload_shows_coverage_and_a_saved_model_starts_a_new_run(tmp_pa
 
     require_browser()
     engine = Engine(tmp_path / "ws")
+    parent = toy_spam_run(engine)
     texts, labels = toy_texts()
-    spam = engine.freeze_dataset(
-        pd.DataFrame({"text": texts, "label": labels}), "text", "label", "spam.csv"
-    )[0]
-    parent = engine.train(ExperimentSpec(spam.id, params=TINY, cv=0, n_jobs=1))
-    assert parent.status == RunStatus.COMPLETED, parent.error
     moods = np.where(labels == "spam", "sad", "glad")
     engine.freeze_dataset(
         pd.DataFrame({"text": texts, "label": moods}), "text", "label", "mood.csv"
