@@ -17,6 +17,8 @@ Figures:
   (a worker process), default parallelism vs one fit at a time; run_speedup: the same for
   the whole run (refit, evaluation and bundle included); search_fit_speedup: the same for
   the search's fits alone, once the fit processes are up;
+- first_epoch_s: submit to the first epoch in the store, default design, a warm worker
+  waiting (also cold, and the same design again: first_epoch_cold_s, first_epoch_again_s);
 - predict_p95_ms (one sentence, warm bundle) and predict_1000_s (1,000 sentences);
 - home_import_s: importing what the home page needs, in a fresh interpreter;
 - flops_fraction_padded / _bucketed / _real: training FLOP/s of an LSTM epoch (3 x 8H(E+H)
@@ -208,6 +210,52 @@ def parallel_speedup(dataset_texts, epochs: int) -> dict:
     return figures
 
 
+THINK_S = 15.0  # the browser test's person took 14 s from opening the app to Launch
+
+
+def first_epoch(dataset_texts) -> dict:
+    """Seconds from submit to the first epoch in the store, for the default design, the way
+    the dashboard runs it: cold (no warm worker: a worker and its fit processes start and
+    import TensorFlow), warm (a warm worker started as the dashboard opened, `THINK_S`
+    before Launch) and the same design again (the warm worker's processes keep its model).
+    """
+    from lstm_core import jobs, standby
+    from lstm_core.datasets import freeze_dataset
+    from lstm_core.spec import ExperimentSpec
+    from lstm_core.workspace import HOME_VARIABLE, Workspace
+
+    figures = {}
+    before = {name: os.environ.get(name) for name in (HOME_VARIABLE, standby.WARM_VARIABLE)}
+    with tempfile.TemporaryDirectory() as folder:
+        os.environ[HOME_VARIABLE] = folder
+        workspace = Workspace(folder)
+        spec = ExperimentSpec(freeze_dataset(workspace, dataset_texts, "bench", "text", "label").id)
+        try:
+            for mode in ("cold", "warm", "again"):
+                os.environ[standby.WARM_VARIABLE] = "0" if mode == "cold" else "120"
+                if mode == "warm":
+                    jobs.refresh(workspace)  # what opening the dashboard does
+                    time.sleep(THINK_S)
+                submitted = time.time()
+                run_id = jobs.submit(workspace, spec)
+                while not workspace.store.epochs(run_id):
+                    time.sleep(0.02)
+                figures[f"first_epoch_{mode}_s"] = round(time.time() - submitted, 2)
+                while (run := workspace.store.get_run(run_id)).status.active:
+                    time.sleep(0.1)
+                assert run.status == "completed", run.error
+                figures[f"run_{mode}_s"] = round(run.finished_at - submitted, 1)
+        finally:
+            standby.stop(workspace)
+            for name, value in before.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+    figures["first_epoch_s"] = figures["first_epoch_warm_s"]
+    return figures
+
+
 def home_import_seconds() -> float:
     code = "import time; t = time.perf_counter(); import streamlit, widgets; print(time.perf_counter() - t)"
     out = subprocess.run(
@@ -293,6 +341,7 @@ def main() -> None:
 
     from lstm_core.hyperparams import defaults
 
+    figures.update(first_epoch(data))
     figures.update(parallel_speedup(data, epochs=defaults()["epochs"]))
     figures["home_import_s"] = round(home_import_seconds(), 2)
     if args.json:

@@ -9,8 +9,8 @@ real data (spam is longer than ham), so a batch of long texts leans to one class
 macro-F1 on spam.csv was no worse than with padded batches (bench/bucketing.py).
 
 Sequences are post-padded with id 0, so cutting a batch to its longest text drops only
-padding. The tf.data signature leaves the length open: Keras traces the training step once
-for every width.
+padding. The tf.data signature leaves the length open: TensorFlow traces one training step
+for every width; JAX compiles one per width, so there widths are rounded up (`width_step`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,21 @@ from __future__ import annotations
 import numpy as np
 
 CHUNK_BATCHES = 50
+JAX_WIDTH_STEP = 16
+
+
+def width_step() -> int:
+    """Batch widths are multiples of this. JAX compiles the training step once per batch
+    shape (about 2.5 s each for an LSTM here), so under JAX a few widths serve every length;
+    TensorFlow's one traced step takes any width."""
+    import keras
+
+    return JAX_WIDTH_STEP if keras.backend.backend() == "jax" else 1
+
+
+def padded_width(longest: int, full: int, step: int) -> int:
+    """What a batch whose longest text has `longest` tokens is cut to (at most `full`)."""
+    return min(full, -(-longest // step) * step)
 
 
 def text_lengths(x: np.ndarray) -> np.ndarray:
@@ -63,11 +78,12 @@ def bucketed_dataset(x, y, sample_weight=None, *, batch_size: int, seed: int | N
     x, y = np.asarray(x), np.asarray(y)
     lengths = text_lengths(x)
     rng = None if seed is None else np.random.default_rng(seed)
+    step = width_step()
     parts = (x, y) if sample_weight is None else (x, y, np.asarray(sample_weight, "float32"))
 
     def batches():
         for rows in plan_batches(lengths, batch_size, rng):
-            width = int(lengths[rows].max())
+            width = padded_width(int(lengths[rows].max()), x.shape[1], step)
             yield (parts[0][rows, :width], *(part[rows] for part in parts[1:]))
 
     signature = (tf.TensorSpec((None, None), tf.as_dtype(x.dtype)),) + tuple(

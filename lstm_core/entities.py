@@ -294,6 +294,7 @@ class RunResult:
     parent: str | None = None  # the run whose saved model this one started from
     parameters: ParameterCounts | None = None  # while the first phase trains
     vectors: VectorsCoverage | None = None  # with word vectors: how much they covered
+    backend: str | None = None  # the Keras backend the final model trained on
 
     def cv(self) -> dict[str, Any]:
         """The best candidate's mean CV score (for the run's metric) and mean CV accuracy."""

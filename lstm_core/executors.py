@@ -4,36 +4,29 @@ The run's trial loop submits `TrialTask`s and waits for `TrialOutcome`s; the exe
 its `TrialRecorder` to open a trial row when a fit starts (so the fit gets its trial id up
 front) and hands it every event a fit sends. Fits never touch the store themselves.
 
-`FitProcesses` starts its processes once per run and sends them the dataset once, at start;
-a task then carries only row indices. They stop with the run: closed, cancelled, or (a
-watchdog in each) when the process that started them is gone. It keeps the folds of one candidate on the process
-that already fitted that candidate's model (kept models, `lstm_core.model_pool`, make the
-second fold start without tracing), and prefers, for an idle process, a candidate that no
-other process is working on.
+`FitProcesses` takes its processes from a `FitPool` once per run and sends them the
+dataset once, at start; a task then carries only row indices. They stop with the run
+(closed, cancelled), or go back to a pool that a warm worker keeps (`lstm_core.standby`);
+a watchdog in each ends it when the process that started it is gone. It keeps the folds of
+one candidate on the process that already fitted that candidate's model (kept models,
+`lstm_core.model_pool`, make the second fold start without tracing), and prefers, for an
+idle process, a candidate that no other process is working on.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.queues
 import os
 import pickle
-import sys
 import time
-import types
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from multiprocessing.connection import Connection
+from dataclasses import replace
 from multiprocessing.connection import wait as wait_for_connections
 from typing import Protocol
 
-from lstm_core import model_pool
 from lstm_core.entities import TrialStatus
 from lstm_core.errors import RunCancelled
-from lstm_core.fit_process import SharedFlag
+from lstm_core.fit_pool import FitPool, FitProcess
 from lstm_core.trial import (
     EpochEnded,
     FitProgress,
@@ -154,16 +147,6 @@ class InProcess(Executor):
         self._pending.clear()
 
 
-@dataclass
-class _FitProcess:
-    process: multiprocessing.process.BaseProcess
-    tasks: multiprocessing.queues.Queue  # a queue: sending never waits for the process
-    results: Connection
-    prune: SharedFlag  # set: stop the fit, its candidate is pruned
-    busy: TrialContext | None = None
-    keys: deque = field(default_factory=lambda: deque(maxlen=model_pool.KEEP))
-
-
 class FitProcesses(Executor):
     """`n` spawned fit processes (never forked: TensorFlow is not fork-safe).
 
@@ -173,31 +156,26 @@ class FitProcesses(Executor):
     TensorFlow) kills its process.
     """
 
-    def __init__(self, data: TrainingData, recorder: TrialRecorder, n: int, threads: int):
-        from lstm_core import fit_process
-
+    def __init__(
+        self,
+        data: TrainingData,
+        recorder: TrialRecorder,
+        n: int,
+        threads: int,
+        pool: FitPool | None = None,
+    ):
         super().__init__(data, recorder)
-        context = multiprocessing.get_context("spawn")
-        self._stop = SharedFlag(context)
+        self._own_pool = pool is None
+        self._pool = FitPool() if pool is None else pool
+        self._stop = self._pool.stop
         self._stop_since: float | None = None
         self._halted = False
         self._pending: list[TrialTask] = []
         self._outcomes: deque[TrialOutcome] = deque()
         self._watched = 0.0
-        self._workers: list[_FitProcess] = []
-        for _ in range(n):
-            tasks = context.Queue()
-            prune = SharedFlag(context)
-            receiving, sending = context.Pipe(duplex=False)
-            process = context.Process(
-                target=fit_process.serve,
-                args=(tasks, sending, self._stop, prune, data, threads, os.getpid()),
-                daemon=True,
-            )
-            with _main_module_hidden():
-                process.start()
-            sending.close()
-            self._workers.append(_FitProcess(process, tasks, receiving, prune))
+        self._workers = self._pool.take(n, threads)
+        for worker in self._workers:  # the dataset travels once per process and run
+            worker.tasks.put(data)
 
     @property
     def pids(self) -> list[int]:
@@ -240,7 +218,7 @@ class FitProcesses(Executor):
                 self.recorder.record(message)
                 self._drop_pruned()  # an epoch may have pruned its candidate
 
-    def _finished(self, worker: _FitProcess, outcome: TrialOutcome) -> None:
+    def _finished(self, worker: FitProcess, outcome: TrialOutcome) -> None:
         worker.busy = None
         outcome = _as_pruned(outcome, self.recorder, self._stop.is_set())
         worker.prune.clear()  # before its next task
@@ -249,7 +227,7 @@ class FitProcesses(Executor):
         self._outcomes.append(outcome)
         self._dispatch()
 
-    def _lost(self, worker: _FitProcess) -> None:
+    def _lost(self, worker: FitProcess) -> None:
         if worker.busy is None:
             return
         worker.process.join(1.0)
@@ -332,13 +310,11 @@ class FitProcesses(Executor):
         for outcome in self._outcomes:
             self.recorder.finish(outcome)
         self._outcomes.clear()
-        for worker in self._workers:  # idle now: nothing to flush, no teardown to wait for
-            if worker.process.is_alive():
-                worker.process.kill()
-            worker.process.join()
-            worker.tasks.cancel_join_thread()
-            worker.tasks.close()
-            worker.results.close()
+        # Idle now: nothing to flush. A pool of its own goes with the run; a shared pool
+        # keeps the idle processes warm for the next run.
+        self._pool.give_back(self._workers)
+        if self._own_pool:
+            self._pool.close()
 
 
 def pick_next(pending: list[TrialTask], kept_here: set, elsewhere: set) -> TrialTask:
@@ -353,29 +329,20 @@ def pick_next(pending: list[TrialTask], kept_here: set, elsewhere: set) -> Trial
     return pending[0]
 
 
-@contextmanager
-def _main_module_hidden() -> Iterator[None]:
-    """Start a spawned process without it importing this process's `__main__` again.
-
-    `multiprocessing` re-runs the parent's main script in every spawned child so that
-    functions defined there can be unpickled; a script without an
-    `if __name__ == "__main__":` guard (a classroom script calling `train`, or
-    `python -m lstm_core`) would then start training again in each fit process. A fit
-    process needs nothing from `__main__`.
-    """
-    main = sys.modules["__main__"]
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        yield
-    finally:
-        sys.modules["__main__"] = main
+def threads_per_fit(n_jobs: int) -> int:
+    """Parallel fit processes share the cores."""
+    return max(1, (os.cpu_count() or 1) // n_jobs)
 
 
 def make_executor(
-    data: TrainingData, recorder: TrialRecorder, n_jobs: int, here: bool = False
+    data: TrainingData,
+    recorder: TrialRecorder,
+    n_jobs: int,
+    here: bool = False,
+    pool: FitPool | None = None,
 ) -> Executor:
-    """`here`: one fit at a time in this process; else `n_jobs` fit processes."""
+    """`here`: one fit at a time in this process; else `n_jobs` fit processes, taken from
+    `pool` when the caller keeps one warm."""
     if here:
         return InProcess(data, recorder)
-    threads = max(1, (os.cpu_count() or 1) // n_jobs)
-    return FitProcesses(data, recorder, n_jobs, threads)
+    return FitProcesses(data, recorder, n_jobs, threads_per_fit(n_jobs), pool)

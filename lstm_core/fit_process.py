@@ -1,9 +1,9 @@
 """The body of a spawned fit process: import the training stack once, then fit what it is sent.
 
-It gets the dataset once, at start, and then `(TrialTask, TrialContext)` pairs on its task
-queue. Events and outcomes go back on its own pipe. It stops with
-its run: when the process that started it is gone, it exits within a second instead of
-training on for nobody.
+Its task queue brings a run's dataset (`TrainingData`, once per run: a process kept warm in
+a `lstm_core.fit_pool.FitPool` serves one run after another), then `(TrialTask,
+TrialContext)` pairs. Events and outcomes go back on its own pipe. When the process that
+started it is gone, it exits within a second instead of training on for nobody.
 """
 
 from __future__ import annotations
@@ -57,7 +57,14 @@ class _PipeChannel:
 
 
 def limit_threads(threads: int) -> None:
-    """Size TensorFlow's pools so that parallel fit processes share the cores (before any op)."""
+    """Size the backend's thread pools so that parallel fit processes share the cores
+    (before any op)."""
+    if os.environ.get("KERAS_BACKEND") == "jax":  # read when XLA's CPU client starts
+        if threads == 1:
+            os.environ["XLA_FLAGS"] = " ".join(
+                [os.environ.get("XLA_FLAGS", ""), "--xla_cpu_multi_thread_eigen=false"]
+            ).strip()
+        return
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(threads)
@@ -71,7 +78,7 @@ def _exit_with_parent(parent_pid: int) -> None:
             os._exit(1)
 
 
-def serve(tasks, results, stop, prune, data: TrainingData, threads: int, parent_pid: int) -> None:
+def serve(tasks, results, stop, prune, threads: int, parent_pid: int) -> None:
     # Ctrl-C in a terminal reaches the whole process group: the run's process decides.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(
@@ -82,7 +89,12 @@ def serve(tasks, results, stop, prune, data: TrainingData, threads: int, parent_
     import lstm_core.pipeline  # noqa: F401
 
     channel = _PipeChannel(results, stop, prune)
-    while True:  # until its run kills it, or its parent is gone
-        task, context = tasks.get()
+    data: TrainingData | None = None
+    while True:  # until its parent kills it, or is gone
+        message = tasks.get()
+        if isinstance(message, TrainingData):
+            data = message
+            continue
+        task, context = message
         outcome: TrialOutcome = fit_trial(task, context, data, channel)
         results.send(outcome)

@@ -5,7 +5,9 @@ The UI and the CLI never train in their own process. `submit` stores a queued ru
 forked after TensorFlow is loaded) while fewer than `max_running()` runs are running.
 A worker that finishes dispatches the next queued run; a supervisor process
 (`lstm_core.supervisor`, one per workspace, started with the first submit or reader)
-notices workers that died and keeps the queue moving while nobody is looking.
+notices workers that died and keeps the queue moving while nobody is looking. A worker
+stays warm after its run, and a reader starts one ahead of the first run
+(`lstm_core.standby`): it takes the next queued run itself.
 
 A worker on this machine is judged by its process: a paused one is alive, a killed one is
 gone, whatever its heartbeat says. Only a worker on another machine is judged by its
@@ -21,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+from lstm_core import standby
 from lstm_core.entities import Run, RunStatus
 from lstm_core.errors import UserError
 from lstm_core.processes import WorkerIdentity
@@ -112,7 +115,9 @@ def dispatch(workspace: Workspace) -> list[str]:
     started = []
     if not workspace.store.runs_with_status(RunStatus.QUEUED):
         return started
-    while (run := workspace.store.claim_next(max_running())) is not None:
+    # A waiting warm worker claims the oldest queued run itself, within a tenth of a second.
+    room = max_running() - (1 if standby.waiting(workspace) else 0)
+    while (run := workspace.store.claim_next(room)) is not None:
         try:
             pid = spawn_worker(workspace, run.id)
         except OSError as exc:  # fail this run; the next ones wait for the next look
@@ -127,10 +132,13 @@ def dispatch(workspace: Workspace) -> list[str]:
 
 def refresh(workspace: Workspace) -> None:
     """What a reader calls before showing runs: mark dead workers, keep the queue moving,
-    and make sure a supervisor watches while anything is queued or running."""
+    make sure a supervisor watches while anything is queued or running, and otherwise
+    have a warm worker wait for the next run."""
     dispatch(workspace)
     if any(r.status.active for r in workspace.store.list_runs(limit=50)):
         ensure_supervisor(workspace)
+    else:
+        standby.ensure(workspace, _child_environment(workspace))
 
 
 def ensure_supervisor(workspace: Workspace) -> None:

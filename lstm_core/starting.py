@@ -27,10 +27,10 @@ from lstm_core.entities import RunStatus, VectorsCoverage
 from lstm_core.errors import UserError
 from lstm_core.model_zoo import RECURRENT, InitialWeights, embedding_rows
 from lstm_core.spec import INHERITED, SELF_VECTORS, ExperimentSpec
-from lstm_core.vectorizer import SequenceVectorizer
 from lstm_core.word_vectors import WordVectors, coverage, embedding_matrix, read_vectors
 
 if TYPE_CHECKING:
+    from lstm_core.vectorizer import SequenceVectorizer
     from lstm_core.workspace import Workspace
 
 SELF_TRAINED = "self-trained word2vec"
@@ -134,6 +134,8 @@ def load(workspace: Workspace, spec: ExperimentSpec, train_texts) -> StartingPoi
         return StartingPoint(spec, parent=parent)
     if not spec.vectors:
         return None
+    from lstm_core.vectorizer import SequenceVectorizer
+
     fixed = spec.fixed()
     tokenize = SequenceVectorizer(
         lowercase=fixed["lowercase"], strip_punctuation=fixed["strip_punctuation"]
@@ -161,6 +163,8 @@ def load(workspace: Workspace, spec: ExperimentSpec, train_texts) -> StartingPoi
 def vectorizer(start: StartingPoint | None, settings: dict[str, Any]):
     """The pipeline's first step: the saved model's fitted vectorizer, kept as it is, or a
     new one to fit on each fold."""
+    from lstm_core.vectorizer import SequenceVectorizer
+
     if start is None or start.parent is None:
         return SequenceVectorizer(**settings)
     from sklearn.frozen import FrozenEstimator
@@ -209,6 +213,8 @@ def vectors_coverage(
     """How much of the final model's vocabulary, and of the training tokens, had a vector."""
     if start is None or start.vectors is None:
         return None
+    from lstm_core.vectorizer import SequenceVectorizer
+
     fitted = SequenceVectorizer.from_json(vectorizer_json)
     counts = Counter(token for text in train_texts for token in fitted.tokenize(text))
     return coverage(start.vectors, fitted.vocabulary_, counts, start.source)

@@ -24,6 +24,7 @@ import traceback
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from lstm_core.datasets import DATA_FILE, load_dataset
 from lstm_core.entities import Run, RunResult, RunStatus, TestPrediction, TrialStatus, to_plain
@@ -32,6 +33,9 @@ from lstm_core.processes import WorkerIdentity
 from lstm_core.spec import ExperimentSpec, min_examples_per_class
 from lstm_core.store import InvalidTransition, RunTakenAway
 from lstm_core.workspace import Workspace
+
+if TYPE_CHECKING:
+    from lstm_core.fit_pool import FitPool
 
 HEARTBEAT_S = 5.0
 RESERVE_BYTES = 256 * 1024
@@ -61,8 +65,10 @@ def submit_run(workspace: Workspace, spec: ExperimentSpec, foreground: bool = Fa
     A `foreground` run is stored as already running in this process, so no dispatcher
     starts a worker for it.
     """
+    from lstm_core.backend import training_backend
     from lstm_core.starting import resolve
 
+    training_backend()  # a mistyped backend is said now, not when the fits start
     spec = resolve(workspace, spec.validated())
     check_runnable(workspace, spec)
     running = WorkerIdentity.current() if foreground else None
@@ -103,7 +109,7 @@ def _test_predictions(texts, labels, test_rows, refit, baseline_predicted) -> li
 
 
 def _train_and_evaluate(
-    workspace: Workspace, run: Run, owner: WorkerIdentity, fits_here: bool
+    workspace: Workspace, run: Run, owner: WorkerIdentity, fits_here: bool, pool: FitPool | None
 ) -> RunResult:
     from lstm_core.bundle import save_bundle
     from lstm_core.evaluation import baseline, evaluate, majority
@@ -129,7 +135,7 @@ def _train_and_evaluate(
     start = load(workspace, spec, texts[train_rows])  # a saved model, or word vectors
     # Fit processes start importing TensorFlow now, while this process prepares the search.
     training = TrainingData(texts, labels, start)
-    with make_executor(training, recorder, n_jobs, fits_here) as executor:
+    with make_executor(training, recorder, n_jobs, fits_here, pool) as executor:
         if not fits_here:
             log.info("fit processes: pids %s", " ".join(map(str, executor.pids)))
         counts = Counter(labels[train_rows].tolist())
@@ -197,6 +203,7 @@ def _train_and_evaluate(
         parent=spec.parent or None,
         parameters=refit.parameters,
         vectors=vectors_coverage(start, refit.vectorizer_json, texts[train_rows]),
+        backend=refit.backend,
     )
     save_bundle(
         workspace.bundle_dir(run.id),
@@ -276,12 +283,15 @@ def _end(workspace: Workspace, run_id: str, owner: WorkerIdentity, error: BaseEx
         store.fail_run(run_id, f"{type(error).__name__}: {error}", trace, owner)
 
 
-def execute_run(workspace: Workspace, run_id: str, fits_here: bool = False) -> Run:
+def execute_run(
+    workspace: Workspace, run_id: str, fits_here: bool = False, pool: FitPool | None = None
+) -> Run:
     """Train a run in this process and return its final record.
 
     Takes a queued run, a run a dispatcher claimed for this worker, or a foreground run
     created for this process; a run that ended or belongs to another process is left alone.
-    `fits_here` fits in this process rather than in fit processes (one at a time).
+    `fits_here` fits in this process rather than in fit processes (one at a time); `pool`
+    keeps the fit processes warm for the caller's next run.
     """
     store = workspace.store
     run = store.get_run(run_id)
@@ -299,7 +309,7 @@ def execute_run(workspace: Workspace, run_id: str, fits_here: bool = False) -> R
     started = time.perf_counter()
     try:
         with _reserve(workspace, run_id), _heartbeat(workspace, run_id, me):
-            result = _train_and_evaluate(workspace, store.get_run(run_id), me, fits_here)
+            result = _train_and_evaluate(workspace, store.get_run(run_id), me, fits_here, pool)
             store.complete_run(run_id, result, me)
     except RunTakenAway:
         log.warning("run %s was taken from this worker; its finished fits stay", run_id)

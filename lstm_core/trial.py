@@ -93,6 +93,7 @@ class RefitArtifacts:
     longest_text_tokens: int
     vocabulary_size: int
     parameters: ParameterCounts
+    backend: str  # the Keras backend it trained on (`lstm_core.backend`)
 
 
 @dataclass(frozen=True, eq=False)
@@ -182,5 +183,6 @@ def _fit(
         longest_text_tokens=vectorizer.longest_,
         vocabulary_size=vectorizer.vocabulary_size_,
         parameters=pipeline.named_steps["clf"].parameters_,
+        backend=keras.backend.backend(),
     )
     return TrialOutcome(context, TrialStatus.COMPLETED, refit=artifacts)

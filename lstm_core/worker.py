@@ -1,7 +1,9 @@
-"""`python -m lstm_core.worker RUN_ID`: train one claimed run, then start the next queued one.
+"""`python -m lstm_core.worker RUN_ID | --standby`: train runs in the background.
 
-A fresh interpreter per run: TensorFlow is loaded here and never forked, and the memory
-of one run is returned to the system when it ends.
+With a RUN_ID it trains that claimed run; `--standby` starts with none. Either way it then
+stays warm for the next queued runs (`lstm_core.standby`) if no other worker of its
+workspace does, and otherwise starts the next queued run and exits. TensorFlow is loaded
+here and in spawned fit processes, never forked.
 """
 
 from __future__ import annotations
@@ -10,21 +12,39 @@ import logging
 import sys
 
 from lstm_core.jobs import dispatch
-from lstm_core.training import execute_run
 from lstm_core.workspace import Workspace
+
+USAGE = "usage: python -m lstm_core.worker RUN_ID | --standby"
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m lstm_core.worker RUN_ID", file=sys.stderr)
+        print(USAGE, file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    log = logging.getLogger("lstm_core")
     workspace = Workspace()
+    standby = args[0] == "--standby"
+    from lstm_core import standby as warm
+    from lstm_core.fit_pool import FitPool
+
+    pool = FitPool()
     try:
-        run = execute_run(workspace, args[0])
-        logging.getLogger("lstm_core").info("run %s ended %s", args[0], run.status)
+        with warm.slot(workspace) as warm_here:
+            if standby and not warm_here:
+                return 0  # another worker is warm already
+            shape = warm.default_shape()
+            if not standby:
+                from lstm_core.training import execute_run
+
+                run = execute_run(workspace, args[0], pool=pool)
+                log.info("run %s ended %s", args[0], run.status)
+                shape = warm.shape_of(run.spec)
+            if warm_here:
+                log.info("warm worker stops: %s", warm.serve(workspace, pool, shape))
     finally:
+        pool.close()
         dispatch(workspace)
     return 0
 

@@ -33,6 +33,7 @@ from widgets import (
 )
 
 REFRESH_S = 2
+BACKEND_NAMES = {"tensorflow": "TensorFlow", "jax": "JAX"}
 LOG_LINES = 30
 ENDED_MESSAGES = {
     RunStatus.CANCELLED: "This run was cancelled.",
@@ -280,7 +281,12 @@ def finished(run: Run) -> None:
     st.caption(
         f"Texts cut at {result.sequence_length} words (longest {result.longest_text_tokens}), "
         f"vocabulary {result.vocabulary_size:,}, {result.fits} fits in "
-        f"{duration(result.search_seconds)}, median {result.median_epoch_seconds} s per epoch."
+        f"{duration(result.search_seconds)}, median {result.median_epoch_seconds} s per epoch"
+        + (
+            f", trained on {BACKEND_NAMES.get(result.backend, result.backend)}."
+            if result.backend
+            else "."
+        )
     )
     curves(run.id, "runs_done_curves")
     search_history(run, "runs_done_history")

@@ -60,12 +60,15 @@ def wait_until(condition, what: str, timeout: float):
 
 
 @contextlib.contextmanager
-def dashboard(home: Path, log_path: Path):
+def dashboard(home: Path, log_path: Path, warm: bool = False):
     """A freshly started server on `home`; yields its URL. Output goes to a file, never a
-    pipe; background runs it started are stopped afterwards."""
+    pipe; background runs it started are stopped afterwards. `warm`: as users get it, a
+    warm worker waits for the first run (the test suite otherwise turns them off)."""
     port = free_port()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "LSTM_CORE_HOME": str(home)}
+    if warm:
+        env["LSTM_CORE_WARM_S"] = "120"
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                "--server.port", str(port), "--server.address", "127.0.0.1"]  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -87,16 +90,20 @@ def dashboard(home: Path, log_path: Path):
 
 
 def stop_workers(home: Path) -> None:
-    """Background runs outlive the server by design; a test must not leave them behind."""
-    from lstm_core import jobs
+    """Background runs and a warm worker outlive the server by design; a test must not
+    leave them behind."""
+    from lstm_core import jobs, standby
     from lstm_core.processes import process_alive
     from lstm_core.workspace import Workspace
 
     workspace = Workspace(home)
-    for run in workspace.store.runs_with_status("running"):
+    running = workspace.store.runs_with_status("running")
+    for run in running:
         jobs.cancel(workspace, run.id)
-        if run.pid:
-            wait_until(lambda pid=run.pid: not process_alive(pid), "worker exit", 60)
+    warm = standby.stop(workspace)
+    for pid in [r.pid for r in running] + [warm]:
+        if pid:
+            wait_until(lambda pid=pid: not process_alive(pid), "worker exit", 60)
 
 
 @contextlib.contextmanager

@@ -12,6 +12,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # Supervisors that tests start leave soon after their runs end, not 30 s later.
 os.environ.setdefault("LSTM_CORE_SUPERVISOR_IDLE_S", "2")
+# Workers do not stay warm after a test's run (each would hold TensorFlow in three processes
+# for minutes); the tests of warm workers (test_standby.py) ask for them.
+os.environ.setdefault("LSTM_CORE_WARM_S", "0")
 SPAM_CSV = ROOT.parent / "shared" / "data" / "spam.csv"
 SAMPLE_SMS = ROOT / "sample_data" / "sms_spam.csv"
 SAMPLE_SENTIMENT = ROOT / "sample_data" / "sentiment.csv"

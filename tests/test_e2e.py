@@ -29,7 +29,7 @@ def server(tmp_path_factory):
     """`streamlit run app.py` with a fresh workspace."""
     require_browser()
     home = tmp_path_factory.mktemp("e2e-workspace")
-    with dashboard(home, ARTIFACTS / "server.log") as url:
+    with dashboard(home, ARTIFACTS / "server.log", warm=True) as url:
         yield url, home
 
 

@@ -83,10 +83,14 @@ def test_a_fit_process_stops_when_the_process_that_started_it_is_gone(tmp_path):
         from lstm_core.trial import TrainingData
         context = multiprocessing.get_context("spawn")
         receiving, sending = context.Pipe(duplex=False)
-        data = TrainingData(np.array(["a b"], dtype=object), np.array(["x"], dtype=object))
-        child = context.Process(target=fit_process.serve,
-            args=(receiving, context.Queue(), context.Event(), data, 1, os.getpid()))
+        tasks = context.Queue()
+        tasks.put(TrainingData(np.array(["a b"], dtype=object), np.array(["x"], dtype=object)))
+        child = context.Process(target=fit_process.serve, args=(
+            tasks, sending, fit_process.SharedFlag(context), fit_process.SharedFlag(context), 1,
+            os.getpid()))
         child.start()
+        child.join(3)  # a fit process that cannot start ends at once
+        assert child.is_alive(), child.exitcode
         print(child.pid, flush=True)
         time.sleep(600)
         """
