@@ -14,11 +14,13 @@ Figures:
 - length_policy_ratio: s/epoch with the defaults (length from the data, length buckets)
   over padding every text to the longest;
 - parallel_speedup: a 4-candidate x 2-fold grid at the default epochs, run as a run is run
-  (a worker process), default parallelism vs one fit at a time; run_speedup: the same for
-  the whole run (refit, evaluation and bundle included); search_fit_speedup: the same for
-  the search's fits alone, once the fit processes are up;
+  (a warm worker; `_cold`: a fresh worker process), default parallelism vs one fit at a
+  time; run_speedup: the same for the whole run (refit, evaluation and bundle included);
+  search_fit_speedup: the same for the search's fits alone, once the fit processes are up;
 - first_epoch_s: submit to the first epoch in the store, default design, a warm worker
-  waiting (also cold, and the same design again: first_epoch_cold_s, first_epoch_again_s);
+  waiting (also cold, and the same design again: first_epoch_cold_s, first_epoch_again_s),
+  with each whole run (run_*_s); with JAX installed the same on Keras' JAX backend (jax_*)
+  and jax_run_ratio: the warm default run on JAX over the same on TensorFlow;
 - predict_p95_ms (one sentence, warm bundle) and predict_1000_s (1,000 sentences);
 - home_import_s: importing what the home page needs, in a fresh interpreter;
 - flops_fraction_padded / _bucketed / _real: training FLOP/s of an LSTM epoch (3 x 8H(E+H)
@@ -29,6 +31,7 @@ Figures:
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -37,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -162,72 +166,107 @@ def matmul_flops(seconds: float = 2.0) -> float:
 
 
 def parallel_speedup(dataset_texts, epochs: int) -> dict:
-    """The same grid run twice the way the dashboard runs it: a worker process per run.
+    """The same grid run one fit at a time and with the default parallel fits, the way the
+    dashboard runs it: by a warm worker, and (`*_cold`) by a fresh worker per run.
 
-    Grid wall time is from starting the worker process (TensorFlow import included) to the
-    end of the last cross-validation fit; run wall time goes on to the refit, the test
-    evaluation and the saved bundle, which take the same time either way.
+    Grid wall time is from submit (cold: from starting the worker process, TensorFlow's
+    import included) to the end of the last cross-validation fit; run wall time goes on to
+    the refit, the test evaluation and the saved bundle. A warm worker is first warmed, for
+    each mode, by a run of the same grid with another seed (so no model is kept for the
+    measured run: only the processes are warm).
     """
+    from lstm_core import jobs, standby
     from lstm_core.datasets import freeze_dataset
     from lstm_core.spec import ExperimentSpec
     from lstm_core.training import submit_run
     from lstm_core.workspace import HOME_VARIABLE, Workspace
 
     figures = {}
-    with tempfile.TemporaryDirectory() as folder:
-        workspace = Workspace(folder)
-        dataset_id = freeze_dataset(workspace, dataset_texts, "bench", "text", "label").id
-        for name, n_jobs in (("serial", 1), ("default", 0)):
-            spec = ExperimentSpec(
-                dataset_id,
-                params={"epochs": epochs},
-                grid={"arch": ["lstm", "gru"], "units": [16, 32]},
-                cv=2,
-                n_jobs=n_jobs,
+    before = {name: os.environ.get(name) for name in (HOME_VARIABLE, standby.WARM_VARIABLE)}
+    for warm in (True, False):
+        with tempfile.TemporaryDirectory() as folder:
+            os.environ[HOME_VARIABLE] = folder
+            os.environ[standby.WARM_VARIABLE] = "120" if warm else "0"
+            workspace = Workspace(folder)
+            dataset_id = freeze_dataset(workspace, dataset_texts, "bench", "text", "label").id
+            for name, n_jobs in (("serial", 1), ("default", 0)):
+                suffix = "" if warm else "_cold"
+                spec = ExperimentSpec(
+                    dataset_id,
+                    params={"epochs": epochs},
+                    grid={"arch": ["lstm", "gru"], "units": [16, 32]},
+                    cv=2,
+                    n_jobs=n_jobs,
+                )
+                if warm:
+                    _wait_for_end(workspace, jobs.submit(workspace, replace(spec, seed=7)))
+                    launched = time.time()
+                    run = _wait_for_end(workspace, jobs.submit(workspace, spec))
+                else:
+                    run_id = submit_run(workspace, spec)
+                    launched = time.time()
+                    subprocess.run(
+                        [sys.executable, "-m", "lstm_core.worker", run_id],
+                        cwd=ROOT,
+                        capture_output=True,
+                        check=True,
+                    )
+                    run = workspace.store.get_run(run_id)
+                assert run.status == "completed", run.error
+                fits = [t for t in workspace.store.trials(run.id) if not t.is_refit]
+                grid_end = max(t.finished_at for t in fits)
+                figures[f"grid_{name}{suffix}_s"] = round(grid_end - launched, 1)
+                figures[f"run_{name}{suffix}_s"] = round(run.finished_at - launched, 1)
+                figures[f"search_fit_{name}{suffix}_s"] = round(
+                    grid_end - min(t.started_at for t in fits), 1
+                )
+                figures[f"fit_processes_{name}{suffix}"] = len({t.pid for t in fits})
+            standby.stop(workspace)
+    _restore(before)
+    for suffix in ("", "_cold"):
+        for figure, part in (("parallel", "grid"), ("run", "run"), ("search_fit", "search_fit")):
+            figures[f"{figure}_speedup{suffix}"] = round(
+                figures[f"{part}_serial{suffix}_s"] / figures[f"{part}_default{suffix}_s"], 2
             )
-            run_id = submit_run(workspace, spec)
-            launched = time.time()
-            subprocess.run(
-                [sys.executable, "-m", "lstm_core.worker", run_id],
-                cwd=ROOT,
-                env={**os.environ, HOME_VARIABLE: folder},
-                capture_output=True,
-                check=True,
-            )
-            run = workspace.store.get_run(run_id)
-            assert run.status == "completed", run.error
-            fits = [t for t in workspace.store.trials(run_id) if not t.is_refit]
-            grid_end = max(t.finished_at for t in fits)
-            figures[f"grid_{name}_s"] = round(grid_end - launched, 1)
-            figures[f"run_{name}_s"] = round(run.finished_at - launched, 1)
-            figures[f"search_fit_{name}_s"] = round(grid_end - min(t.started_at for t in fits), 1)
-            figures[f"fit_processes_{name}"] = len({t.pid for t in fits})
-    figures["parallel_speedup"] = round(figures["grid_serial_s"] / figures["grid_default_s"], 2)
-    figures["run_speedup"] = round(figures["run_serial_s"] / figures["run_default_s"], 2)
-    figures["search_fit_speedup"] = round(
-        figures["search_fit_serial_s"] / figures["search_fit_default_s"], 2
-    )
     return figures
+
+
+def _wait_for_end(workspace, run_id: str):
+    while (run := workspace.store.get_run(run_id)).status.active:
+        time.sleep(0.05)
+    return run
+
+
+def _restore(environment: dict) -> None:
+    for name, value in environment.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 THINK_S = 15.0  # the browser test's person took 14 s from opening the app to Launch
 
 
-def first_epoch(dataset_texts) -> dict:
+def first_epoch(dataset_texts, backend: str = "tensorflow") -> dict:
     """Seconds from submit to the first epoch in the store, for the default design, the way
     the dashboard runs it: cold (no warm worker: a worker and its fit processes start and
     import TensorFlow), warm (a warm worker started as the dashboard opened, `THINK_S`
     before Launch) and the same design again (the warm worker's processes keep its model).
+    Also each whole run (submit to result) and its median epoch; fits on `backend`.
     """
     from lstm_core import jobs, standby
+    from lstm_core.backend import BACKEND_VARIABLE
     from lstm_core.datasets import freeze_dataset
     from lstm_core.spec import ExperimentSpec
     from lstm_core.workspace import HOME_VARIABLE, Workspace
 
     figures = {}
-    before = {name: os.environ.get(name) for name in (HOME_VARIABLE, standby.WARM_VARIABLE)}
+    names = (HOME_VARIABLE, standby.WARM_VARIABLE, BACKEND_VARIABLE)
+    before = {name: os.environ.get(name) for name in names}
     with tempfile.TemporaryDirectory() as folder:
         os.environ[HOME_VARIABLE] = folder
+        os.environ[BACKEND_VARIABLE] = backend
         workspace = Workspace(folder)
         spec = ExperimentSpec(freeze_dataset(workspace, dataset_texts, "bench", "text", "label").id)
         try:
@@ -241,17 +280,17 @@ def first_epoch(dataset_texts) -> dict:
                 while not workspace.store.epochs(run_id):
                     time.sleep(0.02)
                 figures[f"first_epoch_{mode}_s"] = round(time.time() - submitted, 2)
-                while (run := workspace.store.get_run(run_id)).status.active:
-                    time.sleep(0.1)
+                run = _wait_for_end(workspace, run_id)
                 assert run.status == "completed", run.error
                 figures[f"run_{mode}_s"] = round(run.finished_at - submitted, 1)
+                result = workspace.store.get_result(run_id)
+                figures[f"median_epoch_{mode}_s"] = result.median_epoch_seconds
+                figures[f"test_macro_f1_{mode}"] = round(result.test.macro_f1, 4)
         finally:
             standby.stop(workspace)
-            for name, value in before.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+            _restore(before)
+    if backend != "tensorflow":
+        return {f"{backend}_{name}": value for name, value in figures.items()}
     figures["first_epoch_s"] = figures["first_epoch_warm_s"]
     return figures
 
@@ -342,6 +381,9 @@ def main() -> None:
     from lstm_core.hyperparams import defaults
 
     figures.update(first_epoch(data))
+    if importlib.util.find_spec("jax") is not None:
+        figures.update(first_epoch(data, "jax"))
+        figures["jax_run_ratio"] = round(figures["jax_run_warm_s"] / figures["run_warm_s"], 2)
     figures.update(parallel_speedup(data, epochs=defaults()["epochs"]))
     figures["home_import_s"] = round(home_import_seconds(), 2)
     if args.json:

@@ -6,10 +6,11 @@ after Launch. So a worker stays up after its run for `$LSTM_CORE_WARM_S` seconds
 default; 0: every run starts cold) with its fit processes (`lstm_core.fit_pool`), and a
 dashboard that opens a workspace with nothing running starts one ahead of the first run.
 
-One warm worker per workspace: it holds `warm-worker.lock` for as long as it lives, and
-`warm-worker.idle` while it waits. A dispatcher leaves one queued run to a waiting warm
-worker (it claims runs itself, every `POLL_S`) and starts cold workers only for the rest,
-so there are never more workers than runs allowed at once (`jobs.max_running`).
+One warm worker per workspace: it holds `warm-worker.lock` (with its pid) for as long as it
+lives. While it trains no run (or is finishing one), a dispatcher leaves one queued run to
+it (it claims runs itself, every `POLL_S`) and starts cold workers only for the rest, so
+there are never more workers than runs allowed at once (`jobs.max_running`), and a run
+queued behind another is taken by the worker that just finished, warm.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from lstm_core.workspace import Workspace
 WARM_VARIABLE = "LSTM_CORE_WARM_S"
 WARM_S = 300.0
 LOCK_FILE = "warm-worker.lock"
-IDLE_FILE = "warm-worker.idle"
 LOG_FILE = "warm-worker.log"
 POLL_S = 0.1
 log = logging.getLogger("lstm_core")
@@ -61,9 +61,25 @@ def alive(workspace: Workspace) -> bool:
     return _held(workspace.root / LOCK_FILE)
 
 
+def _pid(workspace: Workspace) -> int | None:
+    """The warm worker's process id; None if there is none."""
+    if not alive(workspace):
+        return None
+    try:
+        return int((workspace.root / LOCK_FILE).read_text().strip())
+    except (OSError, ValueError):  # it is writing its pid right now
+        return None
+
+
 def waiting(workspace: Workspace) -> bool:
-    """A warm worker waits for a run: it will claim the oldest queued one itself."""
-    return _held(workspace.root / IDLE_FILE)
+    """A warm worker lives and trains no run now (or is just finishing one): it claims the
+    oldest queued run itself."""
+    from lstm_core.entities import RunStatus
+
+    pid = _pid(workspace)
+    if pid is None:
+        return False
+    return not any(r.pid == pid for r in workspace.store.runs_with_status(RunStatus.RUNNING))
 
 
 def ensure(workspace: Workspace, environment: dict[str, str]) -> None:
@@ -88,13 +104,12 @@ def ensure(workspace: Workspace, environment: dict[str, str]) -> None:
 
 def stop(workspace: Workspace) -> int | None:
     """Ask the warm worker to exit (SIGTERM); returns its pid, None if there is none."""
-    path = workspace.root / LOCK_FILE
-    if not alive(workspace):
+    pid = _pid(workspace)
+    if pid is None:
         return None
     try:
-        pid = int(path.read_text().strip())
         os.kill(pid, signal.SIGTERM)
-    except (OSError, ValueError):
+    except OSError:
         return None
     return pid
 
@@ -145,15 +160,12 @@ def serve(workspace: Workspace, pool, shape: tuple[int, int]) -> str:
     while True:
         pool.prepare(*shape)
         since = time.monotonic()
-        with _lock(workspace.root / IDLE_FILE) as idle:
-            if idle is None:
-                return "another warm worker waits for this workspace"
-            while (run := _claim(store)) is None:
-                if not workspace.root.is_dir():
-                    return "the workspace is gone"
-                if time.monotonic() - since > limit:
-                    return f"no run for {limit:.0f} s"
-                time.sleep(POLL_S)
+        while (run := _claim(store)) is None:
+            if not workspace.root.is_dir():
+                return "the workspace is gone"
+            if time.monotonic() - since > limit:
+                return f"no run for {limit:.0f} s"
+            time.sleep(POLL_S)
         if not store.attach_worker(run.id, me):
             continue
         log.info("warm worker %s takes run %s", os.getpid(), run.id)

@@ -89,3 +89,15 @@ def test_a_warm_worker_leaves_when_nothing_comes(warm, monkeypatch):
     wait_for(lambda: not process_alive(run.pid), "the idle worker to leave", 60)
     wait_for(lambda: not any(process_alive(p) for p in fits), "its fit processes to leave", 30)
     assert not standby.alive(workspace)
+
+
+def test_a_run_queued_behind_another_is_taken_warm_by_the_worker_that_finished(warm):
+    """The supervisor looks every second: it must leave the queued run to the worker that
+    is finishing, not start a cold one."""
+    workspace, dataset_id = warm
+    first = jobs.submit(workspace, tiny_spec(dataset_id, n_jobs=2))
+    second = jobs.submit(workspace, tiny_spec(dataset_id, n_jobs=2, seed=3))
+    runs = [finished(workspace, first), finished(workspace, second)]
+    assert [r.status for r in runs] == [RunStatus.COMPLETED] * 2, [r.error for r in runs]
+    assert runs[0].pid == runs[1].pid
+    assert fit_pids(workspace, first) == fit_pids(workspace, second)
