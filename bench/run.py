@@ -22,6 +22,8 @@ Figures:
   with each whole run (run_*_s); with JAX installed the same on Keras' JAX backend (jax_*)
   and jax_run_ratio: the warm default run on JAX over the same on TensorFlow;
 - predict_p95_ms (one sentence, warm bundle) and predict_1000_s (1,000 sentences);
+- predict_type_p95_ms: from the last keystroke to the label on the Predict page, in a real
+  Chromium (bench/typing_latency.py);
 - home_import_s: importing what the home page needs, in a fresh interpreter;
 - flops_fraction_padded / _bucketed / _real: training FLOP/s of an LSTM epoch (3 x 8H(E+H)
   per token) over the machine's float32 matmul FLOP/s, counted on the padded epoch's tokens,
@@ -386,6 +388,9 @@ def main() -> None:
         figures["jax_run_ratio"] = round(figures["jax_run_warm_s"] / figures["run_warm_s"], 2)
     figures.update(parallel_speedup(data, epochs=defaults()["epochs"]))
     figures["home_import_s"] = round(home_import_seconds(), 2)
+    import typing_latency
+
+    figures.update(typing_latency.measure(quick=args.quick))
     if args.json:
         print(json.dumps(figures))
     else:

@@ -162,3 +162,47 @@ def pick_option(page, name: str, option: str) -> None:
         if field.input_value() == option:
             return
     raise AssertionError(f"could not choose {option!r} in {name!r}")
+
+
+SHOWN_LABEL = """() => {
+  const shown = [...document.querySelectorAll('[data-testid="stMarkdownContainer"]')]
+    .filter(e => e.offsetParent !== null && e.innerText.startsWith('Predicted label:'));
+  return shown.length ? shown[shown.length - 1].innerText.trim() : null;
+}"""
+
+
+def typed_label_latencies(page, sentences: list[str], labels: list[str]) -> list[float]:
+    """Type each sentence into Predict's box (replacing the last one, 30 ms between keys)
+    and time from the last keystroke until the page shows `labels[i]`: what a person
+    feels. Consecutive labels must differ, so that the change is what is waited for."""
+    from playwright.sync_api import expect
+
+    assert all(a != b for a, b in zip(labels, labels[1:], strict=False)), labels
+    box = page.get_by_role("textbox", name="Type a sentence")
+    expect(box).to_be_visible()
+    seconds = []
+    for sentence, label in zip(sentences, labels, strict=True):
+        box.click()
+        page.keyboard.press("ControlOrMeta+a")
+        page.keyboard.type(sentence, delay=30)
+        last_key = time.perf_counter()
+        page.wait_for_function(
+            f"want => ({SHOWN_LABEL})() === want", arg=f"Predicted label: {label}", polling=10
+        )
+        seconds.append(time.perf_counter() - last_key)
+    return seconds
+
+
+def alternating_sentences(bundle, texts, n: int, longest: int = 60) -> tuple[list, list]:
+    """`n` texts (cut to `longest` characters) whose predicted labels alternate, with
+    those labels, for `typed_label_latencies`."""
+    cut = [" ".join(str(t)[:longest].split()) for t in texts]
+    cut = [t for t in dict.fromkeys(cut) if t]
+    predicted = [p.label for p in bundle.predict(cut)]
+    sentences, labels = [], []
+    for text, label in zip(cut, predicted, strict=True):
+        if len(sentences) < n and (not labels or label != labels[-1]):
+            sentences.append(text)
+            labels.append(label)
+    assert len(sentences) == n, f"only {len(sentences)} texts with alternating labels"
+    return sentences, labels
