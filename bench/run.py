@@ -24,6 +24,8 @@ Figures:
 - predict_p95_ms (one sentence, warm bundle) and predict_1000_s (1,000 sentences);
 - predict_type_p95_ms: from the last keystroke to the label on the Predict page, in a real
   Chromium (bench/typing_latency.py);
+- classroom_ratio: the workbench's wall time over the classroom script's for the same
+  grid, with both test macro-F1 (bench/classroom.py; `--quick`: a 1,500-text sample);
 - home_import_s: importing what the home page needs, in a fresh interpreter;
 - flops_fraction_padded / _bucketed / _real: training FLOP/s of an LSTM epoch (3 x 8H(E+H)
   per token) over the machine's float32 matmul FLOP/s, counted on the padded epoch's tokens,
@@ -247,6 +249,7 @@ def _restore(environment: dict) -> None:
             os.environ[name] = value
 
 
+CLASSROOM_QUICK_ROWS = 1500  # the whole spam.csv takes the classroom recipe most of an hour
 THINK_S = 15.0  # the browser test's person took 14 s from opening the app to Launch
 
 
@@ -388,9 +391,11 @@ def main() -> None:
         figures["jax_run_ratio"] = round(figures["jax_run_warm_s"] / figures["run_warm_s"], 2)
     figures.update(parallel_speedup(data, epochs=defaults()["epochs"]))
     figures["home_import_s"] = round(home_import_seconds(), 2)
+    import classroom
     import typing_latency
 
     figures.update(typing_latency.measure(quick=args.quick))
+    figures.update(classroom.measure(Path(args.data), CLASSROOM_QUICK_ROWS if args.quick else None))
     if args.json:
         print(json.dumps(figures))
     else:
