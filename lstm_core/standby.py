@@ -25,9 +25,15 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from lstm_core.workspace import Workspace
+
+if TYPE_CHECKING:
+    from lstm_core.entities import Run
+    from lstm_core.fit_pool import FitPool
+    from lstm_core.spec import ExperimentSpec
+    from lstm_core.store import RunStore
 
 WARM_VARIABLE = "LSTM_CORE_WARM_S"
 WARM_S = 300.0
@@ -145,7 +151,7 @@ def _logging_to(path: Path) -> Iterator[None]:
         handler.close()
 
 
-def serve(workspace: Workspace, pool, shape: tuple[int, int]) -> str:
+def serve(workspace: Workspace, pool: FitPool, shape: tuple[int, int]) -> str:
     """Wait warm for queued runs and train them, until idle for `warm_seconds()`; returns
     why it stopped. The caller holds the warm worker's lock; `pool` is a `FitPool` kept
     ready with `shape` (fit processes, threads each), then with the last run's shape."""
@@ -175,7 +181,7 @@ def serve(workspace: Workspace, pool, shape: tuple[int, int]) -> str:
         shape = shape_of(run.spec)
 
 
-def _claim(store):
+def _claim(store: RunStore) -> Run | None:
     """The oldest queued run, now ours to start; a read first, so that waiting takes no
     write lock ten times a second."""
     from lstm_core.entities import RunStatus
@@ -196,7 +202,7 @@ def _preload() -> None:
     import lstm_core.vectorizer  # noqa: F401
 
 
-def shape_of(spec) -> tuple[int, int]:
+def shape_of(spec: ExperimentSpec) -> tuple[int, int]:
     """The fit processes a run of `spec` uses: how many, and threads each."""
     from lstm_core.executors import threads_per_fit
 
