@@ -21,6 +21,7 @@ from sklearn.utils import ClassifierTags
 
 from lstm_core import model_pool
 from lstm_core.batching import bucketed_dataset
+from lstm_core.keras_seeds import private_seeds
 from lstm_core.model_zoo import (
     build_model,
     embedding_rows,
@@ -182,4 +183,5 @@ class RecurrentClassifier(KerasClassifier):
         X, y = np.asarray(X)[order], np.asarray(y)[order]
         if sample_weight is not None:
             sample_weight = np.asarray(sample_weight)[order]
-        return super().fit(X, y, sample_weight=sample_weight, **kwargs)
+        with private_seeds(int(self.seed)):
+            return super().fit(X, y, sample_weight=sample_weight, **kwargs)

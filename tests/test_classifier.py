@@ -3,6 +3,8 @@ user's own GridSearchCV, callbacks for whoever wants to hear about epochs)."""
 
 from __future__ import annotations
 
+import random
+import threading
 from collections import Counter
 
 import keras
@@ -96,6 +98,27 @@ def test_the_same_seed_fits_the_same_model():
     keras.backend.clear_session()
     again = make_pipeline(config(units=3, epochs=2), seed=5).fit(texts, labels)
     np.testing.assert_allclose(again.predict_proba(texts), proba, atol=1e-6)
+
+
+def test_another_thread_drawing_from_pythons_random_leaves_the_model_alone():
+    """On a Dask worker the event loop draws from `random` while a fit builds its model."""
+    texts, labels = toy_texts(20)
+    quiet = make_pipeline(config(units=3, epochs=1), seed=5).fit(texts, labels)
+    stop = threading.Event()
+
+    def draw() -> None:
+        while not stop.wait(0.001):  # as often as a busy event loop, leaving the GIL free
+            random.random()
+
+    thread = threading.Thread(target=draw, daemon=True)
+    thread.start()
+    try:
+        noisy = make_pipeline(config(units=3, epochs=1), seed=5).fit(texts, labels)
+    finally:
+        stop.set()
+        thread.join()
+    assert noisy.named_steps["clf"].model_ is not quiet.named_steps["clf"].model_
+    np.testing.assert_allclose(noisy.predict_proba(texts), quiet.predict_proba(texts), atol=1e-6)
 
 
 def test_clone_keeps_every_setting():
