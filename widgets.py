@@ -44,6 +44,7 @@ STATUS_ICONS = {
 }
 SIDEBAR_REFRESH_S = 3
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+SAFE_LINK = re.compile(r"^https?://[^\s()<>\[\]]+$")  # a link Markdown shows as it is
 
 
 def md(text: object) -> str:

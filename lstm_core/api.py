@@ -28,6 +28,8 @@ from lstm_core.entities import (
     CalibrationBin,
     CandidateResult,
     ClassScores,
+    ClusterInfo,
+    ClusterView,
     Dataset,
     Epoch,
     Evaluation,
@@ -47,6 +49,7 @@ from lstm_core.entities import (
     Trial,
     TrialStatus,
     VectorsCoverage,
+    WorkerFits,
     from_plain,
     pruned_candidates,
     to_plain,
@@ -70,6 +73,7 @@ from lstm_core.spec import (
     INHERITED,
     MAX_SEED,
     PRUNERS,
+    SCHEDULER_VARIABLE,
     SCORING_NAMES,
     SCORINGS,
     SEARCHES,
@@ -98,6 +102,7 @@ __all__ = [
     "MAX_SEED",
     "MAX_NOTE_CHARS",
     "PRUNERS",
+    "SCHEDULER_VARIABLE",
     "SCORINGS",
     "SCORING_NAMES",
     "SEARCHES",
@@ -106,6 +111,8 @@ __all__ = [
     "CalibrationBin",
     "CandidateResult",
     "ClassScores",
+    "ClusterInfo",
+    "ClusterView",
     "Dataset",
     "Engine",
     "Epoch",
@@ -130,6 +137,7 @@ __all__ = [
     "TrialStatus",
     "UserError",
     "VectorsCoverage",
+    "WorkerFits",
     "default_range",
     "numeric",
     "parse_assignment",
@@ -485,6 +493,39 @@ class Engine:
             return []
         with open(path, encoding="utf-8") as handle:
             return [from_plain(TestPrediction, json.loads(line)) for line in handle if line.strip()]
+
+    def check_cluster(self, address: str) -> ClusterInfo:
+        """The Dask scheduler at `address` and its workers; a sentence if it is not there."""
+        from lstm_core.cluster import check_cluster
+
+        return check_cluster(address)
+
+    def default_cluster(self) -> str:
+        """The scheduler runs go to unless a design names one (`$LSTM_CORE_DASK_SCHEDULER`)."""
+        return os.environ.get(SCHEDULER_VARIABLE, "").strip()
+
+    def cluster_view(self, run_id: str) -> ClusterView | None:
+        """For a run whose fits went to a Dask cluster: the scheduler as the run found it,
+        and what each worker did (from the run's fits); None for a run on this machine."""
+        run = self.run(run_id)
+        if not run.spec.cluster:
+            return None
+        path = self.workspace.cluster_file(run.id)
+        cluster = from_plain(ClusterInfo, json.loads(path.read_text())) if path.exists() else None
+        counts: dict[str, dict[TrialStatus, int]] = defaultdict(lambda: defaultdict(int))
+        for trial in self.trials(run.id):
+            counts[trial.worker or "unknown"][trial.status] += 1
+        workers = [
+            WorkerFits(
+                worker=worker,
+                completed=by[TrialStatus.COMPLETED] + by[TrialStatus.PRUNED],
+                running=by[TrialStatus.RUNNING],
+                interrupted=by[TrialStatus.INTERRUPTED] + by[TrialStatus.CANCELLED],
+                failed=by[TrialStatus.FAILED],
+            )
+            for worker, by in sorted(counts.items())
+        ]
+        return ClusterView(cluster, workers)
 
     def worker_log(self, run_id: str, lines: int = 30) -> str:
         path = self.workspace.worker_log(run_id)

@@ -24,6 +24,7 @@ from lstm_core.api import (
     FREEZE,
     HALVING_RESOURCES,
     PRUNERS,
+    SCHEDULER_VARIABLE,
     SCORINGS,
     SEARCHES,
     SELF_VECTORS,
@@ -147,6 +148,7 @@ def _spec_from_args(args, dataset_id: str = "") -> ExperimentSpec:
         fine_tune_epochs=args.fine_tune_epochs,
         vectors=args.vectors or "",  # a path until the file is kept (cmd_train)
         vectors_corpus=args.vectors_corpus or "",
+        cluster=args.cluster or os.environ.get(SCHEDULER_VARIABLE, ""),
     ).validated()
 
 
@@ -235,6 +237,15 @@ def _result_json(result: RunResult | None) -> dict:
 def cmd_train(args) -> int:
     design = _spec_from_args(args)  # every setting checked before the files are read
     engine = Engine()
+    if design.cluster:  # an unreachable scheduler is said now, not as a failed run
+        cluster = engine.check_cluster(design.cluster)
+        print(
+            f"note: fits run on the Dask cluster at {cluster.scheduler} "
+            f"({cluster.workers} worker(s)"
+            + (f", dashboard {cluster.dashboard}" if cluster.dashboard else "")
+            + ")",
+            file=sys.stderr,
+        )
     if design.vectors and design.vectors != SELF_VECTORS:
         design = dataclasses.replace(design, vectors=engine.add_vectors(design.vectors).id)
     if design.vectors_corpus:
@@ -610,6 +621,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--vectors-corpus",
         metavar="PATH",
         help="with --vectors self: an unlabelled UTF-8 text file (a text per line) to train on too",
+    )
+    train.add_argument(
+        "--cluster",
+        metavar="tcp://HOST:PORT",
+        help=f"run the fits on this Dask scheduler (default: ${SCHEDULER_VARIABLE})",
     )
     train.add_argument("--background", action="store_true", help="queue it and return at once")
     train.add_argument("--json", action="store_true")

@@ -46,7 +46,7 @@ CLOSE_S = 5.0  # after killing, the longest wait for what the fits said last
 class TrialRecorder(Protocol):
     """The run's side of its fits: opens their records and writes what they report."""
 
-    def open_trial(self, task: TrialTask, pid: int, worker: str) -> TrialContext: ...
+    def open_trial(self, task: TrialTask, pid: int | None, worker: str) -> TrialContext: ...
 
     def record(self, event: EpochEnded | FitProgress) -> None: ...
 
@@ -83,6 +83,17 @@ class Executor(ABC):
     def close(self) -> None:
         """Stop whatever it started."""
 
+    @property
+    def slots(self) -> int:
+        """How many fits it runs at once (a Bayesian search asks that many candidates);
+        0: as many as the spec's parallel fits."""
+        return 0
+
+    @property
+    def where(self) -> str:
+        """Where its fits run, for the run's log."""
+        return "the run's own process"
+
     def __enter__(self) -> Executor:
         return self
 
@@ -104,7 +115,7 @@ class _RecorderChannel:
         return self.recorder.stop_requested() or self.recorder.pruned(self.candidate)
 
 
-def _as_pruned(outcome: TrialOutcome, recorder: TrialRecorder, stopping: bool) -> TrialOutcome:
+def as_pruned(outcome: TrialOutcome, recorder: TrialRecorder, stopping: bool) -> TrialOutcome:
     """A fit of a pruned candidate: cut short (not because the run stops), or finished
     anyway (pruned after its last epoch, or as it ended); it is never scored."""
     context = outcome.context
@@ -141,7 +152,7 @@ class InProcess(Executor):
         context = self.recorder.open_trial(task, os.getpid(), LOCAL_WORKER)
         channel = _RecorderChannel(self.recorder, task.candidate)
         outcome = fit_trial(task, context, self.data, channel)
-        return _as_pruned(outcome, self.recorder, self.recorder.stop_requested())
+        return as_pruned(outcome, self.recorder, self.recorder.stop_requested())
 
     def close(self) -> None:
         self._pending.clear()
@@ -178,8 +189,12 @@ class FitProcesses(Executor):
             worker.tasks.put(data)
 
     @property
-    def pids(self) -> list[int]:
-        return [w.process.pid for w in self._workers]
+    def slots(self) -> int:
+        return len(self._workers)
+
+    @property
+    def where(self) -> str:
+        return "fit processes: pids " + " ".join(str(w.process.pid) for w in self._workers)
 
     def submit(self, tasks: list[TrialTask]) -> None:
         self._pending.extend(tasks)
@@ -220,7 +235,7 @@ class FitProcesses(Executor):
 
     def _finished(self, worker: FitProcess, outcome: TrialOutcome) -> None:
         worker.busy = None
-        outcome = _as_pruned(outcome, self.recorder, self._stop.is_set())
+        outcome = as_pruned(outcome, self.recorder, self._stop.is_set())
         worker.prune.clear()  # before its next task
         if outcome.status not in (TrialStatus.COMPLETED, TrialStatus.PRUNED):
             self._halted = True  # the run ends: start nothing more
@@ -340,9 +355,15 @@ def make_executor(
     n_jobs: int,
     here: bool = False,
     pool: FitPool | None = None,
+    cluster: str = "",
 ) -> Executor:
-    """`here`: one fit at a time in this process; else `n_jobs` fit processes, taken from
-    `pool` when the caller keeps one warm."""
+    """`cluster`: fits on the Dask scheduler at that address; `here`: one fit at a time in
+    this process; else `n_jobs` fit processes, taken from `pool` when the caller keeps one
+    warm."""
+    if cluster:
+        from lstm_core.cluster import ClusterExecutor
+
+        return ClusterExecutor(data, recorder, cluster)
     if here:
         return InProcess(data, recorder)
     return FitProcesses(data, recorder, n_jobs, threads_per_fit(n_jobs), pool)

@@ -233,7 +233,7 @@ def run_search(
             f"Run {run_id} has lost its search study ({study_file.name}), so its candidates "
             "cannot be proposed again; start a new run with the same design."
         )
-    searcher = make_searcher(spec, study_file, run_id)
+    searcher = make_searcher(spec, study_file, run_id, executor.slots)
     recorder.judge = searcher.report
     for t in trials:  # pruned just before an earlier attempt was killed
         if t.candidate in searcher.pruned and t.status == TrialStatus.INTERRUPTED:

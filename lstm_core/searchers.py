@@ -134,13 +134,15 @@ SEARCHERS = {"grid": GridSearcher, "random": RandomSearcher, "halving": HalvingS
 
 
 def make_searcher(
-    spec: ExperimentSpec, study_file: Path | None = None, run_id: str = ""
+    spec: ExperimentSpec, study_file: Path | None = None, run_id: str = "", slots: int = 0
 ) -> Searcher:
-    """The spec's searcher; a Bayesian one keeps its study in `study_file`, named `run_id`."""
+    """The spec's searcher; a Bayesian one keeps its study in `study_file`, named `run_id`,
+    and asks `slots` candidates at a time (the fits the executor runs at once; 0: the
+    spec's parallel fits)."""
     if spec.search in BAYESIAN:
         from lstm_core.bayes import BayesianSearcher
 
         if study_file is None:
             raise ValueError("a Bayesian search needs a file for its study")
-        return BayesianSearcher(spec, study_file, run_id, spec.effective_n_jobs())
+        return BayesianSearcher(spec, study_file, run_id, slots or spec.effective_n_jobs())
     return SEARCHERS[spec.search](spec)

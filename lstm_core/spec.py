@@ -12,6 +12,7 @@ import dataclasses
 import importlib.util
 import math
 import os
+import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -47,6 +48,19 @@ MAX_FINE_TUNE_EPOCHS = 500
 HALVING_RESOURCES = ("samples", "epochs")
 HALVING_FACTOR = 2
 MAX_SEED = 2**32 - 1  # what NumPy and scikit-learn accept as a seed
+SCHEDULER_VARIABLE = "LSTM_CORE_DASK_SCHEDULER"  # the default cluster (`lstm_core.cluster`)
+_SCHEDULER = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9a-fA-F:]+\]|[^\s/:\[\]]+):\d+$")
+
+
+def scheduler_address(value: str) -> str:
+    """A scheduler address as `dask scheduler` prints it, or '' (fits run on this machine)."""
+    value = (value or "").strip()
+    if value and not _SCHEDULER.match(value):
+        raise UserError(
+            f"'{value}' is not a Dask scheduler address; give one like tcp://HOST:8786 "
+            "(what `dask scheduler` prints), or leave it empty to train on this machine."
+        )
+    return value
 
 
 @dataclass
@@ -72,6 +86,7 @@ class ExperimentSpec:
     fine_tune_epochs: int = 0  # then this many epochs with everything trainable, at a lower rate
     vectors: str = ""  # start the embedding from word vectors: a stored file's id, or "self"
     vectors_corpus: str = ""  # with "self": a stored unlabelled text file to train on as well
+    cluster: str = ""  # run the fits on the Dask scheduler at this address ("": this machine)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -117,6 +132,7 @@ class ExperimentSpec:
             raise UserError(
                 f"n_jobs = {self.n_jobs} is not possible; use 0 (one per core) or more."
             )
+        cluster = scheduler_address(self.cluster)
         params = {name: hyperparameter(name).coerce(value) for name, value in self.params.items()}
         grid: dict[str, list] = {}
         for name, values in self.grid.items():
@@ -131,7 +147,9 @@ class ExperimentSpec:
             if name in grid:
                 raise UserError(f"{name} has both a range and a list of values; give one of them.")
             params.pop(name, None)
-        spec = replace(self, params=params, grid=grid, ranges=ranges, seed=int(self.seed))
+        spec = replace(
+            self, params=params, grid=grid, ranges=ranges, seed=int(self.seed), cluster=cluster
+        )
         spec._check_bayesian()
         return spec._checked_start()
 

@@ -30,6 +30,7 @@ from lstm_core.datasets import DATA_FILE, load_dataset
 from lstm_core.entities import Run, RunResult, RunStatus, TestPrediction, TrialStatus, to_plain
 from lstm_core.errors import FitFailed, RunCancelled, UserError, is_disk_full
 from lstm_core.processes import WorkerIdentity
+from lstm_core.run_files import write_json
 from lstm_core.spec import ExperimentSpec, min_examples_per_class
 from lstm_core.store import InvalidTransition, RunTakenAway
 from lstm_core.workspace import Workspace
@@ -135,9 +136,10 @@ def _train_and_evaluate(
     start = load(workspace, spec, texts[train_rows])  # a saved model, or word vectors
     # Fit processes start importing TensorFlow now, while this process prepares the search.
     training = TrainingData(texts, labels, start)
-    with make_executor(training, recorder, n_jobs, fits_here, pool) as executor:
-        if not fits_here:
-            log.info("fit processes: pids %s", " ".join(map(str, executor.pids)))
+    with make_executor(training, recorder, n_jobs, fits_here, pool, spec.cluster) as executor:
+        log.info("run %s fits in %s", run.id, executor.where)
+        if spec.cluster:  # what the Runs page shows: where the fits went, Dask's own dashboard
+            write_json(workspace.cluster_file(run.id), to_plain(executor.info))
         counts = Counter(labels[train_rows].tolist())
         minority = min(counts, key=counts.get)
         started = time.perf_counter()

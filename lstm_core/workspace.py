@@ -19,6 +19,7 @@ DATABASE_FILE = "runs.sqlite"
 WORKER_LOG = "worker.log"
 PREDICTIONS_FILE = "predictions.jsonl"
 STUDY_FILE = "study.db"
+CLUSTER_FILE = "cluster.json"
 RESERVE_FILE = ".reserve"
 
 
@@ -53,6 +54,10 @@ class Workspace:
     def study_file(self, run_id: str) -> Path:
         """A Bayesian run's Optuna study (`lstm_core.bayes`)."""
         return self.run_dir(run_id) / STUDY_FILE
+
+    def cluster_file(self, run_id: str) -> Path:
+        """Where a run's fits went on a Dask cluster (`ClusterInfo`), for the Runs page."""
+        return self.run_dir(run_id) / CLUSTER_FILE
 
     def predictions_file(self, run_id: str) -> Path:
         return self.run_dir(run_id) / PREDICTIONS_FILE

@@ -3,6 +3,7 @@
 import streamlit as st
 
 import design_memory
+from cluster_setting import where_fits_run
 from design_memory import kept
 from explanations import ARCHITECTURE_HELP, architecture_guide
 from lstm_core.api import (
@@ -261,6 +262,8 @@ if search in BAYESIAN:
     )
     ranges = range_editor()
 
+cluster = where_fits_run(workbench)
+
 empty = [name for name, values in chosen.items() if not values and name not in ranges]
 if empty:
     st.error(
@@ -289,6 +292,7 @@ try:
         fine_tune_epochs=start.fine_tune_epochs,
         vectors=start.vectors,
         vectors_corpus=start.vectors_corpus,
+        cluster=cluster,
     )
     spec = workbench.resolve(spec)
 except UserError as error:
@@ -308,7 +312,10 @@ c.metric(
     duration(workbench.estimate_seconds(spec, length)),
     help="From timings on a 2-core machine; a first run also loads TensorFlow.",
 )
-d.metric("Parallel fits", spec.effective_n_jobs())
+if spec.cluster:
+    d.metric("Parallel fits", "per worker", help="One fit at a time on each Dask worker")
+else:
+    d.metric("Parallel fits", spec.effective_n_jobs())
 
 for advice in workbench.advice(spec, length):
     st.warning(advice)

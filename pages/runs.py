@@ -19,6 +19,7 @@ from lstm_core.api import (
 from search_plots import optimization_history
 from starting_point import start_summary
 from widgets import (
+    SAFE_LINK,
     age,
     choose,
     confusion_heatmap,
@@ -117,10 +118,45 @@ def live(run_id: str) -> None:
             st.toast(f"Run {run_id}: {workbench.cancel(run_id)}")
         except UserError as error:
             st.warning(md(error))
+    cluster_workers(workbench.run(run_id))
     curves(run_id, "runs_live_curves")
     search_history(workbench.run(run_id), "runs_live_history")
     with st.expander("Worker log"):
         st.code(workbench.worker_log(run_id, LOG_LINES) or "(empty)", language=None)
+
+
+def cluster_workers(run: Run) -> None:
+    """For a run whose fits went to a Dask cluster: what each worker did, and a link to
+    Dask's own dashboard (its task stream, memory and worker logs)."""
+    view = engine().cluster_view(run.id)
+    if view is None:
+        return
+    if view.cluster is None:
+        st.caption(f"Its fits go to the Dask cluster at {md(run.spec.cluster)}.")
+        return
+    cluster = view.cluster
+    st.markdown(
+        f"**On the Dask cluster** at {md(cluster.scheduler)}: {cluster.workers} worker(s) "
+        "when the run started."
+    )
+    if cluster.dashboard and SAFE_LINK.match(cluster.dashboard):
+        st.markdown(f"[Dask's own dashboard]({cluster.dashboard}): tasks, memory, worker logs.")
+    else:
+        st.caption("Its scheduler serves no dashboard (install bokeh beside it for one).")
+    if view.workers:
+        st.dataframe(
+            [
+                {
+                    "worker": w.worker,
+                    "fits done": w.completed,
+                    "running": w.running,
+                    "lost or stopped": w.interrupted,
+                    "failed": w.failed,
+                }
+                for w in view.workers
+            ],
+            hide_index=True,
+        )
 
 
 def roc_and_pr(test: Evaluation, baseline: Evaluation) -> None:
@@ -232,6 +268,7 @@ def finished(run: Run) -> None:
                 st.code(run.traceback, language=None)
         progress = workbench.progress(run.id)
         st.caption(f"{progress.trials_done} of {progress.trials_total} fits finished.")
+        cluster_workers(run)
         housekeeping(run)
         curves(run.id, "runs_done_curves")
         return
@@ -288,6 +325,7 @@ def finished(run: Run) -> None:
             else "."
         )
     )
+    cluster_workers(run)
     curves(run.id, "runs_done_curves")
     search_history(run, "runs_done_history")
     st.page_link(

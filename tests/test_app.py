@@ -530,3 +530,22 @@ def test_coloured_tokens_escape_what_a_person_typed():
     drawn = coloured_tokens(Explanation("t", "spam", {"spam": 1.0}, tokens, "ig", 0.0))
     assert "<img" not in drawn and "&lt;img src=x onerror=alert(1)&gt;" in drawn
     assert '"quoted"' not in drawn and "&quot;quoted&quot;" in drawn
+
+
+def test_experiment_sends_fits_to_the_scheduler_it_names(toy_dataset, monkeypatch):
+    monkeypatch.setenv("LSTM_CORE_DASK_SCHEDULER", "tcp://scheduler.example:8786")
+    app = open_app()
+    app.switch_page("pages/experiment.py").run()
+    field = app.text_input(key="settings_cluster")
+    assert field.value == "tcp://scheduler.example:8786", "the environment's scheduler"
+    assert {m.label: m.value for m in app.metric}["Parallel fits"] == "per worker"
+    field.set_value("scheduler.example").run()
+    assert any("is not a Dask scheduler address" in e.value for e in app.error)
+    assert not app.exception
+    app.text_input(key="settings_cluster").set_value("tcp://10.0.0.5:8786").run()
+    app.switch_page("pages/runs.py").run()
+    app.switch_page("pages/experiment.py").run()
+    assert app.text_input(key="settings_cluster").value == "tcp://10.0.0.5:8786", "kept"
+    app.text_input(key="settings_cluster").set_value("").run()
+    assert not app.error
+    assert {m.label: m.value for m in app.metric}["Parallel fits"] != "per worker"

@@ -13,7 +13,7 @@ import pytest
 from conftest import SAMPLE_SENTIMENT, SAMPLE_SMS, toy_texts
 
 from lstm_core.api import Engine
-from lstm_core.cli import main
+from lstm_core.cli import _spec_from_args, build_parser, main
 
 PRIZE_TEXT = "WINNER!! You have won a £1000 cash prize. Call 09061701461 now to claim your reward!"
 ORDINARY_TEXT = "Are we still meeting for lunch tomorrow? I'll be at the station around noon."
@@ -149,6 +149,11 @@ def test_validate_lists_every_problem_and_exits_1(capsys):
             ],
             "lstm-core: --range works only with a Bayesian search; use --search tpe or gp",
         ),  # fmt: skip
+        (
+            ["train", str(SAMPLE_SMS), "--text", "message", "--label", "label"]
+            + ["--cluster", "scheduler.example"],
+            "lstm-core: 'scheduler.example' is not a Dask scheduler address",
+        ),
         (["predict", "no-such-run", "hello"], "lstm-core: Run 'no-such-run' has no saved model"),
         (["resume", "no-such-run"], "lstm-core: There is no run 'no-such-run'"),
         (["delete", "no-such-run", "--yes"], "lstm-core: There is no run 'no-such-run'"),
@@ -165,6 +170,16 @@ def test_user_errors_print_one_line_and_exit_2(args, message, tmp_path, capsys, 
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1
     assert err.startswith(message)
+
+
+def test_train_sends_its_fits_to_the_scheduler_in_the_environment(monkeypatch):
+    monkeypatch.setenv("LSTM_CORE_DASK_SCHEDULER", " tcp://scheduler.example:8786 ")
+    train = ["train", str(SAMPLE_SMS), "--text", "message", "--label", "label"]
+    assert _spec_from_args(build_parser().parse_args(train)).cluster == (
+        "tcp://scheduler.example:8786"
+    )
+    named = build_parser().parse_args([*train, "--cluster", "tcp://10.0.0.5:8786"])
+    assert _spec_from_args(named).cluster == "tcp://10.0.0.5:8786"
 
 
 def test_train_predict_and_runs_in_real_processes(tmp_path):
