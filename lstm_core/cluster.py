@@ -16,6 +16,7 @@ the run's stop flag and its pruned candidates, and each fit reads it a few times
 
 from __future__ import annotations
 
+import logging
 import queue
 import time
 import uuid
@@ -42,6 +43,8 @@ WATCH_S = 1.0
 STOP_GRACE_S = 5.0  # after a stop, fits still running this long are let go (and cancelled)
 CLOSE_S = 10.0
 INSTALL_HINT = "pip install -e '.[cluster]'"
+
+log = logging.getLogger(__name__)
 
 
 def connect(address: str):
@@ -130,8 +133,12 @@ class ClusterExecutor(Executor):
         shipped = ShippedData(data, training_backend(), dict(per_host))
         started = time.perf_counter()
         self._shipped = self.client.scatter(shipped, broadcast=True, hash=False)
-        self.ship_seconds = time.perf_counter() - started
         self.info = describe(self.client, self.address)
+        log.info(
+            "the data went to %d worker(s) in %.2f s",
+            self.info.workers,
+            time.perf_counter() - started,
+        )
         self._futures: dict = {}  # Future -> TrialTask, until its outcome is taken
         self._attempts: dict[str, _Attempt] = {}  # by the token a worker gave it
         self._running: dict[tuple, str] = {}  # task key -> token of its open attempt
@@ -140,6 +147,8 @@ class ClusterExecutor(Executor):
         self._stop_since: float | None = None
         self._watched = 0.0
         self._submitted = 0
+        self._workers = sorted(workers)
+        self._homes: dict[tuple, str] = {}  # a model's architecture -> the worker it prefers
 
     @property
     def slots(self) -> int:
@@ -157,6 +166,11 @@ class ClusterExecutor(Executor):
             return
         for task in tasks:
             self._submitted += 1
+            # Fits of one architecture prefer one worker, which keeps its traced model
+            # (`model_pool`); an idle worker may still steal it, and a lost one's go elsewhere.
+            home = self._homes.setdefault(
+                task.model_key, self._workers[len(self._homes) % len(self._workers)]
+            )
             fold = "refit" if task.fold is None else f"fold{task.fold}"
             future = self.client.submit(
                 run_fit,
@@ -166,6 +180,8 @@ class ClusterExecutor(Executor):
                 self._flags.name,
                 key=f"fit-{task.run_id}-c{task.candidate}-r{task.round}-{fold}-{self._submitted}",
                 pure=False,
+                workers=[home],
+                allow_other_workers=True,
             )
             self._futures[future] = task
             future.add_done_callback(lambda done: self._events.put(("done", done)))
