@@ -44,7 +44,10 @@ STATUS_ICONS = {
 }
 SIDEBAR_REFRESH_S = 3
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-SAFE_LINK = re.compile(r"^https?://[^\s()<>\[\]]+$")  # a link Markdown shows as it is
+# A link Markdown shows as it is (an IPv6 host in brackets, as Dask gives it for [::1]).
+SAFE_LINK = re.compile(
+    r"^https?://(?:\[[0-9a-fA-F:]+\](?::\d+)?|[^\s()<>\[\]/]+)(?:/[^\s()<>\[\]]*)?$"
+)
 
 
 def md(text: object) -> str:

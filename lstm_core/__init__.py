@@ -8,4 +8,8 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
+from lstm_core import quiet_tensorflow  # noqa: E402  (after the log level is set)
+
+quiet_tensorflow.install()
+
 __version__ = "0.1.0"

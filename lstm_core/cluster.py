@@ -16,6 +16,7 @@ the run's stop flag and its pruned candidates, and each fit reads it a few times
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import time
@@ -23,7 +24,15 @@ import uuid
 from collections import Counter, deque
 from dataclasses import dataclass, replace
 
-from lstm_core.entities import ClusterInfo, Epoch, TrialStatus
+from lstm_core.cluster_worker import (
+    FitStarted,
+    ShippedData,
+    StopFlags,
+    decode_event,
+    encode_flags,
+    run_fit,
+)
+from lstm_core.entities import ClusterInfo, TrialStatus
 from lstm_core.errors import RunCancelled, UserError
 from lstm_core.executors import Executor, TrialRecorder, as_pruned
 from lstm_core.spec import scheduler_address
@@ -62,8 +71,8 @@ def connect(address: str):
         ) from None
 
 
-def describe(client, address: str) -> ClusterInfo:
-    workers = client.scheduler_info(n_workers=-1)["workers"]
+def describe(client, address: str, workers: dict) -> ClusterInfo:
+    """The scheduler and `workers` (its `scheduler_info`) as the dashboard shows them."""
     try:
         dashboard = client.dashboard_link
     except (KeyError, TypeError):  # a scheduler without its dashboard (no bokeh there)
@@ -76,12 +85,33 @@ def describe(client, address: str) -> ClusterInfo:
     )
 
 
+def refuse_unusable(address: str, workers: dict) -> None:
+    """A sentence if these workers cannot take a run's fits: none, or several threads each
+    (a worker fits one model at a time, see `lstm_core.cluster_worker`)."""
+    if not workers:
+        raise UserError(
+            f"The Dask scheduler at {address} has no workers; start "
+            f"`dask worker {address} --nthreads 1` on each machine (with this package "
+            "installed)."
+        )
+    threaded = sorted(a for a, w in workers.items() if int(w.get("nthreads", 1)) > 1)
+    if threaded:
+        raise UserError(
+            f"The Dask worker {threaded[0]} runs {workers[threaded[0]]['nthreads']} threads, "
+            "and a worker fits one model at a time; start the workers with "
+            f"`dask worker {address} --nthreads 1 --nworkers N` (N: the machine's cores)."
+        )
+
+
 def check_cluster(address: str) -> ClusterInfo:
-    """Connect, say what is there, disconnect (the dashboard's and the CLI's check)."""
+    """Connect, say what is there, disconnect (the dashboard's and the CLI's check); a
+    sentence if it cannot take a run's fits."""
     address = scheduler_address(address)
     client = connect(address)
     try:
-        return describe(client, address)
+        workers = client.scheduler_info(n_workers=-1)["workers"]
+        refuse_unusable(address, workers)
+        return describe(client, address, workers)
     finally:
         client.close()
 
@@ -112,28 +142,22 @@ class ClusterExecutor(Executor):
         from distributed import Variable
 
         from lstm_core.backend import training_backend
-        from lstm_core.cluster_worker import ShippedData
 
-        try:
+        with contextlib.suppress(TimeoutError):  # no worker came: refuse_unusable says so
             self.client.wait_for_workers(1, timeout=WORKERS_WAIT_S)
-        except TimeoutError:
-            raise UserError(
-                f"The Dask scheduler at {self.address} has no workers; start "
-                f"`dask worker {self.address}` on each machine (with this package installed)."
-            ) from None
+        workers = self.client.scheduler_info(n_workers=-1)["workers"]
+        refuse_unusable(self.address, workers)
         self.topic = f"lstm-core-{uuid.uuid4().hex}"
         self._events: queue.SimpleQueue = queue.SimpleQueue()
         self.client.subscribe_topic(self.topic, lambda event: self._events.put(("event", event[1])))
         self._flags = Variable(f"{self.topic}-flags", client=self.client)
-        self._stop_sent = False
-        self._pruned_sent: set[int] = set()
-        self._flags.set({"stop": False, "pruned": []})
-        workers = self.client.scheduler_info(n_workers=-1)["workers"]
+        self._sent = StopFlags()
+        self._flags.set(encode_flags(self._sent))
         per_host = Counter(str(w["host"]) for w in workers.values())
         shipped = ShippedData(data, training_backend(), dict(per_host))
         started = time.perf_counter()
         self._shipped = self.client.scatter(shipped, broadcast=True, hash=False)
-        self.info = describe(self.client, self.address)
+        self.info = describe(self.client, self.address, workers)
         log.info(
             "the data went to %d worker(s) in %.2f s",
             self.info.workers,
@@ -146,9 +170,16 @@ class ClusterExecutor(Executor):
         self._halted = False
         self._stop_since: float | None = None
         self._watched = 0.0
+        self._workerless_since: float | None = None
+        self._last_worker: dict[tuple, str] = {}  # task key -> where it last started
         self._submitted = 0
         self._workers = sorted(workers)
         self._homes: dict[tuple, str] = {}  # a model's architecture -> the worker it prefers
+
+    @property
+    def cluster_info(self) -> ClusterInfo:
+        """The scheduler and its workers as this run found them."""
+        return self.info
 
     @property
     def slots(self) -> int:
@@ -160,8 +191,6 @@ class ClusterExecutor(Executor):
         return f"the Dask cluster at {self.address} ({self.info.workers} worker(s))"
 
     def submit(self, tasks: list[TrialTask]) -> None:
-        from lstm_core.cluster_worker import run_fit
-
         if self._halted:
             return
         for task in tasks:
@@ -210,31 +239,31 @@ class ClusterExecutor(Executor):
             self._done(item)
 
     def _event(self, message: dict) -> None:
-        token = message["token"]
-        if message["kind"] == "start":
-            self._started(token, message)
+        item = decode_event(message)
+        if isinstance(item, FitStarted):
+            self._started(item)
             return
-        attempt = self._attempts.get(token)
-        if attempt is None or self._running.get(attempt.task.key) != token:
+        attempt = self._attempts.get(item.token)
+        if attempt is None or self._running.get(attempt.task.key) != item.token:
             return  # from a try that was given up (its worker was lost)
-        if message["kind"] == "epoch":
-            epoch = Epoch(trial_id=attempt.context.trial_id, **message["epoch"])
-            self.recorder.record(EpochEnded(epoch))
+        trial_id = attempt.context.trial_id
+        if isinstance(item.event, EpochEnded):
+            self.recorder.record(EpochEnded(replace(item.event.epoch, trial_id=trial_id)))
             self._drop_pruned()  # the epoch may have pruned its candidate
         else:
-            self.recorder.record(FitProgress(attempt.context.trial_id, message["fraction"]))
+            self.recorder.record(FitProgress(trial_id, item.event.fraction))
 
-    def _started(self, token: str, message: dict) -> None:
-        key = (message["key"][0], message["key"][1], message["key"][2])
-        task = next((t for t in self._futures.values() if t.key == key), None)
+    def _started(self, started: FitStarted) -> None:
+        task = next((t for t in self._futures.values() if t.key == started.key), None)
         if task is None:
             return  # cancelled or finished meanwhile
-        earlier = self._running.pop(key, None)
+        earlier = self._running.pop(started.key, None)
         if earlier is not None:
-            self._interrupt(earlier, f"it ran again on {message['worker']}")
-        context = self.recorder.open_trial(task, message["pid"], message["worker"])
-        self._attempts[token] = _Attempt(task, context, message["worker"])
-        self._running[key] = token
+            self._interrupt(earlier, f"it ran again on {started.worker}")
+        context = self.recorder.open_trial(task, started.pid, started.worker)
+        self._attempts[started.token] = _Attempt(task, context, started.worker)
+        self._running[started.key] = started.token
+        self._last_worker[started.key] = started.worker
 
     def _interrupt(self, token: str, why: str) -> None:
         attempt = self._attempts[token]
@@ -259,9 +288,13 @@ class ClusterExecutor(Executor):
             )
             outcome = replace(remote.outcome, context=attempt.context)
         else:
-            context = attempt.context if attempt else self.recorder.open_trial(task, None, "")
+            context = (
+                attempt.context
+                if attempt
+                else self.recorder.open_trial(task, None, self._last_worker.get(task.key, ""))
+            )
             outcome = TrialOutcome(context, TrialStatus.FAILED, error=_lost(future, task))
-        outcome = as_pruned(outcome, self.recorder, self._stop_sent)
+        outcome = as_pruned(outcome, self.recorder, self._sent.stop)
         if outcome.status not in (TrialStatus.COMPLETED, TrialStatus.PRUNED):
             self._halt()
         self._outcomes.append(outcome)
@@ -277,12 +310,12 @@ class ClusterExecutor(Executor):
             if t.candidate in pruned and t.key not in self._running
         ]
         self._cancel(waiting)
-        if not pruned <= self._pruned_sent:
-            self._pruned_sent |= pruned
-            self._send_flags()
+        if not pruned <= self._sent.pruned:
+            self._send(replace(self._sent, pruned=self._sent.pruned | pruned))
 
-    def _send_flags(self) -> None:
-        self._flags.set({"stop": self._stop_sent, "pruned": sorted(self._pruned_sent)})
+    def _send(self, flags: StopFlags) -> None:
+        self._sent = flags
+        self._flags.set(encode_flags(flags))
 
     def _cancel(self, futures: list) -> None:
         for future in futures:
@@ -298,7 +331,7 @@ class ClusterExecutor(Executor):
     def _watch(self) -> None:
         """Pass on a stop (at once); let go of fits that ignore it; close the fits whose
         worker is gone (once a second: it asks the scheduler)."""
-        if not self._stop_sent and self.recorder.stop_requested():
+        if not self._sent.stop and self.recorder.stop_requested():
             self._stop()
         if time.monotonic() - self._watched < WATCH_S:
             return
@@ -306,17 +339,37 @@ class ClusterExecutor(Executor):
         self._drop_pruned()
         if self._stop_since is not None and time.monotonic() - self._stop_since > STOP_GRACE_S:
             self._let_go()
-        if self._running:
-            alive = set(self.client.scheduler_info(n_workers=-1)["workers"])
-            for key, token in list(self._running.items()):
-                if self._attempts[token].worker not in alive:
-                    del self._running[key]
-                    self._interrupt(token, "Dask runs it again on another worker")
+        if not self._futures:
+            return
+        alive = set(self.client.scheduler_info(n_workers=-1)["workers"])
+        for key, token in list(self._running.items()):
+            if self._attempts[token].worker not in alive:
+                del self._running[key]
+                self._interrupt(token, "Dask runs it again on another worker")
+        self._workerless_since = None if alive else self._workerless_since or time.monotonic()
+        if self._workerless_since and time.monotonic() - self._workerless_since > WORKERS_WAIT_S:
+            self._give_up(
+                f"The Dask cluster at {self.address} has had no workers for "
+                f"{WORKERS_WAIT_S:.0f} s; start `dask worker {self.address} --nthreads 1`, "
+                "then resume the run."
+            )
+
+    def _give_up(self, why: str) -> None:
+        """Every fit left fails with `why` (the cluster cannot run them)."""
+        for task in list(self._futures.values()):
+            token = self._running.pop(task.key, None)
+            context = (
+                self._attempts[token].context
+                if token
+                else self.recorder.open_trial(task, None, self._last_worker.get(task.key, ""))
+            )
+            self._outcomes.append(TrialOutcome(context, TrialStatus.FAILED, error=why))
+        self._cancel(list(self._futures))
+        self._halted = True
 
     def _stop(self) -> None:
-        self._stop_sent = True
         self._stop_since = time.monotonic()
-        self._send_flags()
+        self._send(replace(self._sent, stop=True))
         self._halt()
 
     def _let_go(self) -> None:
@@ -331,8 +384,10 @@ class ClusterExecutor(Executor):
     def close(self) -> None:
         """Stop every fit; what finished meanwhile is still recorded."""
         try:
+            # Always said, and before the flags are deleted: a fit that started unseen
+            # (its worker still loading TensorFlow) stops at its first look.
+            self._stop()
             if self._futures:
-                self._stop()
                 deadline = time.monotonic() + CLOSE_S
                 while self._futures and time.monotonic() < deadline:
                     self._receive(POLL_S)

@@ -24,7 +24,7 @@ from dataclasses import replace
 from multiprocessing.connection import wait as wait_for_connections
 from typing import Protocol
 
-from lstm_core.entities import TrialStatus
+from lstm_core.entities import ClusterInfo, TrialStatus
 from lstm_core.errors import RunCancelled
 from lstm_core.fit_pool import FitPool, FitProcess
 from lstm_core.trial import (
@@ -93,6 +93,11 @@ class Executor(ABC):
     def where(self) -> str:
         """Where its fits run, for the run's log."""
         return "the run's own process"
+
+    @property
+    def cluster_info(self) -> ClusterInfo | None:
+        """The Dask cluster its fits go to, as found at the start (None: this machine)."""
+        return None
 
     def __enter__(self) -> Executor:
         return self

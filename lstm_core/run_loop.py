@@ -109,7 +109,7 @@ class StoreRecorder:
         self._pruned: set[int] = set()
         self.judge: Callable[[int, int | None, int, float], bool] | None = None
 
-    def open_trial(self, task: TrialTask, pid: int, worker: str) -> TrialContext:
+    def open_trial(self, task: TrialTask, pid: int | None, worker: str) -> TrialContext:
         epochs = int(task.config["epochs"])
         trial_id = self.store.start_trial(
             self.run_id,

@@ -138,8 +138,8 @@ def _train_and_evaluate(
     training = TrainingData(texts, labels, start)
     with make_executor(training, recorder, n_jobs, fits_here, pool, spec.cluster) as executor:
         log.info("run %s fits in %s", run.id, executor.where)
-        if spec.cluster:  # what the Runs page shows: where the fits went, Dask's own dashboard
-            write_json(workspace.cluster_file(run.id), to_plain(executor.info))
+        if executor.cluster_info is not None:  # for the Runs page: workers, Dask's dashboard
+            write_json(workspace.cluster_file(run.id), to_plain(executor.cluster_info))
         counts = Counter(labels[train_rows].tolist())
         minority = min(counts, key=counts.get)
         started = time.perf_counter()

@@ -195,6 +195,20 @@ def test_time_estimates_are_rounded_as_an_estimate_deserves():
     assert [duration(s) for s in (None, 45, 720, 14_916)] == ["?", "45 s", "12 min", "4.1 h"]
 
 
+def test_only_plain_web_links_are_drawn_as_links():
+    from widgets import SAFE_LINK
+
+    for shown in ("http://127.0.0.1:8787/status", "http://[::1]:8787/status", "https://d.example"):
+        assert SAFE_LINK.match(shown), shown
+    for refused in (
+        "javascript:alert(1)",
+        "http://x/a)b[c](javascript:y)",
+        "http://a b/",
+        "ftp://x",
+    ):
+        assert not SAFE_LINK.match(refused), refused
+
+
 def test_markdown_escaping_keeps_user_text_literal():
     assert md("<script>alert(1)</script>") == "\\<script\\>alert\\(1\\)\\</script\\>"
     assert md("**bold** [link](http://x)") == "\\*\\*bold\\*\\* \\[link\\]\\(http\\://x\\)"

@@ -236,3 +236,56 @@ def test_the_experiment_page_checks_the_cluster_and_launches_onto_it(toy_dataset
     assert launched.spec.cluster == cluster.scheduler_address
     jobs.cancel(workspace, launched.id)
     wait_for(lambda: RunStatus(status_of(workspace, launched.id)).finished, "the cancel", 120)
+
+
+def fits_executing(client) -> int:
+    """Threads running a task on the workers (a cancelled task keeps its thread until it
+    returns: Dask cannot interrupt it)."""
+    return sum(client.run(lambda dask_worker: len(dask_worker.active_threads)).values())
+
+
+def test_a_cancel_in_the_first_seconds_leaves_nothing_training_on_the_cluster(workspace):
+    dataset_id = long_epochs_dataset(workspace)
+    with (
+        local_cluster() as fresh,  # its workers still have TensorFlow to load
+        distributed.Client(fresh.scheduler_address, set_as_default=False) as client,
+    ):
+        spec = tiny_spec(
+            dataset_id,
+            epochs=SLOW_EPOCHS,
+            n_jobs=2,
+            params={**TINY, "epochs": SLOW_EPOCHS, "batch_size": 1},
+            cluster=fresh.scheduler_address,
+        )
+        run_id = jobs.submit(workspace, spec)
+        wait_for(lambda: fits_executing(client), "a fit begun on a worker")
+        jobs.cancel(workspace, run_id)
+        wait_for(lambda: status_of(workspace, run_id) == RunStatus.CANCELLED, "the cancel", 60)
+        wait_for(
+            lambda: fits_executing(client) == 0,
+            "the workers idle, no fit left training for a run that ended",
+            30,
+        )
+
+
+def test_workers_that_cannot_take_fits_are_refused_in_one_sentence():
+    empty = distributed.LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None)
+    with empty, pytest.raises(UserError, match="has no workers; start `dask worker"):
+        Engine().check_cluster(empty.scheduler_address)
+    threaded = distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, host="127.0.0.1", dashboard_address=None
+    )
+    with threaded, pytest.raises(UserError, match="runs 2 threads.*--nthreads 1"):
+        Engine().check_cluster(threaded.scheduler_address)
+
+
+def test_a_run_on_another_backend_than_the_workers_fails_with_a_sentence(
+    toy_dataset, cluster, monkeypatch
+):
+    workspace, dataset_id = toy_dataset
+    train(tiny_spec(dataset_id, grid={}, cv=2, cluster=cluster.scheduler_address), workspace)
+    monkeypatch.setenv("LSTM_CORE_BACKEND", "jax")
+    run = train(tiny_spec(dataset_id, grid={}, cv=2, cluster=cluster.scheduler_address), workspace)
+    assert run.status == RunStatus.FAILED
+    assert "trains on Keras' tensorflow backend" in run.error
+    assert "restart the workers to train on jax" in run.error
