@@ -174,7 +174,8 @@ class ClusterExecutor(Executor):
         self._last_worker: dict[tuple, str] = {}  # task key -> where it last started
         self._submitted = 0
         self._workers = sorted(workers)
-        self._homes: dict[tuple, str] = {}  # a model's architecture -> the worker it prefers
+        self._homes: dict[tuple, str] = {}  # an architecture -> the worker it prefers (_placed)
+        self._sent_to: dict = {}  # Future -> the worker it prefers
 
     @property
     def cluster_info(self) -> ClusterInfo:
@@ -193,13 +194,8 @@ class ClusterExecutor(Executor):
     def submit(self, tasks: list[TrialTask]) -> None:
         if self._halted:
             return
-        for task in tasks:
+        for task, home in zip(tasks, self._placed(tasks), strict=True):
             self._submitted += 1
-            # Fits of one architecture prefer one worker, which keeps its traced model
-            # (`model_pool`); an idle worker may still steal it, and a lost one's go elsewhere.
-            home = self._homes.setdefault(
-                task.model_key, self._workers[len(self._homes) % len(self._workers)]
-            )
             fold = "refit" if task.fold is None else f"fold{task.fold}"
             future = self.client.submit(
                 run_fit,
@@ -213,7 +209,36 @@ class ClusterExecutor(Executor):
                 allow_other_workers=True,
             )
             self._futures[future] = task
+            self._sent_to[future] = home
             future.add_done_callback(lambda done: self._events.put(("done", done)))
+
+    def _placed(self, tasks: list[TrialTask]) -> list[str]:
+        """A preferred worker for each of `tasks`.
+
+        The fits of one architecture go to one worker, which keeps its traced model
+        (`model_pool`), as local fit processes do, and the architectures are spread so
+        that each worker gets about as many fits; an architecture keeps its worker while
+        that stays even. A batch of fewer architectures than workers (a Bayesian batch of
+        one design) is spread fit by fit. Preferences are loose: an idle worker may still
+        steal a fit, and a lost worker's fits go elsewhere.
+        """
+        load = Counter({worker: 0 for worker in self._workers})
+        load.update(self._sent_to[f] for f in self._futures if f in self._sent_to)
+        groups = Counter(t.model_key for t in tasks)
+        if len(groups) < len(self._workers):
+            return [self._prefer(t.model_key, 1, load) for t in tasks]
+        homes = {key: self._prefer(key, size, load) for key, size in groups.most_common()}
+        return [homes[t.model_key] for t in tasks]
+
+    def _prefer(self, key: tuple, size: int, load: Counter) -> str:
+        """The worker for `size` fits of architecture `key`: its own while that keeps the
+        load even, else the least loaded one (which becomes its own)."""
+        least = min(self._workers, key=load.__getitem__)
+        home = self._homes.get(key)
+        if home not in self._workers or load[home] > load[least]:
+            home = self._homes[key] = least
+        load[home] += size
+        return home
 
     def in_flight(self) -> int:
         self._drop_pruned()
