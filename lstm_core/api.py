@@ -79,6 +79,7 @@ from lstm_core.spec import (
     SEARCHES,
     SELF_VECTORS,
     ExperimentSpec,
+    default_scheduler,
 )
 from lstm_core.workspace import Workspace
 
@@ -139,6 +140,7 @@ __all__ = [
     "VectorsCoverage",
     "WorkerFits",
     "default_range",
+    "default_scheduler",
     "numeric",
     "parse_assignment",
     "parse_range",
@@ -502,7 +504,7 @@ class Engine:
 
     def default_cluster(self) -> str:
         """The scheduler runs go to unless a design names one (`$LSTM_CORE_DASK_SCHEDULER`)."""
-        return os.environ.get(SCHEDULER_VARIABLE, "").strip()
+        return default_scheduler()
 
     def cluster_view(self, run_id: str) -> ClusterView | None:
         """For a run whose fits went to a Dask cluster: the scheduler as the run found it,

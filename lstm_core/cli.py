@@ -37,6 +37,7 @@ from lstm_core.api import (
     RunStatus,
     Trial,
     UserError,
+    default_scheduler,
     parse_assignment,
     parse_range,
     to_plain,
@@ -148,7 +149,7 @@ def _spec_from_args(args, dataset_id: str = "") -> ExperimentSpec:
         fine_tune_epochs=args.fine_tune_epochs,
         vectors=args.vectors or "",  # a path until the file is kept (cmd_train)
         vectors_corpus=args.vectors_corpus or "",
-        cluster=args.cluster or os.environ.get(SCHEDULER_VARIABLE, ""),
+        cluster=args.cluster or default_scheduler(),
     ).validated()
 
 

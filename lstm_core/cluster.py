@@ -157,10 +157,10 @@ class ClusterExecutor(Executor):
         shipped = ShippedData(data, training_backend(), dict(per_host))
         started = time.perf_counter()
         self._shipped = self.client.scatter(shipped, broadcast=True, hash=False)
-        self.info = describe(self.client, self.address, workers)
+        self._info = describe(self.client, self.address, workers)
         log.info(
             "the data went to %d worker(s) in %.2f s",
-            self.info.workers,
+            self._info.workers,
             time.perf_counter() - started,
         )
         self._futures: dict = {}  # Future -> TrialTask, until its outcome is taken
@@ -171,7 +171,6 @@ class ClusterExecutor(Executor):
         self._stop_since: float | None = None
         self._watched = 0.0
         self._workerless_since: float | None = None
-        self._last_worker: dict[tuple, str] = {}  # task key -> where it last started
         self._submitted = 0
         self._workers = sorted(workers)
         self._homes: dict[tuple, str] = {}  # an architecture -> the worker it prefers (_placed)
@@ -180,16 +179,16 @@ class ClusterExecutor(Executor):
     @property
     def cluster_info(self) -> ClusterInfo:
         """The scheduler and its workers as this run found them."""
-        return self.info
+        return self._info
 
     @property
     def slots(self) -> int:
         """Fits at once: one per worker process (see `lstm_core.cluster_worker`)."""
-        return max(1, self.info.workers)
+        return max(1, self._info.workers)
 
     @property
     def where(self) -> str:
-        return f"the Dask cluster at {self.address} ({self.info.workers} worker(s))"
+        return f"the Dask cluster at {self.address} ({self._info.workers} worker(s))"
 
     def submit(self, tasks: list[TrialTask]) -> None:
         if self._halted:
@@ -288,7 +287,6 @@ class ClusterExecutor(Executor):
         context = self.recorder.open_trial(task, started.pid, started.worker)
         self._attempts[started.token] = _Attempt(task, context, started.worker)
         self._running[started.key] = started.token
-        self._last_worker[started.key] = started.worker
 
     def _interrupt(self, token: str, why: str) -> None:
         attempt = self._attempts[token]
@@ -305,7 +303,6 @@ class ClusterExecutor(Executor):
         if task is None:
             return  # cancelled by this executor: nothing to report
         token = self._running.pop(task.key, None)
-        attempt = self._attempts.get(token) if token else None
         if future.status == "finished":
             remote = future.result()
             attempt = self._attempts.get(remote.token) or _Attempt(
@@ -313,12 +310,9 @@ class ClusterExecutor(Executor):
             )
             outcome = replace(remote.outcome, context=attempt.context)
         else:
-            context = (
-                attempt.context
-                if attempt
-                else self.recorder.open_trial(task, None, self._last_worker.get(task.key, ""))
+            outcome = TrialOutcome(
+                self._row_of(task, token), TrialStatus.FAILED, error=_lost(future, task)
             )
-            outcome = TrialOutcome(context, TrialStatus.FAILED, error=_lost(future, task))
         outcome = as_pruned(outcome, self.recorder, self._sent.stop)
         if outcome.status not in (TrialStatus.COMPLETED, TrialStatus.PRUNED):
             self._halt()
@@ -379,15 +373,18 @@ class ClusterExecutor(Executor):
                 "then resume the run."
             )
 
+    def _row_of(self, task: TrialTask, token: str | None) -> TrialContext:
+        """The trial row for a fit that ends without a result: its open attempt's, else a
+        new one on the worker that tried it last (if any did)."""
+        if token is not None:
+            return self._attempts[token].context
+        tried = [a.worker for a in self._attempts.values() if a.task.key == task.key]
+        return self.recorder.open_trial(task, None, tried[-1] if tried else "")
+
     def _give_up(self, why: str) -> None:
         """Every fit left fails with `why` (the cluster cannot run them)."""
         for task in list(self._futures.values()):
-            token = self._running.pop(task.key, None)
-            context = (
-                self._attempts[token].context
-                if token
-                else self.recorder.open_trial(task, None, self._last_worker.get(task.key, ""))
-            )
+            context = self._row_of(task, self._running.pop(task.key, None))
             self._outcomes.append(TrialOutcome(context, TrialStatus.FAILED, error=why))
         self._cancel(list(self._futures))
         self._halted = True

@@ -63,6 +63,11 @@ def scheduler_address(value: str) -> str:
     return value
 
 
+def default_scheduler() -> str:
+    """The scheduler a run goes to unless its design names one (`$LSTM_CORE_DASK_SCHEDULER`)."""
+    return os.environ.get(SCHEDULER_VARIABLE, "").strip()
+
+
 @dataclass
 class ExperimentSpec:
     dataset_id: str

@@ -118,9 +118,10 @@ def live(run_id: str) -> None:
             st.toast(f"Run {run_id}: {workbench.cancel(run_id)}")
         except UserError as error:
             st.warning(md(error))
-    cluster_workers(workbench.run(run_id))
+    run = workbench.run(run_id)
+    cluster_workers(run)
     curves(run_id, "runs_live_curves")
-    search_history(workbench.run(run_id), "runs_live_history")
+    search_history(run, "runs_live_history")
     with st.expander("Worker log"):
         st.code(workbench.worker_log(run_id, LOG_LINES) or "(empty)", language=None)
 
@@ -128,9 +129,9 @@ def live(run_id: str) -> None:
 def cluster_workers(run: Run) -> None:
     """For a run whose fits went to a Dask cluster: what each worker did, and a link to
     Dask's own dashboard (its task stream, memory and worker logs)."""
-    view = engine().cluster_view(run.id)
-    if view is None:
+    if not run.spec.cluster:  # most runs: no store read for them
         return
+    view = engine().cluster_view(run.id)
     if view.cluster is None:
         st.caption(f"Its fits go to the Dask cluster at {md(run.spec.cluster)}.")
         return

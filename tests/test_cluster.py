@@ -51,6 +51,18 @@ def worker_pids(address: str) -> dict[str, int]:
         return client.run(os.getpid)
 
 
+def one_text_batches(dataset_id: str, address: str, epochs: int = SLOW_EPOCHS):
+    """Two fits at once on the cluster, in batches of one text (epochs of about a second
+    on `long_epochs_dataset`)."""
+    return tiny_spec(
+        dataset_id,
+        epochs=epochs,
+        n_jobs=2,
+        params={**TINY, "epochs": epochs, "batch_size": 1},
+        cluster=address,
+    )
+
+
 def long_epochs_dataset(workspace) -> str:
     """Toy texts enough for epochs of about a second with batches of one text, so that
     "within an epoch" can be told from "a few epochs later"."""
@@ -113,13 +125,7 @@ def test_a_grid_on_the_cluster_ends_as_the_same_run_here(toy_dataset, cluster):
 
 def test_a_background_run_streams_epochs_and_stops_within_an_epoch(workspace, cluster):
     dataset_id = long_epochs_dataset(workspace)
-    spec = tiny_spec(
-        dataset_id,
-        epochs=SLOW_EPOCHS,
-        n_jobs=2,
-        params={**TINY, "epochs": SLOW_EPOCHS, "batch_size": 1},
-        cluster=cluster.scheduler_address,
-    )
+    spec = one_text_batches(dataset_id, cluster.scheduler_address)
     run_id = jobs.submit(workspace, spec)
     wait_for(
         lambda: (
@@ -147,13 +153,7 @@ def test_a_background_run_streams_epochs_and_stops_within_an_epoch(workspace, cl
 def test_a_worker_killed_mid_fit_loses_only_that_fit(workspace):
     dataset_id = long_epochs_dataset(workspace)
     with local_cluster() as own:
-        spec = tiny_spec(
-            dataset_id,
-            epochs=3,
-            n_jobs=2,
-            params={**TINY, "epochs": 3, "batch_size": 1},
-            cluster=own.scheduler_address,
-        )
+        spec = one_text_batches(dataset_id, own.scheduler_address, 3)
         run_id = jobs.submit(workspace, spec)
         first = wait_for(
             lambda: next(
@@ -250,13 +250,7 @@ def test_a_cancel_in_the_first_seconds_leaves_nothing_training_on_the_cluster(wo
         local_cluster() as fresh,  # its workers still have TensorFlow to load
         distributed.Client(fresh.scheduler_address, set_as_default=False) as client,
     ):
-        spec = tiny_spec(
-            dataset_id,
-            epochs=SLOW_EPOCHS,
-            n_jobs=2,
-            params={**TINY, "epochs": SLOW_EPOCHS, "batch_size": 1},
-            cluster=fresh.scheduler_address,
-        )
+        spec = one_text_batches(dataset_id, fresh.scheduler_address)
         run_id = jobs.submit(workspace, spec)
         wait_for(lambda: fits_executing(client), "a fit begun on a worker")
         jobs.cancel(workspace, run_id)
