@@ -10,15 +10,14 @@ run folders the database does not know, and datasets that lost their texts.
 from __future__ import annotations
 
 import csv
-import sqlite3
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lstm_core.entities import Dataset, RunStatus, TrialStatus
-from lstm_core.errors import UserError
-from lstm_core.migrations import SCHEMA_VERSION
+from lstm_core.lock_holder import write_lock_holder
+from lstm_core.store import busy_sentence, database_problem
 from lstm_core.workspace import Workspace
 
 ASIDE_SUFFIX = ".damaged-"
@@ -35,32 +34,12 @@ class Checkup:
         return not self.remaining
 
 
-def database_problem(path: Path) -> str | None:
-    """One sentence if the database file cannot be trusted; None if it is sound or absent."""
-    if not path.exists():
-        return None
-    if path.stat().st_size == 0:
-        return f"The run database {path} is empty (0 bytes)."
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            rows = [r[0] for r in db.execute("PRAGMA integrity_check")]
-    except sqlite3.DatabaseError as exc:
-        if exc.sqlite_errorcode in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
-            return f"The run database {path} cannot be read ({exc})."
-        raise UserError(
-            f"The run database {path} cannot be checked right now ({exc}); try again when "
-            "no run is writing to it."
-        ) from None
-    if rows != ["ok"]:
-        return f"The run database {path} is damaged (integrity check: {rows[0]})."
-    if version > SCHEMA_VERSION:
-        return f"The run database {path} was written by a newer version of the workbench."
-    return None
-
-
 def examine(workspace: Workspace) -> list[str]:
-    """Every problem found, one sentence each; an empty list means all is well."""
+    """Every problem found, one sentence each; an empty list means all is well.
+
+    Only reads, so it answers while a writer holds the lock (and names one that is
+    stopped, since it will not let go by itself).
+    """
     problem = database_problem(workspace.database)
     if problem is not None:
         return [problem]
@@ -72,6 +51,12 @@ def examine(workspace: Workspace) -> list[str]:
         return []
     store = workspace.store
     problems = []
+    holder = write_lock_holder(workspace.database)
+    if holder is not None and holder.stopped:
+        problems.append(busy_sentence(workspace.database, holder))
+    damaged = store.damaged_records()
+    if damaged:  # the rest reads whole records: first these are rebuilt
+        return problems + [record.sentence for record in damaged]
     known = {run.id: run for run in store.list_runs(limit=1_000_000)}
     unknown = sorted(set(folders) - set(known))
     if unknown:
@@ -89,6 +74,9 @@ def examine(workspace: Workspace) -> list[str]:
             t.status == TrialStatus.RUNNING for t in store.trials(run.id)
         ):
             problems.append(f"Run {run.id} has ended ({run.status}) but lists fits still running.")
+        lost = workspace.files_problem(run)
+        if lost is not None:
+            problems.append(lost)
     registered = {d.id for d in store.list_datasets()}
     for dataset_id in sorted(registered):
         if not (workspace.dataset_dir(dataset_id) / "data.csv").exists():
@@ -106,6 +94,10 @@ def repair(workspace: Workspace) -> Checkup:
     if not checkup.problems:
         return checkup
     database = workspace.database
+    holder = write_lock_holder(database)
+    if holder is not None and holder.stopped:  # every repair would wait on it: say so
+        checkup.remaining = list(checkup.problems)
+        return checkup
     if database_problem(database) is not None or not database.exists():
         if database.exists():
             aside = _move_aside(database)
@@ -143,6 +135,7 @@ def _move_aside(database: Path) -> Path:
 def _rebuild(workspace: Workspace) -> list[str]:
     """A new database from the folders' records."""
     fresh = Workspace(workspace.root)
+    fresh.store.upgrade(anew=True)
     done = _register_datasets(fresh)
     records = fresh.archive.runs()
     for record in records:
@@ -161,7 +154,10 @@ def _mend(workspace: Workspace) -> list[str]:
     """Repairs on a sound database."""
     from lstm_core import jobs
 
-    store, done = workspace.store, []
+    store = workspace.store
+    done = _rebuild_damaged(workspace)
+    if store.damaged_records():  # records with no copy to rebuild from stay as they are
+        return done
     done += _register_datasets(workspace)
     known = {run.id for run in store.list_runs(limit=1_000_000)}
     for record in workspace.archive.runs():
@@ -175,6 +171,35 @@ def _mend(workspace: Workspace) -> list[str]:
             ended = store.end_open_trials(run.id, TrialStatus.INTERRUPTED)
             if ended:
                 done.append(f"Ended {ended} fit(s) left running in run {run.id}.")
+        if not workspace.run_dir(run.id).is_dir() and not run.status.active:
+            store.archive_run(run.id)
+            done.append(
+                f"Wrote run {run.id}'s record into a new folder; what was in the old one "
+                "(its model, its logs) cannot be brought back."
+            )
+    return done
+
+
+def _rebuild_damaged(workspace: Workspace) -> list[str]:
+    """Rows that cannot be read back: a run with a copy in its folder is rebuilt whole
+    from it; a row whose owner cannot even be read is removed (its folder's copy, if any,
+    is then put back as a run the database does not know)."""
+    store, done = workspace.store, []
+    copies = {record.run.id: record for record in workspace.archive.runs()}
+    datasets = {dataset.id: dataset for dataset in workspace.archive.datasets()}
+    damaged = store.damaged_records()
+    for run_id in sorted({d.run_id for d in damaged if d.run_id in copies}):
+        store.restore_run(copies[run_id], replace=True)
+        done.append(f"Rebuilt run {run_id} from its folder (its record was damaged).")
+    for record in damaged:
+        if record.run_id in copies:
+            continue
+        if record.table == "datasets" or record.run_id is None:
+            store.drop_rows(record.table, [record.rowid])
+            done.append(f"Removed an unreadable record ({record.sentence})")
+    for dataset in datasets.values():  # a dataset row removed above comes back whole
+        if store.get_dataset(dataset.id) is None:
+            store.add_dataset(dataset)
     return done
 
 

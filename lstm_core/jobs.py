@@ -26,9 +26,10 @@ from pathlib import Path
 from lstm_core import standby
 from lstm_core.entities import Run, RunStatus
 from lstm_core.errors import UserError
+from lstm_core.lock_holder import write_lock_holder
 from lstm_core.processes import WorkerIdentity
 from lstm_core.spec import ExperimentSpec
-from lstm_core.store import InvalidTransition
+from lstm_core.store import InvalidTransition, WorkspaceBusy
 from lstm_core.training import check_runnable, submit_run
 from lstm_core.workspace import HOME_VARIABLE, Workspace
 
@@ -60,8 +61,13 @@ def _why_gone(run: Run, now: float) -> str | None:
     return f"The worker on {owner.host} sent no heartbeat for {silent:.0f} s."
 
 
-def reap(workspace: Workspace) -> list[str]:
-    """Mark `running` runs whose worker is gone as interrupted; returns their ids."""
+def reap(workspace: Workspace, wait: bool = True) -> list[str]:
+    """Mark `running` runs whose worker is gone as interrupted; returns their ids.
+
+    `wait=False` (a reader's look) leaves them while another process holds the write lock.
+    """
+    if not wait and (workspace.store.read_only or write_lock_holder(workspace.database)):
+        return []
     store, now, reaped = workspace.store, time.time(), []
     for run in store.runs_with_status(RunStatus.RUNNING):
         reason = _why_gone(run, now)
@@ -133,8 +139,15 @@ def dispatch(workspace: Workspace) -> list[str]:
 def refresh(workspace: Workspace) -> None:
     """What a reader calls before showing runs: mark dead workers, keep the queue moving,
     make sure a supervisor watches while anything is queued or running, and otherwise
-    have a warm worker wait for the next run."""
-    dispatch(workspace)
+    have a warm worker wait for the next run. While another process holds the write lock
+    the dashboard does not wait for it: the queue is left to the supervisor (and a writer
+    stopped while it holds the lock is named by `Engine.stopped_writer`)."""
+    if write_lock_holder(workspace.database) is not None:
+        return
+    try:
+        dispatch(workspace)
+    except WorkspaceBusy:
+        return
     if any(r.status.active for r in workspace.store.list_runs(limit=50)):
         ensure_supervisor(workspace)
     else:

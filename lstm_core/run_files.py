@@ -102,6 +102,10 @@ class RunArchive:
         except OSError as exc:
             warnings.warn(f"could not copy the record to {path}: {exc}", stacklevel=3)
 
+    def recorded_runs(self) -> list[str]:
+        """Ids of the run folders that hold a record: each was once in a database."""
+        return sorted(path.parent.name for path in (self.root / "runs").glob(f"*/{RUN_FILE}"))
+
     def runs(self) -> list[ArchivedRun]:
         """Every run folder's record, oldest first; folders without a readable one are skipped."""
         found = []

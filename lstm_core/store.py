@@ -2,17 +2,20 @@
 
 `RunStore` is the interface the engine uses (create a run, change its status through event
 methods that refuse impossible transitions, log epochs in batches, read entities back).
-`SQLiteRunStore` implements it on one file in WAL mode: readers and one writer work at
-once, and every write is a short transaction on its own connection with a busy timeout, so
-several processes can share the file. Opening a database of an older schema migrates it
-(`lstm_core.migrations`).
+`SQLiteRunStore` implements it on one file in WAL mode: readers never wait on the writer,
+and every write is a short transaction on its own connection, so several processes can
+share the file. Opening and reading take no write lock: a process paused inside a write
+(SIGSTOP, a debugger) cannot stop anyone from reading, and a write that meets it ends in
+one sentence naming it (`lstm_core.lock_holder`). An older schema is migrated in one
+explicit step (`upgrade`, `lstm_core.migrations`).
 
 What a worker writes carries its identity (`owner`): a write for a run that is no longer
 running under that very process is refused (`RunTakenAway`), so a process that lost its
-run can never write into it. A damaged database is reported (`StoreDamaged`), never
-silently replaced; a workspace that cannot be written is opened read-only. Every change of
-a run is also mirrored into its folder (`lstm_core.run_files`), from which
-`lstm-core doctor --repair` can rebuild a lost database.
+run can never write into it. A damaged database, a damaged row (named by record and field)
+or a missing database beside run folders is reported (`StoreDamaged`), never silently
+replaced; a workspace that cannot be written is opened read-only. SQLite's errors become
+sentences here and nowhere else. Every change of a run is also mirrored into its folder
+(`lstm_core.run_files`), from which `lstm-core doctor --repair` rebuilds what was lost.
 """
 
 from __future__ import annotations
@@ -23,9 +26,11 @@ import secrets
 import shutil
 import sqlite3
 import time
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +46,8 @@ from lstm_core.entities import (
     to_plain,
 )
 from lstm_core.errors import DiskFull, UserError
-from lstm_core.migrations import SCHEMA_VERSION, schema_version, upgrade
+from lstm_core.lock_holder import LockHolder, write_lock_holder
+from lstm_core.migrations import SCHEMA_VERSION, NewerSchema, schema_version, upgrade
 from lstm_core.processes import WorkerIdentity
 from lstm_core.spec import ExperimentSpec
 
@@ -67,6 +73,19 @@ _TRIALS_ENDING_AS = {
 
 FULL_BELOW_BYTES = 1024 * 1024  # a disk with less free space than this counts as full
 ARCHIVED_SINCE = 3  # the schema version from which every change is copied into folders
+READ_WAIT_S = 5.0  # WAL readers never wait on a writer; this only covers a checkpoint
+WRITE_WAIT_S = 30.0  # how long a write waits for a busy writer that is not stopped
+LOCK_LOOK_S = 0.5  # how often a waiting write looks at who holds the lock
+
+
+@dataclass(frozen=True)
+class DamagedRecord:
+    """A row `doctor` found unreadable: where it is, and the run it belongs to if known."""
+
+    table: str
+    rowid: int
+    run_id: str | None
+    sentence: str
 
 
 def new_run_id() -> str:
@@ -86,8 +105,41 @@ class StoreDamaged(UserError):
     """The database file is empty, truncated or corrupt; nothing was changed."""
 
 
+class RecordDamaged(StoreDamaged):
+    """One row holds a value that cannot be read back (a damaged byte inside it)."""
+
+    def __init__(self, record: str, field: str, reason: str, run_id: str | None = None):
+        self.problem = f"The record of {record} is damaged: its {field} cannot be read ({reason})."
+        super().__init__(
+            f"{self.problem} Nothing was changed; run `lstm-core doctor --repair` to rebuild "
+            "it from the run folders."
+        )
+        self.run_id = run_id
+
+
 class ReadOnlyWorkspace(UserError):
     """A write was asked of a workspace this process cannot write."""
+
+
+class WorkspaceBusy(UserError):
+    """Another process holds the write lock and did not let go in time (or is stopped)."""
+
+
+def busy_sentence(path: Path, holder: LockHolder | None) -> str:
+    if holder is None:
+        return (
+            f"The workspace is busy: another process has held the write lock of {path} for "
+            f"over {WRITE_WAIT_S:.0f} s; try again when it has finished."
+        )
+    if holder.stopped:
+        return (
+            f"The workspace is busy: {holder.describe()} while it holds the write lock of "
+            f"{path}; continue it (kill -CONT {holder.pid}) or end it, then try again."
+        )
+    return (
+        f"The workspace is busy: {holder.describe()} and did not let go within "
+        f"{WRITE_WAIT_S:.0f} s; try again when it has finished."
+    )
 
 
 def repair_hint(path: Path, reason: str) -> str:
@@ -187,7 +239,21 @@ class RunStore(ABC):
         """Set a run's name or note (None leaves it; an empty string clears it)."""
 
     @abstractmethod
-    def restore_run(self, record: ArchivedRun) -> None: ...
+    def restore_run(self, record: ArchivedRun, replace: bool = False) -> None: ...
+
+    # upkeep (`lstm-core doctor`)
+    @abstractmethod
+    def upgrade(self, anew: bool = False) -> int:
+        """Create or migrate the schema; returns the version found."""
+
+    @abstractmethod
+    def archive_run(self, run_id: str) -> None: ...
+
+    @abstractmethod
+    def damaged_records(self) -> list[DamagedRecord]: ...
+
+    @abstractmethod
+    def drop_rows(self, table: str, rowids: list[int]) -> None: ...
 
     # trials and epochs
     @abstractmethod
@@ -258,77 +324,181 @@ def _owner_args(owner: WorkerIdentity) -> tuple:
     return (owner.pid, owner.host, owner.started)
 
 
+class _Garbled(str):
+    """A text value whose bytes are not UTF-8: a damaged byte in the file."""
+
+
+def _text(raw: bytes) -> str:
+    """SQLite's text as Python text; a damaged value is kept, marked, for `_Record`."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return _Garbled(raw.decode("utf-8", "replace"))
+
+
+# Columns that hold text (JSON included); every other column holds a number or NULL, and
+# `id` either (a run's is text, a fit's a number).
+_TEXT_COLUMNS = frozenset(
+    [
+        "name",
+        "text_column",
+        "label_column",
+        "class_counts",
+        "note",
+        "dataset_id",
+        "spec",
+        "status",
+        "error",
+        "traceback",
+        "result",
+        "worker_host",
+        "run_id",
+        "params",
+        "worker",
+        "d_name",
+        "d_text",
+        "d_label",
+        "d_counts",
+        "d_note",
+    ]
+)
+
+
+class _Record:
+    """A row read field by field: a value that cannot be what its column holds (bytes
+    that are not text, a number turned into text, JSON that does not parse) raises
+    `RecordDamaged` naming the record and the field, never a stray exception."""
+
+    def __init__(self, row: sqlite3.Row, record: str, run_id: str | None = None):
+        self.row, self.record, self.run_id = row, record, run_id
+
+    def __getitem__(self, name: str) -> Any:
+        value = self.row[name]
+        if isinstance(value, _Garbled):
+            raise self.damaged(name, "bytes that are not text")
+        expected = (str, int) if name == "id" else str if name in _TEXT_COLUMNS else (int, float)
+        if value is not None and not isinstance(value, expected):
+            raise self.damaged(name, f"a {type(value).__name__} where it keeps a value")
+        return value
+
+    def parse(self, name: str, build: Any) -> Any:
+        """`build` applied to the field's JSON; any failure is the field's damage."""
+        try:
+            return build(json.loads(self[name]))
+        except RecordDamaged:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise self.damaged(name, type(exc).__name__) from None
+
+    def status(self, name: str, kind: type) -> Any:
+        try:
+            return kind(self[name])
+        except ValueError:
+            raise self.damaged(name, f"an unknown status {self.row[name]!r}") from None
+
+    def damaged(self, field: str, reason: str) -> RecordDamaged:
+        return RecordDamaged(self.record, field, reason, self.run_id)
+
+
+def _known_id(row: sqlite3.Row, column: str) -> str | None:
+    """The row's key if it can be read (a damaged record still says whose it is)."""
+    value = row[column] if column in row.keys() else None  # noqa: SIM118 (a Row)
+    return value if isinstance(value, str) and not isinstance(value, _Garbled) else None
+
+
 def _dataset(row: sqlite3.Row) -> Dataset:
+    r = _Record(row, f"dataset {_known_id(row, 'id') or '(unreadable id)'}")
     return Dataset(
-        id=row["id"],
-        name=row["name"],
-        text_column=row["text_column"],
-        label_column=row["label_column"],
-        rows=row["rows"],
-        class_counts=json.loads(row["class_counts"]),
-        created_at=row["created_at"],
-        note=row["note"],
+        id=r["id"],
+        name=r["name"],
+        text_column=r["text_column"],
+        label_column=r["label_column"],
+        rows=r["rows"],
+        class_counts=r.parse("class_counts", dict),
+        created_at=r["created_at"],
+        note=r["note"],
     )
 
 
 def _run(row: sqlite3.Row) -> Run:
-    spec = ExperimentSpec.from_dict(json.loads(row["spec"]))
+    run_id = _known_id(row, "id")
+    r = _Record(row, f"run {run_id or '(unreadable id)'}", run_id)
+    spec = r.parse("spec", ExperimentSpec.from_dict)
     if row["d_name"] is None:  # no dataset row (a database rebuilt without its record)
         dataset = Dataset(
-            row["dataset_id"], "(deleted dataset)", spec.text_column, spec.label_column, 0
+            r["dataset_id"], "(deleted dataset)", spec.text_column, spec.label_column, 0
         )
     else:
         dataset = Dataset(
-            id=row["dataset_id"],
-            name=row["d_name"],
-            text_column=row["d_text"],
-            label_column=row["d_label"],
-            rows=row["d_rows"],
-            class_counts=json.loads(row["d_counts"]),
-            created_at=row["d_created"],
-            note=row["d_note"],
+            id=r["dataset_id"],
+            name=r["d_name"],
+            text_column=r["d_text"],
+            label_column=r["d_label"],
+            rows=r["d_rows"],
+            class_counts=r.parse("d_counts", dict),
+            created_at=r["d_created"],
+            note=r["d_note"],
         )
     return Run(
-        id=row["id"],
-        created_at=row["created_at"],
-        status=RunStatus(row["status"]),
+        id=r["id"],
+        created_at=r["created_at"],
+        status=r.status("status", RunStatus),
         spec=spec,
         dataset=dataset,
-        pid=row["pid"],
-        heartbeat_at=row["heartbeat_at"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
-        trials_done=row["trials_done"] + row["pruned_candidates"] * spec.n_splits(),
-        trials_total=row["trials_total"],
-        error=row["error"],
-        traceback=row["traceback"],
-        worker_host=row["worker_host"],
-        worker_start=row["worker_start"],
-        name=row["name"],
-        note=row["note"],
+        pid=r["pid"],
+        heartbeat_at=r["heartbeat_at"],
+        started_at=r["started_at"],
+        finished_at=r["finished_at"],
+        trials_done=r["trials_done"] + r["pruned_candidates"] * spec.n_splits(),
+        trials_total=r["trials_total"],
+        error=r["error"],
+        traceback=r["traceback"],
+        worker_host=r["worker_host"],
+        worker_start=r["worker_start"],
+        name=r["name"],
+        note=r["note"],
     )
+
+
+def _result(row: sqlite3.Row) -> RunResult | None:
+    if row["result"] is None:
+        return None
+    run_id = _known_id(row, "id")
+    r = _Record(row, f"run {run_id or '(unreadable id)'}", run_id)
+    return r.parse("result", lambda plain: from_plain(RunResult, plain))
 
 
 def _trial(row: sqlite3.Row, number: int) -> Trial:
+    run_id = _known_id(row, "run_id")
+    r = _Record(row, f"fit {row['id']} of run {run_id or '(unreadable id)'}", run_id)
     return Trial(
         number=number,
-        id=row["id"],
-        run_id=row["run_id"],
-        candidate=row["candidate"],
-        round=row["round"],
-        fold=row["fold"],
-        params=json.loads(row["params"]),
-        n_train=row["n_train"],
-        epochs_planned=row["epochs_planned"],
-        status=TrialStatus(row["status"]),
-        started_at=row["started_at"],
-        pid=row["pid"],
-        worker=row["worker"],
-        finished_at=row["finished_at"],
-        progress=row["progress"],
-        score=row["score"],
-        accuracy=row["accuracy"],
+        id=r["id"],
+        run_id=r["run_id"],
+        candidate=r["candidate"],
+        round=r["round"],
+        fold=r["fold"],
+        params=r.parse("params", dict),
+        n_train=r["n_train"],
+        epochs_planned=r["epochs_planned"],
+        status=r.status("status", TrialStatus),
+        started_at=r["started_at"],
+        pid=r["pid"],
+        worker=r["worker"],
+        finished_at=r["finished_at"],
+        progress=r["progress"],
+        score=r["score"],
+        accuracy=r["accuracy"],
     )
+
+
+def _delete_run_rows(db: sqlite3.Connection, run_id: str) -> None:
+    db.execute(
+        "DELETE FROM epochs WHERE trial_id IN (SELECT id FROM trials WHERE run_id = ?)",
+        (run_id,),
+    )
+    db.execute("DELETE FROM trials WHERE run_id = ?", (run_id,))
+    db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
 
 
 def _epoch_row(e: Epoch) -> tuple:
@@ -346,10 +516,21 @@ def _epoch_row(e: Epoch) -> tuple:
 
 
 def _epoch(row: sqlite3.Row) -> Epoch:
-    return Epoch(**dict(row))
+    r = _Record(row, f"epoch {row['epoch']} of fit {row['trial_id']}", _known_id(row, "run_id"))
+    return Epoch(**{name: r[name] for name in _EPOCH_FIELDS})
 
 
-def _out_of_space(path: Path, exc: sqlite3.DatabaseError) -> bool:
+_EPOCH_FIELDS = [f.name for f in fields(Epoch)]
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) in (
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+    ) or "database is locked" in str(exc)
+
+
+def _out_of_space(path: Path, exc: sqlite3.Error) -> bool:
     """SQLite says "disk is full" when a write fails, "disk I/O error" when it cannot even
     map its shared-memory file: the latter only counts when the disk is indeed full."""
     if "disk is full" in str(exc):
@@ -360,6 +541,74 @@ def _out_of_space(path: Path, exc: sqlite3.DatabaseError) -> bool:
         return shutil.disk_usage(path.parent).free < FULL_BELOW_BYTES
     except OSError:
         return False
+
+
+def _storage_error(path: Path, exc: sqlite3.Error) -> Exception:
+    """SQLite's error as the one sentence a person reads (the only place they are
+    translated); an error that says nothing about the workspace is returned as it is."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code == sqlite3.SQLITE_FULL or _out_of_space(path, exc):
+        return DiskFull(
+            f"The disk of the workspace ({path.parent}) is full; free some space, then try again."
+        )
+    if _is_busy(exc):
+        return WorkspaceBusy(busy_sentence(path, write_lock_holder(path)))
+    if not path.exists():
+        return StoreDamaged(repair_hint(path, "the file is missing"))
+    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return StoreDamaged(repair_hint(path, str(exc)))
+    if code == sqlite3.SQLITE_READONLY:
+        return ReadOnlyWorkspace(
+            f"The workspace {path.parent} cannot be written here ({exc}); runs can be listed "
+            "and models used, but nothing can be changed."
+        )
+    if code in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM):
+        return UserError(
+            f"The run database {path} cannot be opened or written ({exc}); check the disk "
+            "and the folder's permissions, then try again."
+        )
+    return exc
+
+
+def _read_only_connection(path: Path) -> sqlite3.Connection:
+    """Read what is committed, the write-ahead log included; a folder that does not even
+    let SQLite read its shared-memory file (a read-only mount) is read as an immutable
+    snapshot."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+        db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.OperationalError:
+        return sqlite3.connect(f"file:{path}?immutable=1", uri=True, isolation_level=None)
+
+
+def database_problem(path: Path) -> str | None:
+    """One sentence if the database file cannot be trusted; None if it is sound or absent.
+
+    Only reads: it answers while a writer holds the lock, on a read-only mount and on a
+    full disk (what stops it from reading at all is raised as its own sentence).
+    """
+    if not path.exists():
+        return None
+    if path.stat().st_size == 0:
+        return f"The run database {path} is empty (0 bytes)."
+    try:
+        db = _read_only_connection(path)
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            rows = [r[0] for r in db.execute("PRAGMA integrity_check")]
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        error = _storage_error(path, exc)
+        if isinstance(error, StoreDamaged):
+            return f"The run database {path} cannot be read ({exc})."
+        raise error from None
+    if rows != ["ok"]:
+        return f"The run database {path} is damaged (integrity check: {rows[0]})."
+    if version > SCHEMA_VERSION:
+        return f"The run database {path} was written by a newer version of the workbench."
+    return None
 
 
 def _writable(path: Path) -> bool:
@@ -373,103 +622,134 @@ def _writable(path: Path) -> bool:
 
 class SQLiteRunStore(RunStore):
     def __init__(self, path: str | os.PathLike, archive: RunArchive | None = None):
+        """Open without writing: a database of today's schema is only read until a write
+        is asked; an older one is migrated first (`upgrade`), a missing one created by
+        the first write of a workspace that never had one."""
         self.path = Path(path)
         self.archive = archive
         self.read_only = not _writable(self.path)
-        self._creating = not self.path.exists()
-        if self.read_only and not self.path.exists():
-            raise ReadOnlyWorkspace(
-                f"The workspace {self.path.parent} cannot be written and holds no runs yet; "
-                "choose a folder you can write (LSTM_CORE_HOME)."
-            )
-        if self.path.exists():  # checked before anything is written into it
-            if self.path.stat().st_size == 0:
-                raise StoreDamaged(repair_hint(self.path, "the file is empty"))
-            self._check_integrity()
-        if self.read_only:
-            with self._connect() as db:
-                if schema_version(db) != SCHEMA_VERSION:
-                    raise ReadOnlyWorkspace(
-                        f"The run database {self.path} was written by another version of the "
-                        "workbench and cannot be upgraded here, where it is read-only."
-                    )
+        if not self.path.exists():
+            if self.read_only:
+                raise ReadOnlyWorkspace(
+                    f"The workspace {self.path.parent} cannot be written and holds no runs "
+                    "yet; choose a folder you can write (LSTM_CORE_HOME)."
+                )
             return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as db:
-                db.execute("PRAGMA journal_mode=WAL")
-                if 0 < schema_version(db) < SCHEMA_VERSION:
-                    self._keep_a_copy(db)
-            with self._write() as db:
-                found = upgrade(db)
-        finally:
-            self._creating = False
-        if 0 < found < ARCHIVED_SINCE:
-            self._mirror_everything()
-
-    def _check_integrity(self) -> None:
+        if self.path.stat().st_size == 0:
+            raise StoreDamaged(repair_hint(self.path, "the file is empty"))
         with self._connect() as db:
             check = db.execute("PRAGMA quick_check").fetchone()[0]
+            version = schema_version(db)
         if check != "ok":
             raise StoreDamaged(repair_hint(self.path, f"integrity check: {check}"))
+        if version > SCHEMA_VERSION:
+            raise NewerSchema(
+                f"This workspace's database has schema version {version}, newer than this "
+                f"version of the workbench knows ({SCHEMA_VERSION}); upgrade the workbench."
+            )
+        if version < SCHEMA_VERSION:
+            if self.read_only:
+                raise ReadOnlyWorkspace(
+                    f"The run database {self.path} was written by another version of the "
+                    "workbench and cannot be upgraded here, where it is read-only."
+                )
+            self.upgrade()
+
+    def upgrade(self, anew: bool = False) -> int:
+        """Create or migrate the schema (the one step that writes before anything is
+        asked: a new workspace's first write, or an older database's first open);
+        returns the version found. An older database is copied aside first. A database
+        lost beside run folders is only created `anew` (`doctor --repair` rebuilding it)."""
+        creating = not self.path.exists()
+        if creating and not anew:
+            self._refuse_a_lost_database()
+        if creating:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect(create=creating) as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            if 0 < schema_version(db) < SCHEMA_VERSION:
+                self._keep_a_copy(db)
+        with self._write(create=creating) as db:
+            found = upgrade(db)
+        if 0 < found < ARCHIVED_SINCE:
+            self._mirror_everything()
+        return found
+
+    def _refuse_a_lost_database(self) -> None:
+        """A workspace whose runs left records in their folders had a database: it is
+        reported, never silently started anew."""
+        folders = [] if self.archive is None else self.archive.recorded_runs()
+        if folders:
+            raise StoreDamaged(
+                f"The run database {self.path} is missing, but {len(folders)} run folder(s) "
+                "remain; nothing was changed. Run `lstm-core doctor --repair` to rebuild it "
+                "from them."
+            )
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        """A connection; SQLite's errors on a full disk or a damaged file become one
-        sentence (`DiskFull`, `StoreDamaged`) that says what to do."""
+    def _connect(self, create: bool = False) -> Iterator[sqlite3.Connection]:
+        """A connection; SQLite's errors become one sentence that says what to do
+        (`_storage_error`). Before a workspace's first write there is no file: reads then
+        see an empty schema in memory, and nothing is created."""
         try:
-            if self.read_only:
-                db = self._read_only_connection()
+            if not create and not self.path.exists():
+                self._refuse_a_lost_database()
+                db = sqlite3.connect(":memory:", isolation_level=None)
+                upgrade(db)
+            elif self.read_only:
+                db = _read_only_connection(self.path)
             else:  # mode=rw: a database that vanished is an error, not a new empty file
-                mode = "rwc" if self._creating else "rw"
+                mode = "rwc" if create else "rw"
                 db = sqlite3.connect(
-                    f"file:{self.path}?mode={mode}", uri=True, timeout=30.0, isolation_level=None
+                    f"file:{self.path}?mode={mode}",
+                    uri=True,
+                    timeout=READ_WAIT_S,
+                    isolation_level=None,
                 )
-                db.execute("PRAGMA busy_timeout=30000")
                 db.execute("PRAGMA synchronous=NORMAL")
             db.row_factory = sqlite3.Row
+            db.text_factory = _text
             try:
                 yield db
             finally:
                 db.close()
-        except sqlite3.DatabaseError as exc:
-            if _out_of_space(self.path, exc):
-                raise DiskFull(
-                    f"The disk of the workspace ({self.path.parent}) is full ({exc}); free "
-                    "some space, then try again."
-                ) from None
-            if not self.path.exists():
-                raise StoreDamaged(repair_hint(self.path, "the file is missing")) from None
-            if exc.sqlite_errorcode in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
-                raise StoreDamaged(repair_hint(self.path, str(exc))) from None
-            raise
-
-    def _read_only_connection(self) -> sqlite3.Connection:
-        """Read what is committed, the write-ahead log included; a folder that does not even
-        let SQLite read its shared-memory file is read as an immutable snapshot."""
-        try:
-            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
-            db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
-            return db
-        except sqlite3.OperationalError:
-            return sqlite3.connect(f"file:{self.path}?immutable=1", uri=True, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise _storage_error(self.path, exc) from None
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self, create: bool = False) -> Iterator[sqlite3.Connection]:
         """One short immediate transaction: either all of it lands or none."""
         if self.read_only:
             raise ReadOnlyWorkspace(
                 f"The workspace {self.path.parent} is read-only here; runs can be listed and "
                 "models used, but nothing can be changed."
             )
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
+        if not create and not self.path.exists():
+            self.upgrade()
+        with self._connect(create=create) as db:
+            self._begin(db)
             try:
                 yield db
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+
+    def _begin(self, db: sqlite3.Connection) -> None:
+        """Take the write lock, waiting up to `WRITE_WAIT_S` for another writer; a holder
+        that is stopped will never let go, so that is said at once."""
+        db.execute(f"PRAGMA busy_timeout={int(LOCK_LOOK_S * 1000)}")
+        deadline = time.monotonic() + WRITE_WAIT_S
+        while True:
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+                holder = write_lock_holder(self.path)
+                if (holder is not None and holder.stopped) or time.monotonic() >= deadline:
+                    raise WorkspaceBusy(busy_sentence(self.path, holder)) from None
 
     def _keep_a_copy(self, db: sqlite3.Connection) -> None:
         """Before migrating, a copy of the database as it was (`runs.sqlite.vN`)."""
@@ -495,11 +775,47 @@ class SQLiteRunStore(RunStore):
         if self.archive is None:
             return
         with self.archive.locked(run_id):
-            run = self.get_run(run_id)
-            if run is None:
+            try:
+                run = self.get_run(run_id)
+                if run is None:
+                    return
+                history = (self.trials(run_id), self.epochs(run_id)) if with_history else ([], [])
+                result = self.get_result(run_id)
+            except StoreDamaged as exc:  # the folder keeps its last good copy
+                warnings.warn(f"run {run_id} was not copied to its folder: {exc}", stacklevel=2)
                 return
-            history = (self.trials(run_id), self.epochs(run_id)) if with_history else ([], [])
-            self.archive.save_run(run, self.get_result(run_id), *history)
+            self.archive.save_run(run, result, *history)
+
+    def archive_run(self, run_id: str) -> None:
+        """Copy the run's record into its folder again (a folder removed by hand)."""
+        run = self.get_run(run_id)
+        if run is not None:
+            self._mirror(run_id, with_history=run.status.finished)
+
+    def damaged_records(self) -> list[DamagedRecord]:
+        """Every row that cannot be read back, found by reading each one (`quick_check`
+        only sees pages, not a damaged byte inside a value)."""
+        found: list[DamagedRecord] = []
+        queries = (
+            ("runs", f"SELECT r.rowid AS row_id, {_RUN_COLUMNS} FROM {_RUNS_FROM}", _run),
+            ("runs", "SELECT rowid AS row_id, id, result FROM runs", _result),
+            ("trials", "SELECT rowid AS row_id, * FROM trials", lambda row: _trial(row, 0)),
+            ("datasets", "SELECT rowid AS row_id, * FROM datasets", _dataset),
+            (
+                "epochs",
+                "SELECT e.rowid AS row_id, e.*, t.run_id FROM epochs e "
+                "LEFT JOIN trials t ON t.id = e.trial_id",
+                _epoch,
+            ),
+        )
+        with self._connect() as db:
+            for table, sql, build in queries:
+                for row in db.execute(sql):
+                    try:
+                        build(row)
+                    except RecordDamaged as exc:
+                        found.append(DamagedRecord(table, row["row_id"], exc.run_id, exc.problem))
+        return found
 
     # datasets
     def add_dataset(self, dataset: Dataset) -> None:
@@ -778,10 +1094,8 @@ class SQLiteRunStore(RunStore):
 
     def get_result(self, run_id: str) -> RunResult | None:
         with self._connect() as db:
-            row = db.execute("SELECT result FROM runs WHERE id = ?", (run_id,)).fetchone()
-        if row is None or row["result"] is None:
-            return None
-        return from_plain(RunResult, json.loads(row["result"]))
+            row = db.execute("SELECT id, result FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return None if row is None else _result(row)
 
     def describe_run(self, run_id: str, name: str | None = None, note: str | None = None) -> Run:
         with self._write() as db:
@@ -802,15 +1116,18 @@ class SQLiteRunStore(RunStore):
             row = db.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is not None and RunStatus(row["status"]).active:
                 raise InvalidTransition(f"run {run_id} is {row['status']}")
-            db.execute(
-                "DELETE FROM epochs WHERE trial_id IN (SELECT id FROM trials WHERE run_id = ?)",
-                (run_id,),
-            )
-            db.execute("DELETE FROM trials WHERE run_id = ?", (run_id,))
-            db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+            _delete_run_rows(db, run_id)
 
-    def restore_run(self, record: ArchivedRun) -> None:
-        """Put back a run from its folder's record, with its ids (doctor --repair).
+    def drop_rows(self, table: str, rowids: list[int]) -> None:
+        """Remove rows by their place, for damaged rows whose keys cannot be read."""
+        if table not in ("runs", "trials", "datasets", "epochs"):
+            raise ValueError(f"no table {table}")
+        with self._write() as db:
+            db.executemany(f"DELETE FROM {table} WHERE rowid = ?", [(r,) for r in rowids])
+
+    def restore_run(self, record: ArchivedRun, replace: bool = False) -> None:
+        """Put back a run from its folder's record, with its ids (doctor --repair);
+        `replace` first removes what the database holds of it (a damaged row).
 
         A run that was queued or running when its record was written has no worker now: it
         comes back interrupted, ready to be resumed.
@@ -821,6 +1138,8 @@ class SQLiteRunStore(RunStore):
             status = RunStatus.INTERRUPTED
             error = "It was going when the database was rebuilt; resume it to finish."
         with self._write() as db:
+            if replace:
+                _delete_run_rows(db, run.id)
             db.execute(
                 "INSERT OR REPLACE INTO runs (id, created_at, dataset_id, spec, status, pid, "
                 "heartbeat_at, started_at, finished_at, trials_total, error, traceback, result, "

@@ -16,7 +16,8 @@ import os
 import sys
 import time
 
-from lstm_core.store import ReadOnlyWorkspace, StoreDamaged
+from lstm_core.lock_holder import write_lock_holder
+from lstm_core.store import ReadOnlyWorkspace, StoreDamaged, WorkspaceBusy, busy_sentence
 from lstm_core.workspace import Workspace
 
 LOCK_FILE = "supervisor.lock"
@@ -50,12 +51,23 @@ def _anything_active(workspace: Workspace) -> bool:
     return any(r.status.active for r in workspace.store.list_runs(limit=200))
 
 
+def _report_a_stopped_writer(workspace: Workspace, said: str | None) -> str | None:
+    """Log, once, a process that holds the write lock while stopped (no write of anyone's
+    can land until it goes on); returns what is now said."""
+    holder = write_lock_holder(workspace.database)
+    sentence = busy_sentence(workspace.database, holder) if holder and holder.stopped else None
+    if sentence is not None and sentence != said:
+        log.warning("supervisor: %s", sentence)
+    return sentence
+
+
 def supervise(workspace: Workspace, idle_exit: float) -> str:
     """Look every second until idle for `idle_exit` s; returns why it stopped."""
     from lstm_core import jobs
 
-    idle_since, failures = None, 0
+    idle_since, failures, said = None, 0, None
     while workspace.root.is_dir():
+        said = _report_a_stopped_writer(workspace, said)
         try:
             for run_id in jobs.dispatch(workspace):
                 log.info("started a worker for run %s", run_id)
@@ -63,7 +75,9 @@ def supervise(workspace: Workspace, idle_exit: float) -> str:
             failures = 0
         except (StoreDamaged, ReadOnlyWorkspace) as exc:  # nothing this process can mend
             return f"stops: {exc}"
-        except Exception as exc:  # a busy store, a full disk, a lost race: look again soon
+        except WorkspaceBusy:  # said once above when its holder is stopped; wait for it
+            active = True
+        except Exception as exc:  # a full disk, a lost race: look again soon
             failures += 1
             log.warning("supervisor: %s", exc)
             if failures >= FAILURES_BEFORE_EXIT:

@@ -274,8 +274,8 @@ def _end(workspace: Workspace, run_id: str, owner: WorkerIdentity, error: BaseEx
     elif is_disk_full(error):  # the reserve is already freed: there is room to say so
         store.fail_run(
             run_id,
-            f"The disk of the workspace ({workspace.root}) is full ({error}); free some space, "
-            "then resume the run: its finished fits are kept.",
+            f"The disk of the workspace ({workspace.root}) is full; free some space, then "
+            "resume the run: its finished fits are kept.",
             owner=owner,
         )
     elif isinstance(error, UserError):

@@ -11,6 +11,7 @@ import os
 from functools import cached_property
 from pathlib import Path
 
+from lstm_core.entities import Run, RunStatus
 from lstm_core.run_files import RunArchive
 from lstm_core.store import RunStore, SQLiteRunStore
 
@@ -61,6 +62,24 @@ class Workspace:
 
     def predictions_file(self, run_id: str) -> Path:
         return self.run_dir(run_id) / PREDICTIONS_FILE
+
+    def files_problem(self, run: Run) -> str | None:
+        """What of an ended run's files was removed outside the workbench, in one
+        sentence; None while they are all there (a run still going makes its own)."""
+        if run.status.active:
+            return None
+        folder = self.run_dir(run.id)
+        if not folder.is_dir():
+            return (
+                f"Run {run.id}'s folder ({folder}) is gone: its model and files were removed "
+                "outside the workbench."
+            )
+        if run.status == RunStatus.COMPLETED and not self.bundle_dir(run.id).is_dir():
+            return (
+                f"Run {run.id}'s saved model ({self.bundle_dir(run.id)}) is gone: it was "
+                "removed outside the workbench."
+            )
+        return None
 
     def reserve_file(self, run_id: str, pid: int) -> Path:
         """Space a run's worker holds back, so that it can still record a full disk."""

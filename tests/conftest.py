@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -116,3 +118,31 @@ def toy_dataset(workspace):
     values, counts = np.unique(labels, return_counts=True)
     data = LabelledTexts(texts, labels, dict(zip(values.tolist(), counts.tolist(), strict=True)))
     return workspace, freeze_dataset(workspace, data, "toy", "text", "label").id
+
+
+HOLD_THE_LOCK = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+db.execute("UPDATE runs SET note = 'half written'")
+print("held", flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.fixture
+def stopped_writer(toy_dataset):
+    """A process that took the write lock in the middle of a write, then was stopped."""
+    workspace, _ = toy_dataset
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_LOCK, str(workspace.database)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline().strip() == "held"
+    os.kill(holder.pid, signal.SIGSTOP)
+    yield holder
+    if holder.poll() is None:
+        os.kill(holder.pid, signal.SIGCONT)
+        holder.kill()
+        holder.wait()
