@@ -35,7 +35,12 @@ def design_advice(spec: ExperimentSpec, auto_length: int | None = None) -> list[
         advice.append(
             "Adadelta's default learning rate (0.001) learns very slowly in a few epochs; try 1.0."
         )
-    if auto_length is not None and any(v != "auto" for v in values["sequence_length"]):
+    # (a saved model's length is its own: no choice to advise on)
+    if (
+        auto_length is not None
+        and not spec.parent
+        and any(v != "auto" for v in values["sequence_length"])
+    ):
         advice.append(
             f"'auto' would cut texts at {auto_length} words here; a longer fixed length costs "
             "time for padding."
@@ -45,4 +50,6 @@ def design_advice(spec: ExperimentSpec, auto_length: int | None = None) -> list[
             f"{spec.n_fits()} fits is a large search; random search or successive halving "
             "tries fewer."
         )
+    if note := spec.parallel_fits_note():
+        advice.append(note)
     return advice

@@ -27,6 +27,7 @@ from typing import Protocol
 from lstm_core.entities import ClusterInfo, TrialStatus
 from lstm_core.errors import RunCancelled
 from lstm_core.fit_pool import FitPool, FitProcess
+from lstm_core.spec import usable_cores
 from lstm_core.trial import (
     EpochEnded,
     FitProgress,
@@ -350,8 +351,8 @@ def pick_next(pending: list[TrialTask], kept_here: set, elsewhere: set) -> Trial
 
 
 def threads_per_fit(n_jobs: int) -> int:
-    """Parallel fit processes share the cores."""
-    return max(1, (os.cpu_count() or 1) // n_jobs)
+    """Parallel fit processes share the cores this process may use."""
+    return max(1, usable_cores() // n_jobs)
 
 
 def make_executor(

@@ -85,7 +85,8 @@ class Hyperparameter:
             number = float(value)
         except (TypeError, ValueError):
             number = None
-        if number is None or (self.integer and not number.is_integer()):
+        # NaN passes every range comparison below; it is no number a model can use.
+        if number is None or math.isnan(number) or (self.integer and not number.is_integer()):
             kind = "a whole number" if self.integer else "a number"
             raise UserError(
                 f"'{value}' is not a valid {self.name}; expected {kind}{self._range()}."
@@ -272,6 +273,21 @@ def hyperparameter(name: str) -> Hyperparameter:
     except KeyError:
         known = ", ".join(HYPERPARAMETERS)
         raise UserError(f"Unknown hyperparameter '{name}'; known ones are: {known}.") from None
+
+
+def show_value(name: str, value: Any) -> str:
+    """A hyperparameter's value as a person reads it: the architecture's name, "default"
+    for the optimizer's own learning rate (None), four significant digits for a value
+    drawn from a range (0.0022231757593178317)."""
+    if value is None:
+        return "default"
+    if name == "arch":
+        return ARCHITECTURE_NAMES.get(value, str(value))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
 
 
 def defaults() -> dict[str, Any]:

@@ -144,5 +144,5 @@ def make_searcher(
 
         if study_file is None:
             raise ValueError("a Bayesian search needs a file for its study")
-        return BayesianSearcher(spec, study_file, run_id, slots or spec.effective_n_jobs())
+        return BayesianSearcher(spec, study_file, run_id, slots or spec.proposal_batch())
     return SEARCHERS[spec.search](spec)

@@ -13,7 +13,9 @@ import importlib.util
 import math
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from lstm_core.errors import UserError
@@ -50,6 +52,15 @@ HALVING_FACTOR = 2
 MAX_SEED = 2**32 - 1  # what NumPy and scikit-learn accept as a seed
 SCHEDULER_VARIABLE = "LSTM_CORE_DASK_SCHEDULER"  # the default cluster (`lstm_core.cluster`)
 _SCHEDULER = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9a-fA-F:]+\]|[^\s/:\[\]]+):\d+$")
+# What one fit process holds (TensorFlow, the data, a few kept models): ~870 MB measured.
+FIT_PROCESS_BYTES = 900 * 2**20
+MEMINFO = Path("/proc/meminfo")
+# Search settings that only some searches read, with their CLI names: given to another
+# search they would be ignored without a word.
+SEARCH_ONLY = {
+    "n_iter": ("--n-iter / --budget", ("random", *BAYESIAN)),
+    "halving_resource": ("--halving-resource", ("halving",)),
+}
 
 
 def scheduler_address(value: str) -> str:
@@ -61,6 +72,33 @@ def scheduler_address(value: str) -> str:
             "(what `dask scheduler` prints), or leave it empty to train on this machine."
         )
     return value
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity), not all the machine has."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
+def available_memory() -> int | None:
+    """Bytes the kernel says can be used without swapping (MemAvailable); None if unknown."""
+    try:
+        for line in MEMINFO.read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def parallel_fits(asked: int, fits: int, cores: int, memory: int | None) -> int:
+    """Fit processes to start: `asked` (0: one per core), but never more than the cores,
+    the `fits` that can run at once, or what `memory` bytes hold (None: unknown)."""
+    limits = [cores, fits]
+    if memory is not None:
+        limits.append(memory // FIT_PROCESS_BYTES)
+    return max(1, min(asked or cores, *limits))
 
 
 def default_scheduler() -> str:
@@ -104,12 +142,23 @@ class ExperimentSpec:
         spec.ranges = {name: Range(**r) for name, r in (spec.ranges or {}).items()}
         return spec
 
-    def validated(self) -> ExperimentSpec:
-        """Canonical values; single-value grid entries become fixed parameters."""
+    def validated(self, given: Iterable[str] = ()) -> ExperimentSpec:
+        """Canonical values; single-value grid entries become fixed parameters. `given`: the
+        settings of `SEARCH_ONLY` a person set explicitly, refused where the search ignores
+        them (a silent no-op reads as if it had worked)."""
         if self.search not in SEARCHES:
             raise UserError(
                 f"'{self.search}' is not a search strategy; choose from {', '.join(SEARCHES)}."
             )
+        for name in given:
+            option, searches = SEARCH_ONLY[name]
+            if self.search not in searches:
+                *first, last = searches
+                names = f"{', '.join(first)} and {last}" if first else last
+                raise UserError(
+                    f"{option} applies only to {names} search, not to {self.search}; drop it "
+                    f"or choose --search {searches[0]}."
+                )
         if self.scoring not in SCORINGS:
             raise UserError(f"'{self.scoring}' is not a score; choose from {', '.join(SCORINGS)}.")
         if self.halving_resource not in HALVING_RESOURCES:
@@ -125,7 +174,7 @@ class ExperimentSpec:
             raise UserError(
                 f"test size {self.test_size} is out of range; use a fraction from 0.05 to 0.5."
             )
-        if self.n_iter < 1:
+        if not isinstance(self.n_iter, int) or self.n_iter < 1:
             raise UserError(
                 f"n_iter = {self.n_iter} is not possible; a search needs a budget of at least 1 candidate."
             )
@@ -133,7 +182,7 @@ class ExperimentSpec:
             raise UserError(
                 f"seed = {self.seed} is not possible; use a whole number from 0 to {MAX_SEED}."
             )
-        if self.n_jobs < 0:
+        if not isinstance(self.n_jobs, int) or self.n_jobs < 0:
             raise UserError(
                 f"n_jobs = {self.n_jobs} is not possible; use 0 (one per core) or more."
             )
@@ -308,10 +357,49 @@ class ExperimentSpec:
         return min(self.n_iter, points) if self.search in ("random", *BAYESIAN) else points
 
     def effective_n_jobs(self) -> int:
-        """Parallel fits: as asked, or one per core but never more than there are fits."""
-        if self.n_jobs:
-            return self.n_jobs
-        return max(1, min(os.cpu_count() or 1, self.n_candidates() * self.n_splits()))
+        """Fit processes a run starts: as asked, or one per core, but never more than the
+        cores, the fits that can run at once, or what free memory holds."""
+        return parallel_fits(self.n_jobs, self.fits_at_once(), usable_cores(), available_memory())
+
+    def proposal_batch(self) -> int:
+        """Candidates a Bayesian search asks for at a time: as asked (or one per core), not
+        cut by free memory, so the same seed proposes the same candidates on a resume."""
+        return self.n_jobs or max(1, min(usable_cores(), self.fits_at_once()))
+
+    def fits_at_once(self) -> int:
+        """The most fits a round of the search can have running together."""
+        return self.n_candidates() * self.n_splits()
+
+    def parallel_fits_note(self) -> str:
+        """One sentence when fewer fit processes run than asked for (or than cores, for
+        lack of memory), naming what limits them; '' otherwise and for a cluster."""
+        if self.cluster:
+            return ""
+        fits, cores, memory = self.fits_at_once(), usable_cores(), available_memory()
+        n = parallel_fits(self.n_jobs, fits, cores, memory)
+        wanted = self.n_jobs or min(cores, fits)
+        if n >= wanted:
+            return ""
+        held = None if memory is None else max(1, memory // FIT_PROCESS_BYTES)
+        reasons = [
+            reason
+            for limit, reason in (
+                (fits, f"the search has {fits} fit(s) at a time"),
+                (cores, f"this machine has {cores} core(s)"),
+                (
+                    held,
+                    f"free memory holds {held} fit process(es) "
+                    f"of about {FIT_PROCESS_BYTES // 2**20} MB",
+                ),
+            )
+            if limit == n
+        ]
+        asked = (
+            f"{self.n_jobs} parallel fits were asked for"
+            if self.n_jobs
+            else f"One fit process per core would be {wanted}"
+        )
+        return f"{asked}, but {n} run at once: {' and '.join(reasons)}."
 
     def n_splits(self) -> int:
         return max(self.cv, 1)

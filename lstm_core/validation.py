@@ -14,6 +14,21 @@ from lstm_core.intake import MAX_LABEL_CLASSES
 from lstm_core.spec import min_examples_per_class
 
 NUMERIC_TEXT_SHARE = 0.9  # a text column this share of which has no letters gets a warning
+# Labels that a spreadsheet or pandas writes for a missing value; read from a file they are
+# words like any other, so they stay a class (with a warning).
+MISSING_SPELLINGS = frozenset({"nan", "-nan", "none", "null", "na", "n/a", "#n/a", "<na>", "nil"})
+
+
+def _cells(df: pd.DataFrame, column: str) -> pd.Series:
+    """A column as stripped text, a missing value (NaN, None: pandas 3 keeps them through
+    astype(str)) as an empty cell, so validate and train leave out the same rows."""
+    return df[column].astype("str").fillna("").str.strip()
+
+
+def _left_out(texts: pd.Series, labels: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The rows with no text, and the rows with a text but no label: what train drops."""
+    no_text = texts == ""
+    return no_text, (labels == "") & ~no_text
 
 
 def column_problems(
@@ -32,8 +47,7 @@ def column_problems(
         return [
             f"The text and the label are both column '{text_column}'; choose two different columns."
         ]
-    texts = df[text_column].str.strip()
-    labels = df[label_column].str.strip()
+    texts, labels = _cells(df, text_column), _cells(df, label_column)
     usable = (texts != "") & (labels != "")
     if not (texts != "").any():
         return [
@@ -71,7 +85,15 @@ def column_problems(
 def column_warnings(df: pd.DataFrame, text_column: str, label_column: str) -> list[str]:
     """What can be trained on but probably should not be, one sentence each."""
     warnings = []
-    texts = df[text_column].str.strip()
+    texts, labels = _cells(df, text_column), _cells(df, label_column)
+    no_text, no_label = _left_out(texts, labels)
+    if no_text.any() or no_label.any():
+        counts = ((no_text, "text"), (no_label, "label"))
+        parts = " and ".join(
+            f"{int(m.sum()):,} rows with no {what}" for m, what in counts if m.any()
+        )
+        kept = len(df) - int(no_text.sum()) - int(no_label.sum())
+        warnings.append(f"{parts} are left out, so {kept:,} of {len(df):,} rows are used.")
     texts = texts[texts != ""]
     wordless = (~texts.str.contains(r"[^\W\d_]", regex=True)).mean() if len(texts) else 0.0
     if wordless >= NUMERIC_TEXT_SHARE:
@@ -80,9 +102,14 @@ def column_warnings(df: pd.DataFrame, text_column: str, label_column: str) -> li
             "its values have no letters); a recurrent model learns little from them. Is it "
             "the column with the texts?"
         )
-    labels = df[label_column].str.strip()
+    labels = labels[~no_text & ~no_label]
+    for label, count in labels[labels.str.lower().isin(MISSING_SPELLINGS)].value_counts().items():
+        warnings.append(
+            f"Label '{label}' ({count:,} rows) is kept as a class of its own; if it marks a "
+            "missing label, empty those cells and the rows are left out."
+        )
     same_number: dict[float, set[str]] = {}
-    for value in labels[labels != ""].unique():
+    for value in labels.unique():
         try:
             number = float(value)
         except ValueError:
@@ -105,10 +132,8 @@ def select_columns(
     problems = column_problems(df, text_column, label_column, cv, test_size)
     if problems:
         raise UserError(" ".join(problems))
-    texts = df[text_column].str.strip()
-    labels = df[label_column].str.strip()
-    no_text = texts == ""
-    no_label = (labels == "") & ~no_text
+    texts, labels = _cells(df, text_column), _cells(df, label_column)
+    no_text, no_label = _left_out(texts, labels)
     keep = ~no_text & ~no_label
     notes = []
     if no_text.any():
@@ -118,7 +143,7 @@ def select_columns(
     kept_labels = labels[keep]
     counts = {str(k): int(v) for k, v in kept_labels.value_counts().sort_index().items()}
     return LabelledTexts(
-        texts=df[text_column][keep].to_numpy(dtype=object),
+        texts=df[text_column].astype("str")[keep].to_numpy(dtype=object),
         labels=kept_labels.to_numpy(dtype=object),
         class_counts=counts,
         notes=notes,

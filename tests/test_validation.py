@@ -94,3 +94,48 @@ def test_a_text_column_of_numbers_or_ids_gets_a_warning():
     df = frame([f"{1000 + i}" for i in range(40)], ["ham", "spam"] * 20)
     (warning,) = column_warnings(df, "text", "label")
     assert warning.startswith("Column 'text' holds numbers or ids rather than words (100%")
+
+
+def test_rows_left_out_are_counted_before_training():
+    """validate used to say 'can be trained on' without the rows train then drops."""
+    from lstm_core.validation import column_warnings
+
+    df = frame(["a b", "", "c d", "e f"] * 10, ["x", "y", "", "y"] * 10)
+    assert column_warnings(df, "text", "label") == [
+        "10 rows with no text and 10 rows with no label are left out, so 20 of 40 rows are used."
+    ]
+
+
+def test_missing_values_are_empty_cells_for_validate_and_train_alike():
+    """pandas 3 keeps NaN and None through astype(str): they used to count as usable in
+    validate and be saved as the text or class 'nan'."""
+    from lstm_core.validation import column_warnings
+
+    df = frame(["a b", None, "c d", "e f"] * 10, ["x", "y", None, "y"] * 10)
+    (warning,) = column_warnings(df, "text", "label")
+    assert warning.startswith("10 rows with no text and 10 rows with no label are left out")
+    data = select_columns(df, "text", "label", cv=2, test_size=0.25)
+    assert data.class_counts == {"x": 10, "y": 10}
+    assert sorted(set(data.labels)) == ["x", "y"] and "nan" not in set(data.texts)
+    one_class = frame([f"t {i}" for i in range(20)], ["x"] * 10 + [None] * 10)
+    assert (
+        only_problem(one_class)
+        == "Column 'label' has only 1 class ('x'); a classifier needs at least two."
+    )
+
+
+def test_a_label_that_reads_as_missing_is_kept_as_a_class_and_said():
+    from lstm_core.validation import column_warnings
+
+    df = frame([f"t {i}" for i in range(40)], ["ham", "spam", "NaN", "null"] * 10)
+    assert column_warnings(df, "text", "label") == [
+        f"Label '{label}' (10 rows) is kept as a class of its own; if it marks a missing "
+        "label, empty those cells and the rows are left out."
+        for label in ("NaN", "null")
+    ]
+    assert select_columns(df, "text", "label", cv=2, test_size=0.25).class_counts == {
+        "NaN": 10,
+        "ham": 10,
+        "null": 10,
+        "spam": 10,
+    }
