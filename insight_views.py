@@ -2,7 +2,8 @@
 much each token still moves the answer.
 
 Tokens come from a person's text, so every one is escaped before it goes into HTML, and
-chart labels go through `widgets.plain` (Plotly renders a few HTML tags in labels).
+chart text goes through `chart_text` (Plotly renders a few HTML tags in labels; a long
+token is cut on the axis and whole on hover).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import html
 import plotly.graph_objects as go
 import streamlit as st
 
+from chart_text import chart_labels, plain
 from lstm_core.api import Explanation, GateTrace
-from widgets import plain
 
 TOWARD, AGAINST = (46, 111, 219), (214, 69, 65)  # blue: for the label, red: against it
 GATES = ("input", "forget", "output", "update", "reset")
@@ -48,7 +49,7 @@ def coloured_tokens(explanation: Explanation) -> str:
 
 def gate_heatmaps(trace: GateTrace, tokens: list[str], key: str) -> None:
     """One heatmap per gate or state: units down, tokens across."""
-    labels = [f"{i + 1}. {plain(t)}" for i, t in enumerate(tokens)]
+    labels, whole = _token_labels(tokens)
     for name, values in trace.series().items():
         per_unit = list(map(list, zip(*values, strict=True)))
         if name in GATES:  # shares from 0 (nothing through) to 1 (everything)
@@ -59,7 +60,12 @@ def gate_heatmaps(trace: GateTrace, tokens: list[str], key: str) -> None:
             scale = {"colorscale": "RdBu", "zmid": 0.0}
         figure = go.Figure(
             go.Heatmap(
-                z=per_unit, x=labels, y=[f"unit {u + 1}" for u in range(len(per_unit))], **scale
+                z=per_unit,
+                x=labels,
+                y=[f"unit {u + 1}" for u in range(len(per_unit))],
+                customdata=[whole] * len(per_unit),
+                hovertemplate="%{customdata}<br>%{y}: %{z:.3f}<extra></extra>",
+                **scale,
             )
         )
         figure.update_layout(
@@ -75,10 +81,13 @@ def gradient_bars(explanations: dict[str, Explanation], key: str) -> None:
     one bar series per model: in a SimpleRNN early tokens fade (vanishing gradients)."""
     figure = go.Figure()
     for name, explanation in explanations.items():
+        labels, whole = _token_labels([t.token for t in explanation.tokens])
         figure.add_trace(
             go.Bar(
-                x=[f"{i + 1}. {plain(t.token)}" for i, t in enumerate(explanation.tokens)],
+                x=labels,
                 y=[t.gradient for t in explanation.tokens],
+                customdata=whole,
+                hovertemplate="%{customdata}: %{y:.4f}",
                 name=plain(name),
             )
         )
@@ -90,3 +99,10 @@ def gradient_bars(explanations: dict[str, Explanation], key: str) -> None:
         margin={"t": 20},
     )
     st.plotly_chart(figure, key=key)
+
+
+def _token_labels(tokens: list[str]) -> tuple[list[str], list[str]]:
+    """Axis labels numbered by position (a word said twice is two places), and the whole
+    tokens for hover."""
+    ticks, whole = chart_labels(tokens)
+    return [f"{i + 1}. {tick}" for i, tick in enumerate(ticks)], whole

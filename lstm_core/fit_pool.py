@@ -15,7 +15,9 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.queues
 import os
+import signal
 import sys
+import threading
 import types
 from collections import deque
 from collections.abc import Iterator
@@ -72,7 +74,7 @@ class FitPool:
             args=(tasks, sending, self.stop, prune, threads, os.getpid()),
             daemon=True,
         )
-        with _main_module_hidden(), for_fit_processes():
+        with _main_module_hidden(), for_fit_processes(), _ctrl_c_held():
             process.start()
         sending.close()
         return FitProcess(process, threads, tasks, receiving, prune)
@@ -133,3 +135,29 @@ def _main_module_hidden() -> Iterator[None]:
         yield
     finally:
         sys.modules["__main__"] = main
+
+
+@contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Start a fit process with Ctrl-C held back, in it and here.
+
+    Ctrl-C reaches the whole process group: a fit process that got it before
+    `fit_process.serve` ignores it printed a KeyboardInterrupt traceback, and one whose
+    parent it interrupted between starting it and sending it its work printed an EOFError.
+    A signal mask survives fork and exec, so the child starts with SIGINT blocked; here a
+    Ctrl-C meanwhile (any thread may take it) is kept and raised once the child has started.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    hold = callable(previous) and threading.current_thread() is threading.main_thread()
+    held: list[int] = []
+    if hold:
+        signal.signal(signal.SIGINT, lambda number, _frame: held.append(number))
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        if hold:
+            signal.signal(signal.SIGINT, previous)
+            if held:
+                previous(signal.SIGINT, None)

@@ -3,7 +3,8 @@
 Its task queue brings a run's dataset (`TrainingData`, once per run: a process kept warm in
 a `lstm_core.fit_pool.FitPool` serves one run after another), then `(TrialTask,
 TrialContext)` pairs. Events and outcomes go back on its own pipe. When the process that
-started it is gone, it exits within a second instead of training on for nobody.
+started it is gone, it exits within a second instead of training on for nobody, and at once
+and quietly when it finds that pipe closed.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import signal
 import threading
 import time
+from multiprocessing.connection import Connection
 
 from lstm_core.trial import TrainingData, TrialOutcome, fit_trial
 
@@ -50,7 +52,7 @@ class _PipeChannel:
         self.prune = prune
 
     def send(self, event) -> None:
-        self.results.send(event)
+        _send(self.results, event)
 
     def stop_requested(self) -> bool:
         return self.stop.is_set() or self.prune.is_set()
@@ -78,9 +80,19 @@ def _exit_with_parent(parent_pid: int) -> None:
             os._exit(1)
 
 
+def _send(results: Connection, message: object) -> None:
+    try:
+        results.send(message)
+    except BrokenPipeError:  # the run's process is gone: nobody to train for or to warn
+        os._exit(1)
+
+
 def serve(tasks, results, stop, prune, threads: int, parent_pid: int) -> None:
-    # Ctrl-C in a terminal reaches the whole process group: the run's process decides.
+    # Ctrl-C in a terminal reaches the whole process group: the run's process decides. It
+    # started this process with SIGINT blocked (`fit_pool._ctrl_c_held`); once ignored, a
+    # Ctrl-C held back meanwhile is dropped.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     threading.Thread(
         target=_exit_with_parent, args=(parent_pid,), name="exit-with-parent", daemon=True
     ).start()
@@ -97,4 +109,4 @@ def serve(tasks, results, stop, prune, threads: int, parent_pid: int) -> None:
             continue
         task, context = message
         outcome: TrialOutcome = fit_trial(task, context, data, channel)
-        results.send(outcome)
+        _send(results, outcome)

@@ -5,8 +5,9 @@ import hashlib
 import plotly.graph_objects as go
 import streamlit as st
 
+from chart_text import chart_labels
 from lstm_core.api import MAX_NAME_CHARS, MAX_NOTE_CHARS, LengthProfile, UserError
-from widgets import SAMPLES, choose, engine, md, plain, preset
+from widgets import SAMPLES, choose, engine, md, preset
 
 EXAMPLE_CLASSES, EXAMPLE_CHARS = 6, 300
 
@@ -177,9 +178,17 @@ if not problems:
     profile = length_profile(tuple(frame[text_column].tolist()))
     auto_length = profile.auto_length
     chart_left, chart_right = st.columns(2)
+    classes, whole = chart_labels(counts.index)
     balance = go.Figure(
-        go.Bar(x=[plain(x) for x in counts.index], y=counts.to_numpy(), marker_color="#2E6FDB")
+        go.Bar(
+            x=classes,
+            y=counts.to_numpy(),
+            customdata=whole,
+            hovertemplate="%{customdata}: %{y:,} texts<extra></extra>",
+            marker_color="#2E6FDB",
+        )
     )
+    balance.update_xaxes(type="category")
     balance.update_layout(title="Class balance", height=320, margin={"t": 40, "b": 10})
     chart_left.plotly_chart(balance, key="data_balance")
     histogram = go.Figure(go.Histogram(x=profile.lengths, nbinsx=60, marker_color="#17BEBB"))

@@ -6,8 +6,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from chart_text import chart_labels
 from lstm_core.api import RunStatus
-from widgets import choose, confusion_heatmap, engine, md, plain, run_label
+from widgets import choose, confusion_heatmap, engine, md, run_label
 
 st.title("Errors")
 workbench = engine()
@@ -142,11 +143,11 @@ if len(labels) == 2:
             ),
         ]
     )
+    shown = chart_labels([positive]).ticks[0]  # cut: a title does not wrap
     figure.update_layout(
-        title=f"Calibration: predicted probability of {plain(positive)} against how often "
-        "it was right",
+        title=f"Calibration: predicted probability of {shown} against how often it was right",
         xaxis_title="mean predicted probability (bins of 0.1)",
-        yaxis_title="share that really is " + plain(positive),
+        yaxis_title="share that really is " + shown,
         height=380,
     )
     st.plotly_chart(figure, key="err_calibration")
