@@ -9,6 +9,12 @@ work as they do locally. The trial row of a fit is opened when a worker starts i
 carries the worker's address); a fit whose worker dies is closed `interrupted`, and when
 Dask runs it again on another worker that attempt gets a row of its own.
 
+Faults: the scattered data lives only on the workers, so when the last of them dies Dask
+drops every fit; they wait here, and go out again with the data once a worker joins, for
+up to `$LSTM_CORE_DASK_WORKERS_WAIT_S` (30 s), after which the fits left fail with a
+sentence. A scheduler that goes away takes every fit and the run's state on the cluster
+with it: the run fails at once with a sentence (resume it once the scheduler is back).
+
 Stopping is cooperative (Dask cannot interrupt a running task): a Dask `Variable` holds
 the run's stop flag and its pruned candidates, and each fit reads it a few times a second
 (`lstm_core.cluster_worker`). Fits that have not started are cancelled outright.
@@ -18,11 +24,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import queue
 import time
 import uuid
 from collections import Counter, deque
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from typing import NoReturn
 
 from lstm_core.cluster_worker import (
     FitStarted,
@@ -46,7 +55,8 @@ from lstm_core.trial import (
 )
 
 CONNECT_S = 10.0
-WORKERS_WAIT_S = 30.0  # a cluster with no worker yet: how long a run waits for one
+WORKERS_WAIT_VARIABLE = "LSTM_CORE_DASK_WORKERS_WAIT_S"
+WORKERS_WAIT_S = 30.0  # a cluster without workers: how long a run waits for one
 POLL_S = 0.25
 WATCH_S = 1.0
 STOP_GRACE_S = 5.0  # after a stop, fits still running this long are let go (and cancelled)
@@ -54,6 +64,15 @@ CLOSE_S = 10.0
 INSTALL_HINT = "pip install -e '.[cluster]'"
 
 log = logging.getLogger(__name__)
+
+
+def workers_wait_s() -> float:
+    """How long a run waits for a worker, at its start or once none is left
+    (`$LSTM_CORE_DASK_WORKERS_WAIT_S`)."""
+    try:
+        return max(0.0, float(os.environ.get(WORKERS_WAIT_VARIABLE, WORKERS_WAIT_S)))
+    except ValueError:
+        return WORKERS_WAIT_S
 
 
 def connect(address: str):
@@ -143,8 +162,9 @@ class ClusterExecutor(Executor):
 
         from lstm_core.backend import training_backend
 
+        self._workers_wait = workers_wait_s()
         with contextlib.suppress(TimeoutError):  # no worker came: refuse_unusable says so
-            self.client.wait_for_workers(1, timeout=WORKERS_WAIT_S)
+            self.client.wait_for_workers(1, timeout=self._workers_wait)
         workers = self.client.scheduler_info(n_workers=-1)["workers"]
         refuse_unusable(self.address, workers)
         self.topic = f"lstm-core-{uuid.uuid4().hex}"
@@ -153,17 +173,12 @@ class ClusterExecutor(Executor):
         self._flags = Variable(f"{self.topic}-flags", client=self.client)
         self._sent = StopFlags()
         self._flags.set(encode_flags(self._sent))
-        per_host = Counter(str(w["host"]) for w in workers.values())
-        shipped = ShippedData(data, training_backend(), dict(per_host))
-        started = time.perf_counter()
-        self._shipped = self.client.scatter(shipped, broadcast=True, hash=False)
+        self._backend = training_backend()
+        self._shipped = self._ship(workers)
         self._info = describe(self.client, self.address, workers)
-        log.info(
-            "the data went to %d worker(s) in %.2f s",
-            self._info.workers,
-            time.perf_counter() - started,
-        )
+        self._run_id = ""
         self._futures: dict = {}  # Future -> TrialTask, until its outcome is taken
+        self._parked: list[TrialTask] = []  # dropped with the data: sent again when workers come
         self._attempts: dict[str, _Attempt] = {}  # by the token a worker gave it
         self._running: dict[tuple, str] = {}  # task key -> token of its open attempt
         self._outcomes: deque[TrialOutcome] = deque()
@@ -175,6 +190,17 @@ class ClusterExecutor(Executor):
         self._workers = sorted(workers)
         self._homes: dict[tuple, str] = {}  # an architecture -> the worker it prefers (_placed)
         self._sent_to: dict = {}  # Future -> the worker it prefers
+
+    def _ship(self, workers: dict):
+        """The run's data, scattered to every one of `workers` (their `scheduler_info`)."""
+        per_host = Counter(str(w["host"]) for w in workers.values())
+        shipped = ShippedData(self.data, self._backend, dict(per_host))
+        started = time.perf_counter()
+        future = self.client.scatter(shipped, broadcast=True, hash=False)
+        log.info(
+            "the data went to %d worker(s) in %.2f s", len(workers), time.perf_counter() - started
+        )
+        return future
 
     @property
     def cluster_info(self) -> ClusterInfo:
@@ -193,7 +219,12 @@ class ClusterExecutor(Executor):
     def submit(self, tasks: list[TrialTask]) -> None:
         if self._halted:
             return
+        with self._on_the_scheduler():
+            self._submit(tasks)
+
+    def _submit(self, tasks: list[TrialTask]) -> None:
         for task, home in zip(tasks, self._placed(tasks), strict=True):
+            self._run_id = task.run_id
             self._submitted += 1
             fold = "refit" if task.fold is None else f"fold{task.fold}"
             future = self.client.submit(
@@ -240,17 +271,54 @@ class ClusterExecutor(Executor):
         return home
 
     def in_flight(self) -> int:
-        self._drop_pruned()
-        return len(self._futures) + len(self._outcomes)
+        with self._on_the_scheduler():
+            self._drop_pruned()
+        return len(self._futures) + len(self._parked) + len(self._outcomes)
 
     def wait(self) -> TrialOutcome:
-        """The next fit to finish; `RunCancelled` once stopped with nothing left to return."""
+        """The next fit to finish; `RunCancelled` once stopped with nothing left to return;
+        a `UserError` once the scheduler is gone."""
         while not self._outcomes:
-            if not self._futures:
+            if not (self._futures or self._parked):
                 raise RunCancelled("the run stopped its fits")
-            self._watch()
-            self._receive(POLL_S)
+            with self._on_the_scheduler():
+                self._watch()
+                self._receive(POLL_S)
         return self._outcomes.popleft()
+
+    def _scheduler_gone(self) -> bool:
+        """Lost the scheduler (the client reconnects for a while, then closes)."""
+        return self.client.status != "running"
+
+    @contextlib.contextmanager
+    def _on_the_scheduler(self) -> Iterator[None]:
+        """Calls that reach the scheduler: one that finds it gone ends the run in a sentence,
+        never with Dask's connection error."""
+        if self._scheduler_gone():
+            self._lose_scheduler()
+        try:
+            yield
+        except OSError:  # Dask's closed comms and connect timeouts are OSErrors
+            if not self._scheduler_gone():
+                raise
+            self._lose_scheduler()
+
+    def _lose_scheduler(self) -> NoReturn:
+        """The fits running are lost with the scheduler (their workers close too)."""
+        self._close_running(TrialStatus.INTERRUPTED)
+        self._futures.clear()
+        self._parked.clear()
+        self._halted = True
+        raise UserError(
+            f"The Dask scheduler at {self.address} went away and took the run's fits with it; "
+            f"restart it and its workers, then `lstm-core resume {self._run_id}`."
+        )
+
+    def _close_running(self, status: TrialStatus) -> None:
+        """The rows of the fits still running end `status`."""
+        for token in self._running.values():
+            self.recorder.finish(TrialOutcome(self._attempts[token].context, status))
+        self._running.clear()
 
     def _receive(self, timeout: float) -> None:
         try:
@@ -299,10 +367,19 @@ class ClusterExecutor(Executor):
         )
 
     def _done(self, future) -> None:
+        if future.status == "cancelled" and self._scheduler_gone():
+            return  # the scheduler took it: `_on_the_scheduler` says so
         task = self._futures.pop(future, None)
         if task is None:
             return  # cancelled by this executor: nothing to report
         token = self._running.pop(task.key, None)
+        if future.status == "cancelled":
+            # Dropped by the scheduler, which does that when the last worker holding the
+            # run's data dies: it goes out again once a worker is there.
+            if token is not None:
+                self._interrupt(token, "it runs again once the cluster has a worker")
+            self._parked.append(task)
+            return
         if future.status == "finished":
             remote = future.result()
             attempt = self._attempts.get(remote.token) or _Attempt(
@@ -345,6 +422,7 @@ class ClusterExecutor(Executor):
     def _halt(self) -> None:
         """Start nothing more: fits that have not started are cancelled."""
         self._halted = True
+        self._parked.clear()
         self._cancel([f for f, t in self._futures.items() if t.key not in self._running])
 
     def _watch(self) -> None:
@@ -358,20 +436,33 @@ class ClusterExecutor(Executor):
         self._drop_pruned()
         if self._stop_since is not None and time.monotonic() - self._stop_since > STOP_GRACE_S:
             self._let_go()
-        if not self._futures:
+        if not (self._futures or self._parked):
             return
-        alive = set(self.client.scheduler_info(n_workers=-1)["workers"])
+        workers = self.client.scheduler_info(n_workers=-1)["workers"]
         for key, token in list(self._running.items()):
-            if self._attempts[token].worker not in alive:
+            if self._attempts[token].worker not in workers:
                 del self._running[key]
                 self._interrupt(token, "Dask runs it again on another worker")
-        self._workerless_since = None if alive else self._workerless_since or time.monotonic()
-        if self._workerless_since and time.monotonic() - self._workerless_since > WORKERS_WAIT_S:
+        if workers:
+            self._workers = sorted(workers)
+            self._workerless_since = None
+            if self._parked:
+                self._send_again(workers)
+            return
+        self._workerless_since = self._workerless_since or time.monotonic()
+        if time.monotonic() - self._workerless_since > self._workers_wait:
             self._give_up(
                 f"The Dask cluster at {self.address} has had no workers for "
-                f"{WORKERS_WAIT_S:.0f} s; start `dask worker {self.address} --nthreads 1`, "
-                "then resume the run."
+                f"{self._workers_wait:g} s; start `dask worker {self.address} --nthreads 1`, "
+                f"then `lstm-core resume {self._run_id}`."
             )
+
+    def _send_again(self, workers: dict) -> None:
+        """The fits Dask dropped go to `workers`, with the data again if it went too."""
+        if self._shipped.status != "finished":
+            self._shipped = self._ship(workers)
+        parked, self._parked = self._parked, []
+        self._submit(parked)
 
     def _row_of(self, task: TrialTask, token: str | None) -> TrialContext:
         """The trial row for a fit that ends without a result: its open attempt's, else a
@@ -383,9 +474,10 @@ class ClusterExecutor(Executor):
 
     def _give_up(self, why: str) -> None:
         """Every fit left fails with `why` (the cluster cannot run them)."""
-        for task in list(self._futures.values()):
+        for task in [*self._futures.values(), *self._parked]:
             context = self._row_of(task, self._running.pop(task.key, None))
             self._outcomes.append(TrialOutcome(context, TrialStatus.FAILED, error=why))
+        self._parked.clear()
         self._cancel(list(self._futures))
         self._halted = True
 
@@ -406,29 +498,37 @@ class ClusterExecutor(Executor):
     def close(self) -> None:
         """Stop every fit; what finished meanwhile is still recorded."""
         try:
-            # Always said, and before the flags are deleted: a fit that started unseen
-            # (its worker still loading TensorFlow) stops at its first look.
-            self._stop()
-            if self._futures:
-                deadline = time.monotonic() + CLOSE_S
-                while self._futures and time.monotonic() < deadline:
-                    self._receive(POLL_S)
-                self._let_go()
+            try:
+                if not self._scheduler_gone():
+                    self._stop_on_the_cluster()
+            except OSError:  # the scheduler went away meanwhile
+                if not self._scheduler_gone():
+                    raise
+            self._close_running(TrialStatus.INTERRUPTED)  # what a lost scheduler took
             for outcome in self._outcomes:
                 self.recorder.finish(outcome)
             self._outcomes.clear()
-            self.client.unsubscribe_topic(self.topic)
-            self._flags.delete()
-            self.client.cancel([self._shipped])
         finally:
             self.client.close()
 
+    def _stop_on_the_cluster(self) -> None:
+        """Stop the fits and take away what the run left on the cluster."""
+        # Always said, and before the flags are deleted: a fit that started unseen
+        # (its worker still loading TensorFlow) stops at its first look.
+        self._stop()
+        if self._futures:
+            deadline = time.monotonic() + CLOSE_S
+            while self._futures and time.monotonic() < deadline:
+                self._receive(POLL_S)
+            self._let_go()
+        self.client.unsubscribe_topic(self.topic)
+        self._flags.delete()
+        self.client.cancel([self._shipped])
+
 
 def _lost(future, task: TrialTask) -> str:
-    """The sentence for a fit Dask could not bring back."""
+    """The sentence for a fit that erred on Dask's side."""
     where = "the refit" if task.fold is None else f"candidate {task.candidate}, fold {task.fold}"
-    if future.status == "cancelled":
-        return f"The Dask scheduler dropped the fit ({where}); see the scheduler's log."
     error = future.exception()
     if type(error).__name__ == "KilledWorker":
         return (

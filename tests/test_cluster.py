@@ -7,9 +7,11 @@ processes and their epochs come back over the cluster into the store.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -287,3 +289,134 @@ def test_a_run_on_another_backend_than_the_workers_fails_with_a_sentence(
     assert run.status == RunStatus.FAILED
     assert "trains on Keras' tensorflow backend" in run.error
     assert "restart the workers to train on jax" in run.error
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def dask_cli(*args: str) -> subprocess.Popen:
+    """`dask scheduler` or `dask worker` as on a real machine, in a process group of its own
+    (a worker's nannies with it), so that a test can kill it whole."""
+    return subprocess.Popen(
+        ["dask", *args, "--no-dashboard"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def start_workers(address: str) -> subprocess.Popen:
+    return dask_cli("worker", address, "--nworkers", "2", "--nthreads", "1")
+
+
+def kill_group(process: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+@contextlib.contextmanager
+def separate_cluster(port: int | None = None):
+    """A scheduler and two single-threaded workers, each a `dask` command of its own:
+    (address, scheduler, workers)."""
+    port = port or free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    scheduler = dask_cli("scheduler", "--host", "127.0.0.1", "--port", str(port))
+    workers = start_workers(address)
+    try:
+        yield address, scheduler, workers
+    finally:
+        kill_group(workers)
+        kill_group(scheduler)
+
+
+def a_fit_trained_an_epoch(workspace, run_id: str) -> bool:
+    running = {t.id for t in workspace.store.trials(run_id) if t.status == TrialStatus.RUNNING}
+    return any(e.trial_id in running for e in workspace.store.epochs(run_id))
+
+
+def one_plain_sentence(error: str | None, *names: str) -> None:
+    assert error and error.endswith(".") and ". " not in error and "\n" not in error, error
+    assert "Error" not in error and "Traceback" not in error, error
+    for name in names:
+        assert name in error, (name, error)
+
+
+def test_a_killed_scheduler_fails_the_run_in_a_sentence_and_it_resumes(workspace):
+    dataset_id = long_epochs_dataset(workspace)
+    port = free_port()
+    with separate_cluster(port) as (address, scheduler, workers):
+        run_id = jobs.submit(workspace, one_text_batches(dataset_id, address))
+        try:
+            wait_for(lambda: a_fit_trained_an_epoch(workspace, run_id), "a fit's first epoch")
+            kill_group(scheduler)
+            wait_for(lambda: RunStatus(status_of(workspace, run_id)).finished, "the run", 120)
+            run = workspace.store.get_run(run_id)
+            assert run.status == RunStatus.FAILED
+            one_plain_sentence(run.error, f"scheduler at {address}", f"lstm-core resume {run_id}")
+            trials = workspace.store.trials(run_id)
+            assert TrialStatus.RUNNING not in {t.status for t in trials}
+            assert TrialStatus.INTERRUPTED in {t.status for t in trials}, "the fits it lost"
+            wait_for(lambda: workers.poll() is not None, "the workers to leave with it", 60)
+        finally:
+            if not RunStatus(status_of(workspace, run_id)).finished:
+                jobs.cancel(workspace, run_id)
+    with separate_cluster(port):  # the same address again: the run goes on there
+        jobs.resume(workspace, run_id)
+        before = len(workspace.store.epochs(run_id))
+        try:
+            wait_for(
+                lambda: len(workspace.store.epochs(run_id)) > before, "an epoch after the resume"
+            )
+        finally:
+            jobs.cancel(workspace, run_id)
+            wait_for(lambda: RunStatus(status_of(workspace, run_id)).finished, "the cancel", 60)
+
+
+def test_a_cluster_whose_workers_all_died_goes_on_when_new_ones_join(workspace, monkeypatch):
+    """The run's data lived only on the workers: it is sent again to the new ones."""
+    monkeypatch.setenv("LSTM_CORE_DASK_WORKERS_WAIT_S", "300")  # far longer than the test
+    dataset_id = long_epochs_dataset(workspace)
+    with separate_cluster() as (address, _, workers):
+        run_id = jobs.submit(workspace, one_text_batches(dataset_id, address, 2))
+        wait_for(lambda: a_fit_trained_an_epoch(workspace, run_id), "a fit's first epoch")
+        kill_group(workers)
+        wait_for(
+            lambda: (
+                TrialStatus.INTERRUPTED in {t.status for t in workspace.store.trials(run_id)}
+                or RunStatus(status_of(workspace, run_id)).finished
+            ),
+            "the run to see its fits lost",
+        )
+        assert status_of(workspace, run_id) == RunStatus.RUNNING
+        again = start_workers(address)
+        try:
+            wait_for(lambda: RunStatus(status_of(workspace, run_id)).finished, "the run", 300)
+        finally:
+            kill_group(again)
+        run = workspace.store.get_run(run_id)
+        assert run.status == RunStatus.COMPLETED, run.error
+        trials = workspace.store.trials(run_id)
+        assert {t.status for t in trials} == {TrialStatus.COMPLETED, TrialStatus.INTERRUPTED}
+        done = [(t.candidate, t.fold) for t in trials if t.status == TrialStatus.COMPLETED]
+        assert len(done) == len(set(done)) == 5, "every fit once, the lost ones again"
+
+
+def test_a_cluster_left_without_workers_fails_the_run_after_the_wait(workspace, monkeypatch):
+    monkeypatch.setenv("LSTM_CORE_DASK_WORKERS_WAIT_S", "3")
+    dataset_id = long_epochs_dataset(workspace)
+    with separate_cluster() as (address, _, workers):
+        run_id = jobs.submit(workspace, one_text_batches(dataset_id, address))
+        wait_for(lambda: a_fit_trained_an_epoch(workspace, run_id), "a fit's first epoch")
+        kill_group(workers)
+        killed = time.monotonic()
+        wait_for(lambda: RunStatus(status_of(workspace, run_id)).finished, "the run", 120)
+        waited = time.monotonic() - killed
+        run = workspace.store.get_run(run_id)
+    assert run.status == RunStatus.FAILED
+    one_plain_sentence(run.error, f"{address} has had no workers for 3 s", f"resume {run_id}")
+    assert waited >= 3, "it waited for workers to come back"
+    assert TrialStatus.RUNNING not in {t.status for t in workspace.store.trials(run_id)}
