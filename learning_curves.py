@@ -14,8 +14,8 @@ from collections import defaultdict
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lstm_core.api import Epoch, Trial
-from widgets import plain
+from chart_text import plain
+from lstm_core.api import Epoch, Trial, candidate_labels
 
 PALETTE = (
     "#2E6FDB",
@@ -51,11 +51,12 @@ def learning_curves(
     for epoch in epochs:
         by_trial[epoch.trial_id].append(epoch)
     groups = candidate_groups(trials)
+    labels = candidate_labels(trials)
     series: list[tuple[str, str, list[Trial], float]] = []
     if focus is None or focus not in groups:
-        for index, members in enumerate(groups.values()):
+        for index, (group, members) in enumerate(groups.items()):
             folds = f", mean of {len(members)} folds" if len(members) > 1 else ""
-            name = f"{members[0].candidate_label()}{folds}"
+            name = f"{labels[group]}{folds}"
             series.append((name, PALETTE[index % len(PALETTE)], members, 2.0))
     else:
         for index, trial in enumerate(groups[focus]):
@@ -63,9 +64,7 @@ def learning_curves(
             series.append((name, PALETTE[index % len(PALETTE)], [trial], 2.0))
     for trial in trials:
         if trial.is_refit and (focus is None or focus[0] == trial.candidate):
-            series.append(
-                (f"fit {trial.number} · {trial.candidate_label()}", REFIT_COLOUR, [trial], 3.5)
-            )
+            series.append((f"fit {trial.number} · {labels[None]}", REFIT_COLOUR, [trial], 3.5))
 
     figure = make_subplots(rows=1, cols=2, subplot_titles=METRICS)
     for name, colour, members, width in series:
@@ -87,7 +86,7 @@ def learning_curves(
     rows_of_legend = math.ceil(len(series) * 2 / 3)  # a train and a val entry per line
     figure.update_layout(
         height=360 + 22 * rows_of_legend,
-        margin={"t": 40, "b": 10},
+        margin={"t": 70, "b": 10},  # the titles sit below Plotly's toolbar, not under it
         legend={"orientation": "h", "y": -0.18, "yanchor": "top", "font": {"size": 11}},
     )
     return figure

@@ -27,8 +27,11 @@ def optimization_history(study, score_name: str) -> go.Figure | None:
     for trace in figure.data:  # candidates are counted from 1 everywhere else
         if trace.x is not None:
             trace.x = [x + 1 for x in trace.x]
-    figure.update_layout(
-        title=None, xaxis_title="candidate", legend={"orientation": "h", "y": -0.25}
+    figure.update_layout(  # no title: no room left for one above the plot
+        title=None,
+        xaxis_title="candidate",
+        legend={"orientation": "h", "y": -0.25},
+        margin={"t": 40},
     )
     return figure
 

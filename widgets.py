@@ -5,12 +5,12 @@ page until app.py has called st.navigation once (see `_use_app_navigation`).
 
 User text (file contents, column names, typed sentences) is shown with `st.text`,
 `st.dataframe` or through `md()`, never as raw Markdown or HTML; in charts it goes through
-`plain()`, since Plotly draws a subset of HTML in titles, ticks, legends and hover text.
+`chart_text` (`plain()`, `chart_labels()`), since Plotly draws a subset of HTML in titles,
+ticks, legends and hover text.
 """
 
 from __future__ import annotations
 
-import html
 import re
 import time
 import zlib
@@ -19,6 +19,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 import streamlit as st
 
+from chart_text import chart_labels, plain
 from lstm_core.api import (
     Engine,
     Evaluation,
@@ -43,6 +44,9 @@ STATUS_ICONS = {
     RunStatus.INTERRUPTED: ":material/warning:",
 }
 SIDEBAR_REFRESH_S = 3
+# A tick label Plotly turns upright takes about this height per character; labels this long
+# or shorter stay level below a confusion matrix.
+UPRIGHT_CHAR_PX, UPRIGHT_AFTER_CHARS = 6, 12
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 # A link Markdown shows as it is (an IPv6 host in brackets, as Dask gives it for [::1]).
 SAFE_LINK = re.compile(
@@ -53,11 +57,6 @@ SAFE_LINK = re.compile(
 def md(text: object) -> str:
     """Escape user text for a Markdown context (st.markdown, st.error, labels)."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
-
-
-def plain(text: object) -> str:
-    """Escape user text for a Plotly chart: `<b>` or a link in a label shows as typed."""
-    return html.escape(str(text), quote=False)
 
 
 @st.cache_resource
@@ -78,6 +77,9 @@ def sidebar() -> None:
     with st.sidebar:
         st.caption("Workspace")
         st.text(str(workbench.root))
+        stopped = workbench.stopped_writer()
+        if stopped is not None:
+            st.warning(md(stopped))
         active = any(r.status.active for r in workbench.runs(limit=50))
         st.fragment(_in_progress, run_every=SIDEBAR_REFRESH_S if active else None)()
 
@@ -211,19 +213,30 @@ def _use_app_navigation() -> None:
 
 
 def confusion_heatmap(matrix: list[list[int]], labels: list[str], title: str = "") -> go.Figure:
+    """Rows the true class, columns the predicted one; a long label is cut on the axes (a
+    whole one would squeeze the matrix) and whole on hover."""
+    ticks, whole = chart_labels(labels)
     figure = go.Figure(
         go.Heatmap(
             z=matrix,
-            x=[f"predicted {plain(x)}" for x in labels],
-            y=[f"true {plain(y)}" for y in labels],
+            x=ticks,
+            y=ticks,
             text=matrix,
             texttemplate="%{text}",
+            customdata=[[[truth, said] for said in whole] for truth in whole],
+            hovertemplate="true %{customdata[0]}<br>predicted %{customdata[1]}<br>"
+            "%{z} texts<extra></extra>",
             colorscale="Blues",
             showscale=False,
         )
     )
-    figure.update_yaxes(autorange="reversed")
-    figure.update_layout(title=plain(title), height=320, margin={"t": 40, "b": 10})
+    # categories, also for labels such as "1" and "10" that Plotly would read as numbers
+    figure.update_xaxes(type="category", title_text="predicted")
+    figure.update_yaxes(type="category", title_text="true", autorange="reversed")
+    # long predicted labels stand upright below the matrix: room for them, not taken from it
+    longest = max(map(len, ticks), default=0)
+    height = 350 + (UPRIGHT_CHAR_PX * longest if longest > UPRIGHT_AFTER_CHARS else 0)
+    figure.update_layout(title=plain(title), height=height, margin={"t": 40, "b": 10})
     return figure
 
 

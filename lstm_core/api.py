@@ -50,6 +50,7 @@ from lstm_core.entities import (
     TrialStatus,
     VectorsCoverage,
     WorkerFits,
+    candidate_labels,
     from_plain,
     pruned_candidates,
     to_plain,
@@ -64,8 +65,10 @@ from lstm_core.hyperparams import (
     numeric,
     parse_assignment,
     parse_range,
+    show_value,
 )
-from lstm_core.model_zoo import ModelSummary, model_summary
+from lstm_core.lock_holder import write_lock_holder
+from lstm_core.model_zoo import ModelSummary, embedding_rows_note, model_summary
 from lstm_core.spec import (
     BAYESIAN,
     FREEZE,
@@ -81,6 +84,7 @@ from lstm_core.spec import (
     ExperimentSpec,
     default_scheduler,
 )
+from lstm_core.store import busy_sentence
 from lstm_core.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -146,6 +150,9 @@ __all__ = [
     "parse_range",
     "pruned_candidates",
     "to_plain",
+    "show_value",
+    "embedding_rows_note",
+    "candidate_labels",
 ]
 
 SPEC_DEFAULTS = ExperimentSpec("")  # the defaults of every design choice
@@ -409,14 +416,54 @@ class Engine:
         return execute_here(self.workspace, run_id)
 
     def refresh(self) -> None:
-        """Mark runs whose worker died as interrupted and start queued runs if there is room."""
+        """Mark runs whose worker died as interrupted and start queued runs if there is room
+        (the dashboard's look, which may start a worker; a plain reader calls `reap`)."""
         from lstm_core import jobs
 
         jobs.refresh(self.workspace)
 
+    def stopped_writer(self) -> str | None:
+        """A sentence when a stopped process (SIGSTOP, a debugger) holds the workspace's
+        write lock: reading goes on, but nothing can be saved until it continues."""
+        holder = write_lock_holder(self.workspace.database)
+        return busy_sentence(self.workspace.database, holder) if holder and holder.stopped else None
+
+    def reap(self) -> None:
+        """Mark runs whose worker died as interrupted, if the store can be written at once;
+        starts nothing and never waits (what `runs` and `status` do before they read)."""
+        from lstm_core import jobs
+
+        jobs.reap(self.workspace, wait=False)
+
     def runs(self, limit: int = 200) -> list[Run]:
         """Newest first."""
         return self.workspace.store.list_runs(limit)
+
+    def queue_note(self, run_id: str) -> str:
+        """Why a queued run waits, and behind what, in one sentence."""
+        from lstm_core.jobs import MAX_RUNNING_VARIABLE, max_running
+
+        run = self.run(run_id)
+        runs = self.runs(limit=1_000)
+        training = [r.title for r in runs if r.status == RunStatus.RUNNING]
+        ahead = [
+            r
+            for r in runs
+            if r.status == RunStatus.QUEUED
+            and (r.created_at, r.id)
+            < (
+                run.created_at,
+                run.id,
+            )
+        ]
+        limit = max_running()
+        if not training:
+            return "Queued: a worker is starting to train it."
+        before = f" and {len(ahead)} queued run(s) before it" if ahead else ""
+        return (
+            f"Queued behind {', '.join(training)} (training){before}: at most {limit} run(s) "
+            f"train at once (${MAX_RUNNING_VARIABLE}), since one run already uses every core."
+        )
 
     def run(self, run_id: str) -> Run:
         run = self.workspace.store.get_run(run_id)
@@ -489,9 +536,14 @@ class Engine:
         return self._studies[run.id]
 
     def test_predictions(self, run_id: str) -> list[TestPrediction]:
-        """The held-out texts with what the model and the baseline said (empty if not kept)."""
-        path = self.workspace.predictions_file(self.run(run_id).id)
+        """The held-out texts with what the model and the baseline said (empty if not kept;
+        a sentence if the run's folder was removed)."""
+        run = self.run(run_id)
+        path = self.workspace.predictions_file(run.id)
         if not path.exists():
+            lost = self.workspace.files_problem(run)
+            if lost is not None:
+                raise UserError(lost)
             return []
         with open(path, encoding="utf-8") as handle:
             return [from_plain(TestPrediction, json.loads(line)) for line in handle if line.strip()]
@@ -579,17 +631,36 @@ class Engine:
         """Bundles are written to a scratch folder and renamed: the folder means complete."""
         return self.workspace.bundle_dir(run_id).is_dir()
 
+    def files_problem(self, run: Run) -> str | None:
+        """What of an ended run's files was removed outside the workbench (its folder, its
+        model), in one sentence; None when nothing is missing."""
+        return self.workspace.files_problem(run)
+
+    def _bundle_dir(self, run_id: str) -> Path:
+        """The run's model folder, or a sentence saying why there is none."""
+        bundle = self.workspace.bundle_dir(run_id)
+        if bundle.is_dir():
+            return bundle
+        run = self.run(run_id)
+        lost = self.workspace.files_problem(run)
+        if lost is not None:
+            raise UserError(f"{lost} Delete the run (lstm-core delete) or train it again.")
+        raise UserError(
+            f"Run '{run_id}' has no saved model: it is {run.status}, and only a completed "
+            "run has one; see lstm-core runs."
+        )
+
     def load_model(self, run_id: str) -> Bundle:
         """The run's saved model, ready to predict from raw strings (loaded in safe mode)."""
         from lstm_core.bundle import Bundle
 
-        if not self.has_model(run_id):
-            raise UserError(
-                f"Run '{run_id}' has no saved model in {self.root}; see lstm-core runs."
-            )
-        return Bundle.load(self.workspace.bundle_dir(run_id))
+        return Bundle.load(self._bundle_dir(run_id))
 
     def predict(self, run_id: str, texts: list[str]) -> list[LabelledText]:
+        """Each text's label; an empty one is refused (the model would still answer)."""
+        for number, text in enumerate(texts, 1):
+            if not text.strip():
+                raise UserError(f"Text {number} is empty; give some words to label.")
         return self.load_model(run_id).predict(texts)
 
     def explain(self, run_id: str, text: str, model: Bundle | None = None) -> Explanation:
@@ -597,6 +668,8 @@ class Engine:
         (`model`: the run's bundle when the caller already loaded it)."""
         from lstm_core.inside import explain
 
+        if not text.strip():  # it would attribute the answer to an [unknown] token
+            raise UserError("The text is empty; give some words to explain.")
         return explain(model or self.load_model(run_id), text)
 
     def held_out(self, run_id: str) -> list[HeldOutText]:
@@ -676,12 +749,9 @@ class Engine:
             raise UserError(
                 f"There is no folder '{destination.parent}'; create it or choose another path."
             )
-        if not self.has_model(run_id):
-            raise UserError(
-                f"Run '{run_id}' has no saved model in {self.root}; see lstm-core runs."
-            )
+        bundle = self._bundle_dir(run_id)
         try:
-            return export_zip(self.workspace.bundle_dir(run_id), destination)
+            return export_zip(bundle, destination)
         except OSError as exc:
             destination.unlink(missing_ok=True)
             raise UserError(f"Could not write '{destination}': {exc.strerror or exc}.") from None

@@ -46,8 +46,10 @@ from lstm_core.api import (
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
-# C0 and C1 controls (tab aside), DEL, and the bidirectional overrides that reorder text
-_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# C0 and C1 controls (tab aside), DEL, and the bidirectional controls that reorder text
+_UNPRINTABLE = re.compile(
+    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def printable(text: object) -> str:
@@ -127,6 +129,8 @@ def _spec_from_args(args, dataset_id: str = "") -> ExperimentSpec:
     if args.epochs is not None:
         params["epochs"] = args.epochs
     ranges = dict(parse_range(text) for text in args.range)
+    # --n-iter and --halving-resource default to None: one given must suit the search
+    given = [name for name in ("n_iter", "halving_resource") if getattr(args, name) is not None]
     return ExperimentSpec(
         dataset_id=dataset_id,
         text_column=args.text,
@@ -134,13 +138,13 @@ def _spec_from_args(args, dataset_id: str = "") -> ExperimentSpec:
         params=params,
         grid=grid,
         search=args.search,
-        n_iter=args.n_iter,
+        n_iter=SPEC_DEFAULTS.n_iter if args.n_iter is None else args.n_iter,
         cv=args.cv,
         test_size=args.test_size,
         seed=args.seed,
         scoring=args.scoring,
         n_jobs=args.n_jobs,
-        halving_resource=args.halving_resource,
+        halving_resource=args.halving_resource or SPEC_DEFAULTS.halving_resource,
         ranges=ranges,
         time_budget_s=args.time_budget,
         prune=args.prune,
@@ -150,7 +154,7 @@ def _spec_from_args(args, dataset_id: str = "") -> ExperimentSpec:
         vectors=args.vectors or "",  # a path until the file is kept (cmd_train)
         vectors_corpus=args.vectors_corpus or "",
         cluster=args.cluster or default_scheduler(),
-    ).validated()
+    ).validated(given)
 
 
 def _run_json(run: Run) -> dict:
@@ -241,9 +245,9 @@ def cmd_train(args) -> int:
     if design.cluster:  # an unreachable scheduler is said now, not as a failed run
         cluster = engine.check_cluster(design.cluster)
         print(
-            f"note: fits run on the Dask cluster at {cluster.scheduler} "
+            f"note: fits run on the Dask cluster at {printable(cluster.scheduler)} "
             f"({cluster.workers} worker(s)"
-            + (f", dashboard {cluster.dashboard}" if cluster.dashboard else "")
+            + (f", dashboard {printable(cluster.dashboard)}" if cluster.dashboard else "")
             + ")",
             file=sys.stderr,
         )
@@ -296,7 +300,8 @@ def cmd_train(args) -> int:
         )
         print(f"  test:     accuracy {test.accuracy:.3f}  macro-F1 {test.macro_f1:.3f}")
         print(
-            f"  baseline: accuracy {base.accuracy:.3f}  macro-F1 {base.macro_f1:.3f}  ({base.model})"
+            f"  baseline: accuracy {base.accuracy:.3f}  macro-F1 {base.macro_f1:.3f}  "
+            f"({printable(base.model)})"
         )
         if result.parent:
             counts = result.parameters
@@ -314,7 +319,7 @@ def cmd_train(args) -> int:
         if floor is not None:
             print(
                 f"  majority: accuracy {floor.accuracy:.3f}  macro-F1 {floor.macro_f1:.3f}  "
-                f"({floor.model})"
+                f"({printable(floor.model)})"  # it names the class
             )
     else:
         print(f"run {run.id} {run.status}: {printable(run.error or '')}".rstrip())
@@ -378,12 +383,17 @@ def cmd_errors(args) -> int:
 
 def cmd_status(args) -> int:
     engine = Engine()
-    engine.refresh()
+    engine.reap()
     progress = engine.progress(args.run_id)
+    lost = engine.files_problem(engine.run(args.run_id))
     if args.json:
         result = engine.result(args.run_id) if progress.status == RunStatus.COMPLETED else None
         _print_json(
-            {**_progress_json(progress, engine.trials(args.run_id)), **_result_json(result)}
+            {
+                **_progress_json(progress, engine.trials(args.run_id)),
+                **_result_json(result),
+                "files_problem": lost,
+            }
         )
         return 0
     eta = f", about {progress.eta_s:.0f} s left" if progress.eta_s is not None else ""
@@ -396,6 +406,8 @@ def cmd_status(args) -> int:
         print(f"  latest epoch {progress.latest.epoch + 1}: {shown}")
     if progress.error:
         print(f"  error: {printable(progress.error)}")
+    if lost:
+        print(f"  problem: {printable(lost)}")
     return 0
 
 
@@ -446,10 +458,11 @@ def cmd_delete_dataset(args) -> int:
 
 def cmd_runs(args) -> int:
     engine = Engine()
-    engine.refresh()
+    engine.reap()
     runs = engine.runs()
+    lost = {run.id: engine.files_problem(run) for run in runs}
     if args.json:
-        _print_json([_run_json(run) for run in runs])
+        _print_json([{**_run_json(run), "files_problem": lost[run.id]} for run in runs])
         return 0
     for run in runs:
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.created_at))
@@ -459,6 +472,8 @@ def cmd_runs(args) -> int:
             f"{run.trials_done}/{run.trials_total or '?'} fits  {printable(run.dataset.describe())}"
             f"{named}"
         )
+        if lost[run.id]:
+            print(f"  problem: {printable(lost[run.id])}")
     if not runs:
         print("no runs yet; start one with lstm-core train")
     return 0
@@ -554,8 +569,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--budget",
         dest="n_iter",
         type=int,
-        default=defaults.n_iter,
-        help="candidates to try (random, tpe, gp)",
+        help=f"candidates to try (random, tpe, gp; default {defaults.n_iter})",
     )
     train.add_argument(
         "--time-budget",
@@ -580,8 +594,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--halving-resource",
         choices=HALVING_RESOURCES,
-        default=defaults.halving_resource,
-        help="what successive halving gives more of each round",
+        help=f"what successive halving gives more of each round (default {defaults.halving_resource})",
     )
     train.add_argument(
         "--cv", type=int, default=defaults.cv, help="folds (0: one validation split)"

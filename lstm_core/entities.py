@@ -15,7 +15,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-from lstm_core.hyperparams import ARCHITECTURE_NAMES
+from lstm_core.hyperparams import ARCHITECTURE_NAMES, show_value
 from lstm_core.processes import WorkerIdentity
 from lstm_core.spec import ExperimentSpec
 
@@ -142,15 +142,6 @@ class Trial:
         where = "refit" if self.is_refit else f"fold {self.fold}"
         return f"{self.architecture} u{self.params['units']} {where}"
 
-    def candidate_label(self) -> str:
-        """'candidate 3 · LSTM u32' (with its round under successive halving), or 'refit'."""
-        if self.is_refit:
-            return f"refit of the best · {self.architecture} u{self.params['units']}"
-        round_ = f" · round {self.round + 1}" if self.round else ""
-        return (
-            f"candidate {self.candidate + 1} · {self.architecture} u{self.params['units']}{round_}"
-        )
-
     @property
     def seconds(self) -> float | None:
         return None if self.finished_at is None else self.finished_at - self.started_at
@@ -187,6 +178,17 @@ class Progress:
     latest: Epoch | None
     error: str | None
     started_at: float | None = None
+    pruned_candidates: int = 0  # stopped early: their folds count as done, none trained on
+
+    def fits_summary(self) -> str:
+        """'13 of 13 fits done (2 candidates stopped early by pruning)': the one way a run's
+        fits are counted, in the runs table, the summary and `status` alike."""
+        pruned = (
+            f" ({self.pruned_candidates} candidate(s) stopped early by pruning)"
+            if self.pruned_candidates
+            else ""
+        )
+        return f"{self.trials_done} of {self.trials_total} fits done{pruned}"
 
 
 @dataclass(frozen=True)
@@ -329,23 +331,54 @@ class RunResult:
         """The best candidate's mean CV score (for the run's metric) and mean CV accuracy."""
         return {"scoring": self.scoring, "score": self.cv_best_score, "accuracy": self.cv_accuracy}
 
+    def baseline_wins(self) -> list[str]:
+        """The measures ('accuracy', 'macro-F1') on which the TF-IDF baseline scores higher
+        on the held-out texts (by more than half a point in a hundred: a tie is no win)."""
+        pairs = (
+            ("accuracy", self.test.accuracy, self.baseline.accuracy),
+            ("macro-F1", self.test.macro_f1, self.baseline.macro_f1),
+        )
+        return [name for name, model, baseline in pairs if baseline > model + 0.005]
+
     def describe_best(self) -> str:
         """The winning values of what was searched ('LSTM, units 32'), or its architecture."""
         searched = ", ".join(
-            ARCHITECTURE_NAMES[v] if k == "arch" else f"{k.replace('_', ' ')} {_short(v)}"
+            show_value(k, v) if k == "arch" else f"{k.replace('_', ' ')} {show_value(k, v)}"
             for k, v in self.best_params.items()
         )
         return searched or ARCHITECTURE_NAMES[self.best_config["arch"]]
 
 
+def candidate_labels(trials: list[Trial]) -> dict[tuple[int, int] | None, str]:
+    """Each candidate named by its architecture and every value that differs between the
+    run's candidates ('candidate 3 · LSTM, units 10, learning rate 0.0079'), so two
+    candidates never read alike; keyed by (candidate, round), the refit under None."""
+    searched = {(t.candidate, t.round): t.params for t in trials if not t.is_refit}
+    names = sorted({name for params in searched.values() for name in params} - {"arch"})
+    differ = [
+        name
+        for name in names
+        if len({show_value(name, params.get(name)) for params in searched.values()}) > 1
+    ]
+
+    def values(params: dict[str, Any]) -> str:
+        shown = [f"{n.replace('_', ' ')} {show_value(n, params.get(n))}" for n in differ]
+        return ", ".join([show_value("arch", params["arch"]), *shown])
+
+    labels: dict[tuple[int, int] | None, str] = {
+        (candidate, round_): f"candidate {candidate + 1} · {values(params)}"
+        + (f" · round {round_ + 1}" if round_ else "")
+        for (candidate, round_), params in searched.items()
+    }
+    for trial in trials:
+        if trial.is_refit:
+            labels[None] = f"refit of the best · {values(trial.params)}"
+    return labels
+
+
 def pruned_candidates(trials: list[Trial]) -> set[int]:
     """Candidates a pruner stopped: none of their fits is a score."""
     return {t.candidate for t in trials if t.status == TrialStatus.PRUNED}
-
-
-def _short(value: Any) -> str:
-    """A value drawn from a range (0.0022231757593178317) to four significant digits."""
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,23 @@ def embedding_rows(vocabulary_size: int | None, max_tokens: int) -> int:
     return min(max_tokens, max(16, 1 << (max(vocabulary_size, 1) - 1).bit_length()))
 
 
+def embedding_rows_note(vocabulary_size: int, max_tokens: int) -> str:
+    """Why the embedding has the rows `embedding_rows` gives, with the numbers it used."""
+    rows = embedding_rows(vocabulary_size, max_tokens)
+    kept = f"the {vocabulary_size:,} words this dataset keeps (padding and unknown included)"
+    if rows == vocabulary_size:
+        return f"The embedding has {rows:,} rows: {kept}."
+    if rows == max_tokens:
+        return (
+            f"The embedding has {rows:,} rows: {kept}, rounded up to a power of two, "
+            f"then held to max_tokens ({max_tokens:,})."
+        )
+    return (
+        f"The embedding has {rows:,} rows: {kept}, rounded up to a power of two so that "
+        "every fold of a candidate (each keeps a few words less) builds the same model."
+    )
+
+
 def recurrent_params(arch: str, input_dim: int, units: int) -> int:
     """Trainable weights of one recurrent layer (both directions for bidirectional)."""
     _, gates, bidirectional = CELLS[arch]

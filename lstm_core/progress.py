@@ -63,4 +63,5 @@ def run_progress(run: Run, trials: list[Trial], epochs: list[Epoch]) -> Progress
         latest=latest,
         error=run.error,
         started_at=run.started_at,
+        pruned_candidates=len(pruned_candidates(trials)),
     )

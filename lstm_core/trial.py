@@ -180,7 +180,10 @@ def _fit(
         classes=classes,
         test_proba=np.asarray(proba, dtype=np.float32),
         sequence_length=vectorizer.sequence_length_,
-        longest_text_tokens=vectorizer.longest_,
+        # this run's texts: a saved model's vectorizer measured the texts it was fitted on
+        longest_text_tokens=max(
+            (len(vectorizer.tokenize(t)) for t in data.texts[task.fit_rows]), default=0
+        ),
         vocabulary_size=vectorizer.vocabulary_size_,
         parameters=pipeline.named_steps["clf"].parameters_,
         backend=keras.backend.backend(),

@@ -5,10 +5,17 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lstm_core.api import BAYESIAN, HYPERPARAMETERS, SCORING_NAMES, RunStatus
+from lstm_core.api import BAYESIAN, HYPERPARAMETERS, SCORING_NAMES, RunStatus, show_value
 from search_plots import importances, numeric_parameters, score_heatmap
 from starting_point import lineage, origin
-from widgets import choose, confusion_heatmap, engine, md, run_label
+from widgets import choose, confusion_heatmap, engine, md, plain, run_label
+
+
+def level_order(value: str) -> tuple:
+    """Numbers in their order, then words ("default") in theirs."""
+    number = pd.to_numeric(value, errors="coerce")
+    return (0, float(number), "") if pd.notna(number) else (1, 0.0, str(value))
+
 
 st.title("Compare")
 workbench = engine()
@@ -65,7 +72,13 @@ records, results = [], {run_id: workbench.result(run_id) for run_id in chosen}
 halving = any(completed[run_id].spec.search == "halving" for run_id in chosen)
 for run_id in chosen:
     for candidate in workbench.candidates(run_id):
-        record = {"run": completed[run_id].title, **candidate.config}
+        # every value the candidate trained with, searched or fixed: runs compared side by
+        # side searched different things
+        record = {
+            "run": completed[run_id].title,
+            **completed[run_id].spec.fixed(),
+            **candidate.config,
+        }
         record["architecture"] = candidate.architecture
         record[score_name] = candidate.mean_score
         record["CV std"] = candidate.std_score
@@ -76,7 +89,13 @@ for run_id in chosen:
         records.append(record)
 frame = pd.DataFrame(records)
 names = [n for n in HYPERPARAMETERS if n != "arch" and n in frame]
-varying = [n for n in names if frame[n].astype(str).nunique() > 1]
+# Each value as a person reads it (None: the optimizer's own learning rate, which a grid
+# leaves where a Bayesian search draws one): never NaN beside a number or a string.
+as_shown = {n: pd.Series([show_value(n, r.get(n)) for r in records]) for n in names}
+varying = [n for n in names if as_shown[n].nunique() > 1]
+numbers = {n for n in varying if pd.to_numeric(frame[n], errors="coerce").notna().all()}
+for name in set(varying) - numbers:
+    frame[name] = as_shown[name]
 extra = ["halving round"] if "halving round" in frame else []
 if frame["started from"].nunique() > 1 or (frame["started from"] != "random weights").any():
     extra.append("started from")
@@ -90,21 +109,21 @@ if built_on:
     for run in built_on:
         st.markdown(f"- {md(lineage(workbench, run))} · {md(origin(workbench, run))}")
 
+
 dimensions = []
 for name in ["architecture", *varying]:
-    values = frame[name].astype(str)
-    if name == "architecture" or not pd.to_numeric(frame[name], errors="coerce").notna().all():
-        levels = sorted(values.unique())
-        dimensions.append(
-            {
-                "label": name,
-                "values": values.map(levels.index),
-                "tickvals": list(range(len(levels))),
-                "ticktext": levels,
-            }
-        )
-    else:
+    if name in numbers:
         dimensions.append({"label": name, "values": pd.to_numeric(frame[name])})
+        continue
+    levels = sorted(frame[name].unique(), key=level_order)
+    dimensions.append(
+        {
+            "label": name,
+            "values": frame[name].map(levels.index),
+            "tickvals": list(range(len(levels))),
+            "ticktext": [plain(level) for level in levels],
+        }
+    )
 dimensions.append({"label": score_name, "values": frame[score_name]})
 parallel = go.Figure(
     go.Parcoords(

@@ -21,6 +21,7 @@ from lstm_core.api import (
     Range,
     UserError,
     default_range,
+    embedding_rows_note,
     numeric,
 )
 from starting_point import coverage, start_choice
@@ -130,6 +131,8 @@ if start.vectors:
     chosen["vectors_trainable"] = [start.vectors_trainable]
 for group, names in GROUPS.items():
     names = [n for n in names if n not in start.fixed]
+    if not names:  # all of it comes from the starting point (a saved model's text settings)
+        continue
     with st.expander(group, expanded=group == "Network"):
         cells = st.columns(3)
         for index, name in enumerate(names):
@@ -356,11 +359,9 @@ for tab, arch in zip(st.tabs([ARCHITECTURE_NAMES[a] for a in archs]), archs, str
         if spec.parent:
             rows = "The embedding keeps the saved model's rows (its vocabulary)."
         else:
-            words = workbench.vocabulary_size(dataset.id, spec.candidates()[0])
-            rows = (
-                f"The embedding has a row per word kept from this dataset ({words:,}, padding "
-                "and unknown included), rounded up to a power of two so that every fold of a "
-                "candidate builds the same model; each fold keeps a few words less."
+            first = spec.candidates()[0]
+            rows = embedding_rows_note(
+                workbench.vocabulary_size(dataset.id, first), first["max_tokens"]
             )
         st.caption(f"Parameters {summary.total:,} (first candidate){split}{spread}. {rows}")
 

@@ -11,9 +11,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from chart_text import chart_labels
 from insight_views import coloured_tokens, gate_heatmaps, gradient_bars
 from lstm_core.api import RunStatus, UserError
-from widgets import choose, engine, md, plain, run_name
+from widgets import choose, engine, md, run_name
 
 BATCH_LIMIT = 100_000
 
@@ -54,9 +55,10 @@ def why(run_id: str, sentence: str) -> None:
             else ""
         )
     )
-    edited = st.text_input(
-        "What if the sentence read...", value=sentence, key=f"pred_whatif_{run_id}"
-    )
+    key = f"pred_whatif_{run_id}"
+    if st.session_state.get(f"{key}_of") != sentence:  # a new sentence: edit that one
+        st.session_state[key] = st.session_state[f"{key}_of"] = sentence
+    edited = st.text_input("What if the sentence read...", key=key)
     if edited.strip() and edited != sentence:
         after = bundle.predict([edited])[0].probabilities
         st.dataframe(
@@ -100,10 +102,13 @@ def why(run_id: str, sentence: str) -> None:
 
 def probabilities_chart(probabilities: dict) -> go.Figure:
     labels = list(probabilities)
+    classes, whole = chart_labels(labels)
     figure = go.Figure(
         go.Bar(
             x=[probabilities[k] for k in labels],
-            y=[plain(k) for k in labels],
+            y=classes,
+            customdata=whole,
+            hovertemplate="%{customdata}: %{x:.3f}<extra></extra>",
             orientation="h",
             marker_color="#2E6FDB",
         )
@@ -111,6 +116,7 @@ def probabilities_chart(probabilities: dict) -> go.Figure:
     figure.update_layout(
         height=80 + 40 * len(labels),
         xaxis={"range": [0, 1], "title": "probability"},
+        yaxis={"type": "category"},
         margin={"t": 10},
     )
     return figure
@@ -197,9 +203,11 @@ typed(run_id)
 st.subheader("Many texts at once")
 paste, upload = st.tabs(["Paste", "Upload a file"])
 texts: list[str] = []
+rows = pd.DataFrame()  # the uploaded file's rows, kept whole beside the predictions
 with paste:
     pasted = st.text_area("One text per line", key="pred_paste", height=150)
     texts = [line for line in pasted.splitlines() if line.strip()]
+    rows = pd.DataFrame({"text": texts})
 with upload:
     file = st.file_uploader("CSV, TSV or TXT", type=["csv", "tsv", "txt"], key="pred_upload")
     if file is not None:
@@ -213,20 +221,18 @@ with upload:
                 columns.index(report.suggested_text) if report.suggested_text in columns else 0
             )
             column = st.selectbox("Text column", columns, index=default, key="pred_column")
-            texts = frame[column].tolist()[:BATCH_LIMIT]
-if texts:
-    with st.spinner(f"Labelling {len(texts):,} texts..."):
-        predictions = bundle.predict(texts)
-    table = pd.DataFrame(
-        [
-            {
-                "text": p.text,
-                "label": p.label,
-                **{f"p({k})": v for k, v in p.probabilities.items()},
-            }
-            for p in predictions
-        ]
-    )
+            rows = frame.head(BATCH_LIMIT)
+            texts = rows[column].fillna("").astype(str).tolist()  # an empty cell: no label
+if any(t.strip() for t in texts):
+    labelled = [i for i, t in enumerate(texts) if t.strip()]
+    with st.spinner(f"Labelling {len(labelled):,} texts..."):
+        predictions = bundle.predict([texts[i] for i in labelled])
+    found = pd.DataFrame(
+        [{"predicted label": p.label, **{f"p({k})": v for k, v in p.probabilities.items()}}
+         for p in predictions],
+        index=rows.index[labelled],
+    )  # fmt: skip
+    table = rows.join(found)
     st.dataframe(table, hide_index=True)
     buffer = io.StringIO()
     table.to_csv(buffer, index=False)

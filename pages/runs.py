@@ -4,6 +4,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import design_memory
+from chart_text import chart_labels
 from learning_curves import candidate_groups, learning_curves
 from lstm_core.api import (
     BAYESIAN,
@@ -14,6 +15,7 @@ from lstm_core.api import (
     Run,
     RunStatus,
     UserError,
+    candidate_labels,
     pruned_candidates,
 )
 from search_plots import optimization_history
@@ -28,7 +30,6 @@ from widgets import (
     forget,
     md,
     metrics_table,
-    plain,
     preset,
     run_label,
 )
@@ -42,20 +43,24 @@ ENDED_MESSAGES = {
 }
 
 
-def curves(run_id: str, key: str) -> None:
+def curves(run_id: str, key: str, status: RunStatus) -> None:
     """The overview of every candidate, or one candidate's folds (picked below the title)."""
     workbench = engine()
     epochs = workbench.epochs(run_id)
     if not epochs:
-        st.info(
-            "Waiting for the first epoch: the worker loads TensorFlow and builds the first model."
-        )
+        if status == RunStatus.RUNNING:
+            st.info(
+                "Waiting for the first epoch: the worker loads TensorFlow and builds the "
+                "first model."
+            )
+        elif status.finished:
+            st.caption("No epoch was recorded before the run ended.")
         return
     trials = workbench.trials(run_id)
     groups = candidate_groups(trials)
     focus = None
     if len(groups) > 1 or any(len(folds) > 1 for folds in groups.values()):
-        labels = {group: folds[0].candidate_label() for group, folds in groups.items()}
+        labels = candidate_labels(trials)
         focus = st.selectbox(
             "Learning curves of",
             [None, *groups],
@@ -106,13 +111,12 @@ def live(run_id: str) -> None:
     if not progress.status.active:
         st.rerun()
     if progress.status == RunStatus.QUEUED:
-        st.info("Queued: it starts when the run before it finishes.")
-    eta = f" · about {duration(progress.eta_s)} left" if progress.eta_s is not None else ""
-    st.progress(
-        progress.fraction,
-        text=f"{progress.trials_done} of {progress.trials_total} fits done · "
-        f"{duration(progress.elapsed_s)} elapsed{eta}",
-    )
+        st.info(md(workbench.queue_note(run_id)), icon=":material/hourglass_top:")
+        when = "waiting in the queue"
+    else:
+        eta = f" · about {duration(progress.eta_s)} left" if progress.eta_s is not None else ""
+        when = f"{duration(progress.elapsed_s)} elapsed{eta}"
+    st.progress(progress.fraction, text=f"{progress.fits_summary()} · {when}")
     if st.button("Cancel this run", key="runs_cancel"):
         try:
             st.toast(f"Run {run_id}: {workbench.cancel(run_id)}")
@@ -120,7 +124,7 @@ def live(run_id: str) -> None:
             st.warning(md(error))
     run = workbench.run(run_id)
     cluster_workers(run)
-    curves(run_id, "runs_live_curves")
+    curves(run_id, "runs_live_curves", progress.status)
     search_history(run, "runs_live_history")
     with st.expander("Worker log"):
         st.code(workbench.worker_log(run_id, LOG_LINES) or "(empty)", language=None)
@@ -183,7 +187,7 @@ def roc_and_pr(test: Evaluation, baseline: Evaluation) -> None:
                     line={"dash": dash},
                 )
             )
-    positive = plain(test.positive_label)
+    positive = chart_labels([test.positive_label]).ticks[0]  # cut: a title does not wrap
     roc.update_layout(
         title=f"ROC ({positive} positive), AUC {test.roc_auc:.3f}",
         xaxis_title="false positive rate",
@@ -261,6 +265,9 @@ def housekeeping(run: Run) -> None:
 
 def finished(run: Run) -> None:
     workbench = engine()
+    lost = workbench.files_problem(run)
+    if lost is not None:
+        st.warning(f"{md(lost)} Delete the run below, or train it again.")
     result = workbench.result(run.id)
     if result is None:
         st.error(md(run.error) if run.error else ENDED_MESSAGES.get(run.status, run.status))
@@ -268,10 +275,10 @@ def finished(run: Run) -> None:
             with st.expander("Technical details (traceback)"):
                 st.code(run.traceback, language=None)
         progress = workbench.progress(run.id)
-        st.caption(f"{progress.trials_done} of {progress.trials_total} fits finished.")
+        st.caption(f"{progress.fits_summary()}.")
         cluster_workers(run)
         housekeeping(run)
-        curves(run.id, "runs_done_curves")
+        curves(run.id, "runs_done_curves", run.status)
         return
     test, baseline = result.test, result.baseline
     cv_accuracy = f", accuracy {result.cv_accuracy:.3f}" if result.cv_accuracy is not None else ""
@@ -284,14 +291,17 @@ def finished(run: Run) -> None:
         f"Best: {md(result.describe_best())} (cross-validated "
         f"{SCORING_NAMES[result.scoring]} {result.cv_best_score:.3f}{cv_accuracy}). "
         f"On the {result.n_test:,} held-out texts: accuracy {test.accuracy:.3f}, "
-        f"macro-F1 {test.macro_f1:.3f}; the TF-IDF baseline: {baseline.macro_f1:.3f}{floor}."
+        f"macro-F1 {test.macro_f1:.3f}; the TF-IDF baseline: accuracy "
+        f"{baseline.accuracy:.3f}, macro-F1 {baseline.macro_f1:.3f}{floor}."
     )
     started = start_summary(workbench, run, result)
     if started:
         st.info(md(started), icon=":material/move_down:")
-    if test.macro_f1 + 0.005 < baseline.macro_f1:
+    beaten = result.baseline_wins()
+    if beaten:
         st.warning(
-            "The baseline beats the recurrent model here: more epochs or another grid may help."
+            f"The TF-IDF baseline beats the recurrent model here on {' and '.join(beaten)}: "
+            "more epochs or another design may help."
         )
     st.dataframe(metrics_table(test, baseline, result.majority), hide_index=True)
     left, right = st.columns(2)
@@ -318,8 +328,8 @@ def finished(run: Run) -> None:
     roc_and_pr(test, baseline)
     st.caption(
         f"Texts cut at {result.sequence_length} words (longest {result.longest_text_tokens}), "
-        f"vocabulary {result.vocabulary_size:,}, {result.fits} fits in "
-        f"{duration(result.search_seconds)}, median {result.median_epoch_seconds} s per epoch"
+        f"vocabulary {result.vocabulary_size:,}, {workbench.progress(run.id).fits_summary()} "
+        f"in {duration(result.search_seconds)}, median {result.median_epoch_seconds} s per epoch"
         + (
             f", trained on {BACKEND_NAMES.get(result.backend, result.backend)}."
             if result.backend
@@ -327,7 +337,7 @@ def finished(run: Run) -> None:
         )
     )
     cluster_workers(run)
-    curves(run.id, "runs_done_curves")
+    curves(run.id, "runs_done_curves", run.status)
     search_history(run, "runs_done_history")
     st.page_link(
         "pages/predict.py", label="Try the model on your own sentences", icon=":material/chat:"

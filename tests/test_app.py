@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import pandas as pd
 import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
@@ -451,6 +452,8 @@ def test_experiment_starts_from_a_saved_model_or_word_vectors(workspace):
     assert not app.exception
     app.selectbox(key="exp_parent").set_value(parent.id).run()
     assert "exp_units" not in [w.key for w in app.multiselect], "units come from the saved model"
+    assert "Text" not in [e.label for e in app.expander], "no empty box: the model's settings"
+    assert not any("would cut texts" in w for w in texts(app.warning)), "its length is fixed"
     assert any("Reused from run" in c and "4 units" in c for c in texts(app.caption))
     table = app.dataframe[0].value
     assert list(table["weights"]) == ["frozen", "frozen", "trainable"]
@@ -529,6 +532,11 @@ def test_errors_page_threshold_and_why_this_label(workspace):
     assert any("integrated gradients" in c for c in texts(app.caption))
     app.text_input(key=f"pred_whatif_{run.id}").input("see you at lunch").run()
     assert "change" in app.dataframe[0].value.columns
+    app.text_input(key="pred_sentence").input("claim your free cash").run()
+    assert app.text_input(key=f"pred_whatif_{run.id}").value == "claim your free cash", (
+        "the what-if box edits the sentence typed now, not an older one"
+    )
+    app.text_input(key=f"pred_whatif_{run.id}").input("see you at lunch").run()
     titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "")
               for c in app.get("plotly_chart")]  # fmt: skip
     assert sum("gate" in t or "state" in t for t in titles) == 5
@@ -563,3 +571,84 @@ def test_experiment_sends_fits_to_the_scheduler_it_names(toy_dataset, monkeypatc
     app.text_input(key="settings_cluster").set_value("").run()
     assert not app.error
     assert {m.label: m.value for m in app.metric}["Parallel fits"] != "per worker"
+
+
+def test_experiment_refuses_a_nan_from_a_loaded_design_with_its_sentence(toy_dataset):
+    """A design that holds a NaN (an older run's, opened with Run again) is refused in one
+    sentence, as in the CLI, instead of launching a run that fails later."""
+    workspace, dataset_id = toy_dataset
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.session_state["_designs"] = {dataset_id: {"learning_rate": [float("nan"), 0.01]}}
+    app.run().switch_page("pages/experiment.py").run()
+    assert not app.exception
+    (error,) = texts(app.error)
+    assert error.startswith("'nan' is not a valid learning\\_rate; expected a number")
+    assert not [b for b in app.button if b.key == "exp_launch"], "nothing to launch"
+
+
+def test_pages_say_a_removed_model_and_a_stopped_writer_and_still_render(toy_dataset, request):
+    """A run whose model was removed by hand is said on the Runs page; a process stopped
+    while it holds the write lock is named in the sidebar, and every page still renders."""
+    import shutil
+
+    from test_store_faults import completed
+
+    workspace, dataset_id = toy_dataset
+    run_id = completed(workspace, dataset_id)
+    shutil.rmtree(workspace.bundle_dir(run_id))
+    app = open_app()
+    app.switch_page("pages/runs.py").run()
+    assert not app.exception
+    assert any("saved model" in w and "is gone" in w for w in texts(app.warning)), texts(
+        app.warning
+    )
+
+    holder = request.getfixturevalue("stopped_writer")
+    app = open_app()
+    assert any(f"process {holder.pid}" in w for w in texts(app.sidebar.warning))
+    for page in PAGES:
+        app.switch_page(page).run()
+        assert not app.exception, page
+
+
+def test_compare_shows_a_grid_run_beside_a_tpe_run_over_a_learning_rate_range(toy_dataset):
+    """A grid leaves the optimizer's own learning rate (None) where TPE draws one: under
+    pandas 3 `astype(str)` kept it NaN beside strings, and sorting the levels crashed."""
+    from conftest import tiny_spec
+
+    from lstm_core.api import parse_range
+    from lstm_core.training import train
+
+    workspace, dataset_id = toy_dataset
+    grid = train(tiny_spec(dataset_id, grid={"units": [4, 8]}, cv=0), workspace)
+    tpe = tiny_spec(dataset_id, grid={}, cv=0, search="tpe", n_iter=2)
+    tpe.ranges = dict([parse_range("learning_rate=0.001:0.1:log")])
+    tpe = train(tpe.validated(), workspace)
+    assert {grid.status, tpe.status} == {"completed"}, (grid.error, tpe.error)
+    app = open_app()
+    app.switch_page("pages/compare.py").run()
+    assert not app.exception
+    (table,) = app.dataframe[:1]
+    rates = table.value["learning_rate"].tolist()
+    assert rates.count("default") == 2 and len(rates) == 4, rates
+    assert not any(v in ("nan", "None", "") for v in rates)
+
+
+def test_batch_predictions_keep_the_uploaded_files_other_columns(toy_dataset):
+    """The predictions CSV once held only text and label: a user's ids and dates were gone."""
+    from test_store_faults import completed
+
+    workspace, dataset_id = toy_dataset
+    completed(workspace, dataset_id)
+    upload = b"id,sent,message\n7,2024-01-02,win cash now\n8,2024-01-03,\n9,2024-01-04,see you\n"
+    app = open_app()
+    app.switch_page("pages/predict.py").run()
+    app.file_uploader(key="pred_upload").upload("batch.csv", upload, "text/csv").run()
+    app.selectbox(key="pred_column").set_value("message").run()
+    assert not app.exception
+    table = app.dataframe[-1].value
+    assert list(table.columns[:3]) == ["id", "sent", "message"]
+    assert table["id"].tolist() == ["7", "8", "9"] and "predicted label" in table
+    labels = table["predicted label"].tolist()
+    assert labels[0] in ("ham", "spam") and labels[2] in ("ham", "spam")
+    assert pd.isna(labels[1]), "an empty text gets no label"

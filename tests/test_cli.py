@@ -154,7 +154,7 @@ def test_validate_lists_every_problem_and_exits_1(capsys):
             + ["--cluster", "scheduler.example"],
             "lstm-core: 'scheduler.example' is not a Dask scheduler address",
         ),
-        (["predict", "no-such-run", "hello"], "lstm-core: Run 'no-such-run' has no saved model"),
+        (["predict", "no-such-run", "hello"], "lstm-core: There is no run 'no-such-run'"),
         (["resume", "no-such-run"], "lstm-core: There is no run 'no-such-run'"),
         (["delete", "no-such-run", "--yes"], "lstm-core: There is no run 'no-such-run'"),
         (["delete-dataset", "nope", "--yes"], "lstm-core: There is no dataset 'nope'"),
@@ -262,7 +262,7 @@ def test_train_predict_and_runs_in_real_processes(tmp_path):
     assert last_json(run_cli("runs", "--json", home=tmp_path).stdout) == []
     assert run_cli("delete-dataset", dataset_id, "--yes", home=tmp_path).returncode == 0
     assert last_json(run_cli("datasets", "--json", home=tmp_path).stdout) == []
-    refused("predict", run_id, "hello", message=f"Run '{run_id}' has no saved model")
+    refused("predict", run_id, "hello", message=f"There is no run '{run_id}'")
 
 
 def test_train_from_a_saved_model_and_from_word_vectors(tmp_path):
@@ -379,3 +379,100 @@ def test_spam_csv_lstm_and_gru_grid_beats_090_and_labels_spam(spam_csv, tmp_path
     )
     labels = [json.loads(line)["label"] for line in predicted.stdout.strip().splitlines()]
     assert labels == ["spam", "ham"]
+
+
+TRAIN_SMS = ["train", str(SAMPLE_SMS), "--text", "message", "--label", "label"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (TRAIN_SMS + ["--set", "learning_rate=nan"], "'nan' is not a valid learning_rate"),
+        (TRAIN_SMS + ["--set", "dropout_rate=NaN"], "'NaN' is not a valid dropout_rate"),
+        (TRAIN_SMS + ["--set", "validation_split=nan"], "'nan' is not a valid validation_split"),
+        (TRAIN_SMS + ["--grid", "learning_rate=nan,0.01"], "'nan' is not a valid learning_rate"),
+        (
+            TRAIN_SMS + ["--search", "grid", "--budget", "5"],
+            "--n-iter / --budget applies only to random, tpe and gp search",
+        ),
+        (
+            TRAIN_SMS + ["--search", "halving", "--n-iter", "5"],
+            "--n-iter / --budget applies only to random, tpe and gp search",
+        ),
+        (
+            TRAIN_SMS + ["--halving-resource", "epochs"],
+            "--halving-resource applies only to halving search",
+        ),
+        # (these were already refused; kept here so every option that does not apply is)
+        (TRAIN_SMS + ["--prune", "median"], "--prune works only with a Bayesian search"),
+        (TRAIN_SMS + ["--time-budget", "60"], "--time-budget works only with a Bayesian search"),
+        (TRAIN_SMS + ["--freeze", "all"], "--freeze needs a model to start from"),
+        (TRAIN_SMS + ["--fine-tune-epochs", "2"], "Fine-tuning continues a model started from"),
+        (TRAIN_SMS + ["--vectors-corpus", "x.txt"], "An extra text file trains word vectors only"),
+        (["predict", "any-run", "fine", ""], "Text 2 is empty; give some words to label."),
+        (["predict", "any-run", "  "], "Text 1 is empty; give some words to label."),
+        (["explain", "any-run", ""], "The text is empty; give some words to explain."),
+    ],
+)
+def test_nan_empty_texts_and_options_that_do_not_apply_are_refused(
+    args, message, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setenv("LSTM_CORE_HOME", str(tmp_path))
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and err.startswith(f"lstm-core: {message}")
+
+
+def test_search_options_left_at_their_defaults_or_that_apply_are_accepted():
+    parse = build_parser().parse_args
+    assert _spec_from_args(parse(TRAIN_SMS)).n_iter == 10
+    assert _spec_from_args(parse(TRAIN_SMS)).halving_resource == "samples"
+    assert _spec_from_args(parse([*TRAIN_SMS, "--search", "random", "--budget", "5"])).n_iter == 5
+    halving = parse([*TRAIN_SMS, "--search", "halving", "--halving-resource", "epochs"])
+    assert _spec_from_args(halving).halving_resource == "epochs"
+
+
+def test_more_parallel_fits_than_fits_start_no_more_processes_and_say_so(tmp_path, monkeypatch):
+    """--n-jobs 8 used to start 8 fit processes (about 870 MB each) for a run of 2 fits."""
+    monkeypatch.setenv("LSTM_CORE_HOME", str(tmp_path))
+    monkeypatch.setattr("lstm_core.spec.usable_cores", lambda: 16)
+    spec = _spec_from_args(build_parser().parse_args([*TRAIN_SMS, "--n-jobs", "8", "--cv", "2"]))
+    assert spec.n_candidates() * spec.n_splits() == 2
+    assert spec.effective_n_jobs() <= 2
+    assert any(
+        note.startswith("8 parallel fits were asked for, but") for note in Engine().advice(spec)
+    )
+
+
+def test_validate_says_which_rows_train_leaves_out_and_agrees_with_train(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setenv("LSTM_CORE_HOME", str(tmp_path / "ws"))
+    rows = ["text,label"] + [
+        f"message number {i},{['ham', 'spam', 'NaN', ''][i % 4]}" for i in range(400)
+    ]
+    path = tmp_path / "labels.csv"
+    path.write_text("\n".join(rows) + "\n")
+    args = ["validate", str(path), "--text", "text", "--label", "label"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "note: 100 rows with no label are left out, so 300 of 400 rows are used." in out
+    assert "note: Label 'NaN' (100 rows) is kept as a class of its own" in out
+    assert main([*args, "--json"]) == 0
+    report = last_json(capsys.readouterr().out)
+    assert (report["ok"], report["rows"], report["problems"]) == (True, 400, [])
+    assert len(report["warnings"]) == 2
+    engine = Engine()
+    frame, _ = engine.read_path(path)
+    dataset, _ = engine.freeze_dataset(frame, "text", "label", "labels.csv")
+    assert dataset.rows == 300
+    assert dataset.class_counts == {"NaN": 100, "ham": 100, "spam": 100}
+
+
+def test_every_control_that_moves_or_reorders_text_is_shown_as_an_escape():
+    from lstm_core.cli import printable
+
+    for control in ("\x1b", "\x07", "\x9b", "\u202e", "\u2067", "\u200e", "\u200f", "\u061c"):
+        shown = printable(f"evil{control}live")
+        assert control not in shown and shown.startswith("evil\\") and shown.endswith("live")
+    assert printable("tab\tand ümlaut") == "tab\tand ümlaut", "printable text stays as it is"

@@ -197,3 +197,16 @@ def test_a_parent_with_an_unfinished_child_is_kept(parent):
     assert engine.has_model(parent_id)
     engine.delete_run(child)
     assert engine.lineage(trained(engine, mood, parent=parent_id)) == [parent_id]
+
+
+def test_a_transferred_run_reports_the_longest_of_its_own_texts(parent):
+    """The finished run once said 'longest 53': the saved model's data set, not its own."""
+    engine, parent_id, _ = parent
+    texts, labels = toy_texts(seed=2)
+    short = pd.DataFrame(
+        {"text": [" ".join(t.split()[:2]) for t in texts], "label": labels}
+    )  # at most two words each
+    child = engine.freeze_dataset(short, "text", "label", "short.csv")[0]
+    child_id = trained(engine, child.id, parent=parent_id)
+    assert engine.result(parent_id).longest_text_tokens > 2
+    assert engine.result(child_id).longest_text_tokens == 2
