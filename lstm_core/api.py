@@ -84,7 +84,7 @@ from lstm_core.spec import (
     ExperimentSpec,
     default_scheduler,
 )
-from lstm_core.store import busy_sentence
+from lstm_core.store_errors import busy_sentence
 from lstm_core.workspace import Workspace
 
 if TYPE_CHECKING:

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from lstm_core.entities import Dataset, RunStatus, TrialStatus
 from lstm_core.lock_holder import write_lock_holder
-from lstm_core.store import busy_sentence, database_problem
+from lstm_core.store import database_problem
+from lstm_core.store_errors import busy_sentence
 from lstm_core.workspace import Workspace
 
 ASIDE_SUFFIX = ".damaged-"

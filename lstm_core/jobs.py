@@ -29,7 +29,8 @@ from lstm_core.errors import UserError
 from lstm_core.lock_holder import write_lock_holder
 from lstm_core.processes import WorkerIdentity
 from lstm_core.spec import ExperimentSpec
-from lstm_core.store import InvalidTransition, WorkspaceBusy
+from lstm_core.store import InvalidTransition
+from lstm_core.store_errors import WorkspaceBusy
 from lstm_core.training import check_runnable, submit_run
 from lstm_core.workspace import HOME_VARIABLE, Workspace
 

@@ -23,14 +23,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 import sqlite3
 import time
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,14 +41,33 @@ from lstm_core.entities import (
     RunStatus,
     Trial,
     TrialStatus,
-    from_plain,
     to_plain,
 )
-from lstm_core.errors import DiskFull, UserError
-from lstm_core.lock_holder import LockHolder, write_lock_holder
+from lstm_core.errors import UserError
+from lstm_core.lock_holder import write_lock_holder
 from lstm_core.migrations import SCHEMA_VERSION, NewerSchema, schema_version, upgrade
 from lstm_core.processes import WorkerIdentity
 from lstm_core.spec import ExperimentSpec
+from lstm_core.store_errors import (
+    WRITE_WAIT_S,
+    ReadOnlyWorkspace,
+    RecordDamaged,
+    StoreDamaged,
+    WorkspaceBusy,
+    busy_sentence,
+    is_busy,
+    repair_hint,
+    storage_error,
+)
+from lstm_core.store_rows import (
+    dataset_of,
+    epoch_of,
+    epoch_row,
+    result_of,
+    run_of,
+    text_value,
+    trial_of,
+)
 
 if TYPE_CHECKING:
     from lstm_core.run_files import ArchivedRun, RunArchive
@@ -71,10 +89,8 @@ _TRIALS_ENDING_AS = {
 }
 
 
-FULL_BELOW_BYTES = 1024 * 1024  # a disk with less free space than this counts as full
 ARCHIVED_SINCE = 3  # the schema version from which every change is copied into folders
 READ_WAIT_S = 5.0  # WAL readers never wait on a writer; this only covers a checkpoint
-WRITE_WAIT_S = 30.0  # how long a write waits for a busy writer that is not stopped
 LOCK_LOOK_S = 0.5  # how often a waiting write looks at who holds the lock
 
 
@@ -99,54 +115,6 @@ class InvalidTransition(RuntimeError):
 
 class RunTakenAway(InvalidTransition):
     """The run is no longer running under the process that tried to write into it."""
-
-
-class StoreDamaged(UserError):
-    """The database file is empty, truncated or corrupt; nothing was changed."""
-
-
-class RecordDamaged(StoreDamaged):
-    """One row holds a value that cannot be read back (a damaged byte inside it)."""
-
-    def __init__(self, record: str, field: str, reason: str, run_id: str | None = None):
-        self.problem = f"The record of {record} is damaged: its {field} cannot be read ({reason})."
-        super().__init__(
-            f"{self.problem} Nothing was changed; run `lstm-core doctor --repair` to rebuild "
-            "it from the run folders."
-        )
-        self.run_id = run_id
-
-
-class ReadOnlyWorkspace(UserError):
-    """A write was asked of a workspace this process cannot write."""
-
-
-class WorkspaceBusy(UserError):
-    """Another process holds the write lock and did not let go in time (or is stopped)."""
-
-
-def busy_sentence(path: Path, holder: LockHolder | None) -> str:
-    if holder is None:
-        return (
-            f"The workspace is busy: another process has held the write lock of {path} for "
-            f"over {WRITE_WAIT_S:.0f} s; try again when it has finished."
-        )
-    if holder.stopped:
-        return (
-            f"The workspace is busy: {holder.describe()} while it holds the write lock of "
-            f"{path}; continue it (kill -CONT {holder.pid}) or end it, then try again."
-        )
-    return (
-        f"The workspace is busy: {holder.describe()} and did not let go within "
-        f"{WRITE_WAIT_S:.0f} s; try again when it has finished."
-    )
-
-
-def repair_hint(path: Path, reason: str) -> str:
-    return (
-        f"The run database {path} is damaged ({reason}); nothing was changed. "
-        "Run `lstm-core doctor --repair` to rebuild it from the run folders."
-    )
 
 
 class RunStore(ABC):
@@ -324,174 +292,6 @@ def _owner_args(owner: WorkerIdentity) -> tuple:
     return (owner.pid, owner.host, owner.started)
 
 
-class _Garbled(str):
-    """A text value whose bytes are not UTF-8: a damaged byte in the file."""
-
-
-def _text(raw: bytes) -> str:
-    """SQLite's text as Python text; a damaged value is kept, marked, for `_Record`."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return _Garbled(raw.decode("utf-8", "replace"))
-
-
-# Columns that hold text (JSON included); every other column holds a number or NULL, and
-# `id` either (a run's is text, a fit's a number).
-_TEXT_COLUMNS = frozenset(
-    [
-        "name",
-        "text_column",
-        "label_column",
-        "class_counts",
-        "note",
-        "dataset_id",
-        "spec",
-        "status",
-        "error",
-        "traceback",
-        "result",
-        "worker_host",
-        "run_id",
-        "params",
-        "worker",
-        "d_name",
-        "d_text",
-        "d_label",
-        "d_counts",
-        "d_note",
-    ]
-)
-
-
-class _Record:
-    """A row read field by field: a value that cannot be what its column holds (bytes
-    that are not text, a number turned into text, JSON that does not parse) raises
-    `RecordDamaged` naming the record and the field, never a stray exception."""
-
-    def __init__(self, row: sqlite3.Row, record: str, run_id: str | None = None):
-        self.row, self.record, self.run_id = row, record, run_id
-
-    def __getitem__(self, name: str) -> Any:
-        value = self.row[name]
-        if isinstance(value, _Garbled):
-            raise self.damaged(name, "bytes that are not text")
-        expected = (str, int) if name == "id" else str if name in _TEXT_COLUMNS else (int, float)
-        if value is not None and not isinstance(value, expected):
-            raise self.damaged(name, f"a {type(value).__name__} where it keeps a value")
-        return value
-
-    def parse(self, name: str, build: Any) -> Any:
-        """`build` applied to the field's JSON; any failure is the field's damage."""
-        try:
-            return build(json.loads(self[name]))
-        except RecordDamaged:
-            raise
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise self.damaged(name, type(exc).__name__) from None
-
-    def status(self, name: str, kind: type) -> Any:
-        try:
-            return kind(self[name])
-        except ValueError:
-            raise self.damaged(name, f"an unknown status {self.row[name]!r}") from None
-
-    def damaged(self, field: str, reason: str) -> RecordDamaged:
-        return RecordDamaged(self.record, field, reason, self.run_id)
-
-
-def _known_id(row: sqlite3.Row, column: str) -> str | None:
-    """The row's key if it can be read (a damaged record still says whose it is)."""
-    value = row[column] if column in row.keys() else None  # noqa: SIM118 (a Row)
-    return value if isinstance(value, str) and not isinstance(value, _Garbled) else None
-
-
-def _dataset(row: sqlite3.Row) -> Dataset:
-    r = _Record(row, f"dataset {_known_id(row, 'id') or '(unreadable id)'}")
-    return Dataset(
-        id=r["id"],
-        name=r["name"],
-        text_column=r["text_column"],
-        label_column=r["label_column"],
-        rows=r["rows"],
-        class_counts=r.parse("class_counts", dict),
-        created_at=r["created_at"],
-        note=r["note"],
-    )
-
-
-def _run(row: sqlite3.Row) -> Run:
-    run_id = _known_id(row, "id")
-    r = _Record(row, f"run {run_id or '(unreadable id)'}", run_id)
-    spec = r.parse("spec", ExperimentSpec.from_dict)
-    if row["d_name"] is None:  # no dataset row (a database rebuilt without its record)
-        dataset = Dataset(
-            r["dataset_id"], "(deleted dataset)", spec.text_column, spec.label_column, 0
-        )
-    else:
-        dataset = Dataset(
-            id=r["dataset_id"],
-            name=r["d_name"],
-            text_column=r["d_text"],
-            label_column=r["d_label"],
-            rows=r["d_rows"],
-            class_counts=r.parse("d_counts", dict),
-            created_at=r["d_created"],
-            note=r["d_note"],
-        )
-    return Run(
-        id=r["id"],
-        created_at=r["created_at"],
-        status=r.status("status", RunStatus),
-        spec=spec,
-        dataset=dataset,
-        pid=r["pid"],
-        heartbeat_at=r["heartbeat_at"],
-        started_at=r["started_at"],
-        finished_at=r["finished_at"],
-        trials_done=r["trials_done"] + r["pruned_candidates"] * spec.n_splits(),
-        trials_total=r["trials_total"],
-        error=r["error"],
-        traceback=r["traceback"],
-        worker_host=r["worker_host"],
-        worker_start=r["worker_start"],
-        name=r["name"],
-        note=r["note"],
-    )
-
-
-def _result(row: sqlite3.Row) -> RunResult | None:
-    if row["result"] is None:
-        return None
-    run_id = _known_id(row, "id")
-    r = _Record(row, f"run {run_id or '(unreadable id)'}", run_id)
-    return r.parse("result", lambda plain: from_plain(RunResult, plain))
-
-
-def _trial(row: sqlite3.Row, number: int) -> Trial:
-    run_id = _known_id(row, "run_id")
-    r = _Record(row, f"fit {row['id']} of run {run_id or '(unreadable id)'}", run_id)
-    return Trial(
-        number=number,
-        id=r["id"],
-        run_id=r["run_id"],
-        candidate=r["candidate"],
-        round=r["round"],
-        fold=r["fold"],
-        params=r.parse("params", dict),
-        n_train=r["n_train"],
-        epochs_planned=r["epochs_planned"],
-        status=r.status("status", TrialStatus),
-        started_at=r["started_at"],
-        pid=r["pid"],
-        worker=r["worker"],
-        finished_at=r["finished_at"],
-        progress=r["progress"],
-        score=r["score"],
-        accuracy=r["accuracy"],
-    )
-
-
 def _delete_run_rows(db: sqlite3.Connection, run_id: str) -> None:
     db.execute(
         "DELETE FROM epochs WHERE trial_id IN (SELECT id FROM trials WHERE run_id = ?)",
@@ -499,75 +299,6 @@ def _delete_run_rows(db: sqlite3.Connection, run_id: str) -> None:
     )
     db.execute("DELETE FROM trials WHERE run_id = ?", (run_id,))
     db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
-
-
-def _epoch_row(e: Epoch) -> tuple:
-    """An epoch as the epochs table's columns, in order (stamped now if it has no time)."""
-    return (
-        e.trial_id,
-        e.epoch,
-        e.loss,
-        e.accuracy,
-        e.val_loss,
-        e.val_accuracy,
-        e.seconds,
-        e.logged_at or time.time(),
-    )
-
-
-def _epoch(row: sqlite3.Row) -> Epoch:
-    r = _Record(row, f"epoch {row['epoch']} of fit {row['trial_id']}", _known_id(row, "run_id"))
-    return Epoch(**{name: r[name] for name in _EPOCH_FIELDS})
-
-
-_EPOCH_FIELDS = [f.name for f in fields(Epoch)]
-
-
-def _is_busy(exc: sqlite3.Error) -> bool:
-    return getattr(exc, "sqlite_errorcode", None) in (
-        sqlite3.SQLITE_BUSY,
-        sqlite3.SQLITE_LOCKED,
-    ) or "database is locked" in str(exc)
-
-
-def _out_of_space(path: Path, exc: sqlite3.Error) -> bool:
-    """SQLite says "disk is full" when a write fails, "disk I/O error" when it cannot even
-    map its shared-memory file: the latter only counts when the disk is indeed full."""
-    if "disk is full" in str(exc):
-        return True
-    if "disk I/O error" not in str(exc):
-        return False
-    try:
-        return shutil.disk_usage(path.parent).free < FULL_BELOW_BYTES
-    except OSError:
-        return False
-
-
-def _storage_error(path: Path, exc: sqlite3.Error) -> Exception:
-    """SQLite's error as the one sentence a person reads (the only place they are
-    translated); an error that says nothing about the workspace is returned as it is."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code == sqlite3.SQLITE_FULL or _out_of_space(path, exc):
-        return DiskFull(
-            f"The disk of the workspace ({path.parent}) is full; free some space, then try again."
-        )
-    if _is_busy(exc):
-        return WorkspaceBusy(busy_sentence(path, write_lock_holder(path)))
-    if not path.exists():
-        return StoreDamaged(repair_hint(path, "the file is missing"))
-    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
-        return StoreDamaged(repair_hint(path, str(exc)))
-    if code == sqlite3.SQLITE_READONLY:
-        return ReadOnlyWorkspace(
-            f"The workspace {path.parent} cannot be written here ({exc}); runs can be listed "
-            "and models used, but nothing can be changed."
-        )
-    if code in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM):
-        return UserError(
-            f"The run database {path} cannot be opened or written ({exc}); check the disk "
-            "and the folder's permissions, then try again."
-        )
-    return exc
 
 
 def _read_only_connection(path: Path) -> sqlite3.Connection:
@@ -600,7 +331,7 @@ def database_problem(path: Path) -> str | None:
         finally:
             db.close()
     except sqlite3.Error as exc:
-        error = _storage_error(path, exc)
+        error = storage_error(path, exc)
         if isinstance(error, StoreDamaged):
             return f"The run database {path} cannot be read ({exc})."
         raise error from None
@@ -689,7 +420,7 @@ class SQLiteRunStore(RunStore):
     @contextmanager
     def _connect(self, create: bool = False) -> Iterator[sqlite3.Connection]:
         """A connection; SQLite's errors become one sentence that says what to do
-        (`_storage_error`). Before a workspace's first write there is no file: reads then
+        (`store_errors.storage_error`). Before a workspace's first write there is no file: reads then
         see an empty schema in memory, and nothing is created."""
         try:
             if not create and not self.path.exists():
@@ -708,13 +439,13 @@ class SQLiteRunStore(RunStore):
                 )
                 db.execute("PRAGMA synchronous=NORMAL")
             db.row_factory = sqlite3.Row
-            db.text_factory = _text
+            db.text_factory = text_value
             try:
                 yield db
             finally:
                 db.close()
         except sqlite3.Error as exc:
-            raise _storage_error(self.path, exc) from None
+            raise storage_error(self.path, exc) from None
 
     @contextmanager
     def _write(self, create: bool = False) -> Iterator[sqlite3.Connection]:
@@ -745,7 +476,7 @@ class SQLiteRunStore(RunStore):
                 db.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as exc:
-                if not _is_busy(exc):
+                if not is_busy(exc):
                     raise
                 holder = write_lock_holder(self.path)
                 if (holder is not None and holder.stopped) or time.monotonic() >= deadline:
@@ -797,15 +528,15 @@ class SQLiteRunStore(RunStore):
         only sees pages, not a damaged byte inside a value)."""
         found: list[DamagedRecord] = []
         queries = (
-            ("runs", f"SELECT r.rowid AS row_id, {_RUN_COLUMNS} FROM {_RUNS_FROM}", _run),
-            ("runs", "SELECT rowid AS row_id, id, result FROM runs", _result),
-            ("trials", "SELECT rowid AS row_id, * FROM trials", lambda row: _trial(row, 0)),
-            ("datasets", "SELECT rowid AS row_id, * FROM datasets", _dataset),
+            ("runs", f"SELECT r.rowid AS row_id, {_RUN_COLUMNS} FROM {_RUNS_FROM}", run_of),
+            ("runs", "SELECT rowid AS row_id, id, result FROM runs", result_of),
+            ("trials", "SELECT rowid AS row_id, * FROM trials", lambda row: trial_of(row, 0)),
+            ("datasets", "SELECT rowid AS row_id, * FROM datasets", dataset_of),
             (
                 "epochs",
                 "SELECT e.rowid AS row_id, e.*, t.run_id FROM epochs e "
                 "LEFT JOIN trials t ON t.id = e.trial_id",
-                _epoch,
+                epoch_of,
             ),
         )
         with self._connect() as db:
@@ -840,13 +571,13 @@ class SQLiteRunStore(RunStore):
     def get_dataset(self, dataset_id: str) -> Dataset | None:
         with self._connect() as db:
             row = db.execute("SELECT * FROM datasets WHERE id = ?", (dataset_id,)).fetchone()
-        return None if row is None else _dataset(row)
+        return None if row is None else dataset_of(row)
 
     def list_datasets(self) -> list[Dataset]:
         """Newest first."""
         with self._connect() as db:
             rows = db.execute("SELECT * FROM datasets ORDER BY created_at DESC").fetchall()
-        return [_dataset(r) for r in rows]
+        return [dataset_of(r) for r in rows]
 
     def runs_of_dataset(self, dataset_id: str) -> list[str]:
         with self._connect() as db:
@@ -921,7 +652,7 @@ class SQLiteRunStore(RunStore):
             rows = db.execute(
                 f"SELECT {_RUN_COLUMNS} FROM {_RUNS_FROM} {where} {tail}", args
             ).fetchall()
-        return [_run(r) for r in rows]
+        return [run_of(r) for r in rows]
 
     def get_run(self, run_id: str) -> Run | None:
         found = self._select_runs("WHERE r.id = ?", (run_id,))
@@ -1095,7 +826,7 @@ class SQLiteRunStore(RunStore):
     def get_result(self, run_id: str) -> RunResult | None:
         with self._connect() as db:
             row = db.execute("SELECT id, result FROM runs WHERE id = ?", (run_id,)).fetchone()
-        return None if row is None else _result(row)
+        return None if row is None else result_of(row)
 
     def describe_run(self, run_id: str, name: str | None = None, note: str | None = None) -> Run:
         with self._write() as db:
@@ -1189,7 +920,7 @@ class SQLiteRunStore(RunStore):
                 )
             db.executemany(
                 "INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [_epoch_row(e) for e in record.epochs],
+                [epoch_row(e) for e in record.epochs],
             )
         self._mirror(run.id, with_history=bool(record.trials))
 
@@ -1281,12 +1012,12 @@ class SQLiteRunStore(RunStore):
             rows = db.execute(
                 "SELECT * FROM trials WHERE run_id = ? ORDER BY id", (run_id,)
             ).fetchall()
-        return [_trial(r, number) for number, r in enumerate(rows, start=1)]
+        return [trial_of(r, number) for number, r in enumerate(rows, start=1)]
 
     def log_epochs(self, epochs: list[Epoch], owner: WorkerIdentity | None = None) -> None:
         if not epochs:
             return
-        rows = [_epoch_row(e) for e in epochs]
+        rows = [epoch_row(e) for e in epochs]
         with self._write() as db:
             if owner is None:
                 db.executemany(
@@ -1310,4 +1041,4 @@ class SQLiteRunStore(RunStore):
                 "WHERE t.run_id = ? ORDER BY e.trial_id, e.epoch",
                 (run_id,),
             ).fetchall()
-        return [_epoch(r) for r in rows]
+        return [epoch_of(r) for r in rows]

@@ -17,7 +17,7 @@ import sys
 import time
 
 from lstm_core.lock_holder import write_lock_holder
-from lstm_core.store import ReadOnlyWorkspace, StoreDamaged, WorkspaceBusy, busy_sentence
+from lstm_core.store_errors import ReadOnlyWorkspace, StoreDamaged, WorkspaceBusy, busy_sentence
 from lstm_core.workspace import Workspace
 
 LOCK_FILE = "supervisor.lock"

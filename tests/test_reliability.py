@@ -22,7 +22,7 @@ from lstm_core import jobs
 from lstm_core.api import Engine, RunStatus, TrialStatus
 from lstm_core.errors import DiskFull
 from lstm_core.processes import process_alive, this_host
-from lstm_core.store import StoreDamaged
+from lstm_core.store_errors import StoreDamaged
 from lstm_core.training import submit_run, train
 from lstm_core.workspace import Workspace
 

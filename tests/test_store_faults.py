@@ -21,7 +21,8 @@ from test_reliability import cli, one_line_error
 
 from lstm_core import store as store_module
 from lstm_core.api import Engine, RunStatus
-from lstm_core.store import SQLiteRunStore, WorkspaceBusy
+from lstm_core.store import SQLiteRunStore
+from lstm_core.store_errors import WorkspaceBusy
 from lstm_core.training import train
 
 
