@@ -18,9 +18,9 @@ PAGES = [
     st.Page("pages/errors.py", title="Errors", icon=":material/rule:"),
     st.Page("pages/predict.py", title="Predict", icon=":material/chat:"),
 ]
-page = st.navigation(PAGES)
+page = st.navigation(PAGES, position="hidden")  # the sidebar draws the links
 try:  # a damaged or read-only workspace: one sentence that says what to do, no traceback
-    sidebar()
+    sidebar(PAGES)
     page.run()
 except UserError as error:
     st.error(md(error))

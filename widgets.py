@@ -71,7 +71,17 @@ def engine() -> Engine:
     return _open_engine(str(Engine().root))
 
 
-def sidebar() -> None:
+def sidebar(pages: list[st.Page]) -> None:
+    """The app's navigation, then the workspace and the runs training now.
+
+    Streamlit's own page list is off (`client.showSidebarNavigation` in config.toml): on a
+    fresh server's first load it lists the `pages/` files by name (see
+    `_use_app_navigation`), so the links are drawn here, before anything that can fail.
+    """
+    with st.sidebar:
+        for page in pages:
+            st.page_link(page)
+        st.divider()
     workbench = engine()
     workbench.refresh()
     with st.sidebar:
@@ -200,10 +210,11 @@ def _use_app_navigation() -> None:
     A `pages/` folder beside the main script makes Streamlit (1.40-1.67) start each server
     in its old multipage mode: a class flag, `PagesManager.uses_pages_directory`, is set when
     the first session opens, and until some script calls `st.navigation` every run executes
-    the page file named by the URL directly, under an automatic list of file names. A first
-    request for `/predict` therefore never runs app.py. Every page imports this module, so
-    here the flag is cleared and the run restarted; `st.rerun` keeps the URL's page and
-    query string, and app.py's `st.Page` for that file has the same page hash.
+    the page file named by the URL directly, under an automatic list of file names (hidden
+    by `client.showSidebarNavigation = false`). A first request for `/predict` therefore
+    never runs app.py. Every page imports this module, so here the flag is cleared and the
+    run restarted; `st.rerun` keeps the URL's page and query string, and app.py's `st.Page`
+    for that file has the same page hash.
     """
     from streamlit.runtime.pages_manager import PagesManager
 

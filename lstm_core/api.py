@@ -32,6 +32,7 @@ from lstm_core.entities import (
     ClusterView,
     Dataset,
     Epoch,
+    Estimate,
     Evaluation,
     Explanation,
     GateTrace,
@@ -68,7 +69,9 @@ from lstm_core.hyperparams import (
     show_value,
 )
 from lstm_core.lock_holder import write_lock_holder
+from lstm_core.markup import MarkupShare, markup_share
 from lstm_core.model_zoo import ModelSummary, embedding_rows_note, model_summary
+from lstm_core.reading import Reading
 from lstm_core.spec import (
     BAYESIAN,
     FREEZE,
@@ -93,7 +96,7 @@ if TYPE_CHECKING:
 
     from lstm_core.bundle import Bundle
     from lstm_core.doctor import Checkup
-    from lstm_core.intake import LoadReport
+    from lstm_core.intake import LoadReport, ReadProgress
 
 __all__ = [
     "ARCHITECTURES",
@@ -121,6 +124,7 @@ __all__ = [
     "Dataset",
     "Engine",
     "Epoch",
+    "Estimate",
     "Evaluation",
     "ExperimentSpec",
     "Explanation",
@@ -129,9 +133,11 @@ __all__ = [
     "LabelledText",
     "LengthProfile",
     "LengthSlice",
+    "MarkupShare",
     "ModelSummary",
     "Progress",
     "Range",
+    "Reading",
     "Run",
     "RunResult",
     "RunStatus",
@@ -175,16 +181,31 @@ class Engine:
         return self.workspace.root
 
     # files and datasets
-    def read_file(self, data: bytes, filename: str = "") -> tuple[pd.DataFrame, LoadReport]:
-        """An uploaded file's bytes as string columns, with a report of how it was read."""
+    def read_file(
+        self,
+        data: bytes,
+        filename: str = "",
+        reading: Reading | None = None,
+        *,
+        encoding: str | None = None,
+        sheet: str | None = None,
+        progress: ReadProgress | None = None,
+    ) -> tuple[pd.DataFrame, LoadReport]:
+        """An uploaded file's bytes as string columns, with a report of how it was read
+        (`report.reading`); `reading` reads them again exactly so, `encoding` and `sheet`
+        override a guess, `progress(share, stage)` hears how far reading has got."""
         from lstm_core.intake import read_table
 
-        return read_table(data, filename)
+        return read_table(
+            data, filename, reading, encoding=encoding, sheet=sheet, progress=progress
+        )
 
-    def read_path(self, path: str | os.PathLike) -> tuple[pd.DataFrame, LoadReport]:
+    def read_path(
+        self, path: str | os.PathLike, *, encoding: str | None = None, sheet: str | None = None
+    ) -> tuple[pd.DataFrame, LoadReport]:
         from lstm_core.intake import read_path
 
-        return read_path(str(path))
+        return read_path(str(path), encoding=encoding, sheet=sheet)
 
     def column_problems(
         self,
@@ -208,8 +229,9 @@ class Engine:
 
         return column_warnings(frame, text_column, label_column)
 
-    def length_profile(self, texts) -> LengthProfile:
-        """Tokens per text (a sample of at most 20,000) and the 'auto' sequence length."""
+    def length_profile(self, texts, strip_html: bool = False) -> LengthProfile:
+        """Tokens per text (a sample of at most 20,000) and the 'auto' sequence length;
+        `strip_html`: counted as a model that strips HTML reads them."""
         import numpy as np
 
         from lstm_core.vectorizer import auto_sequence_length, token_lengths
@@ -218,7 +240,7 @@ class Engine:
         if len(texts) > PROFILE_SAMPLE:
             rows = np.random.default_rng(0).choice(len(texts), PROFILE_SAMPLE, replace=False)
             texts = [texts[i] for i in rows]
-        lengths = token_lengths(texts)
+        lengths = token_lengths(texts, strip_html)
         return LengthProfile(
             auto_sequence_length(lengths), int(lengths.max(initial=0)), lengths.tolist()
         )
@@ -231,13 +253,24 @@ class Engine:
         name: str,
         cv: int = SPEC_DEFAULTS.cv,
         test_size: float = SPEC_DEFAULTS.test_size,
+        reading: Reading | None = None,
     ) -> tuple[Dataset, list[str]]:
-        """Save the usable rows of the chosen columns; returns the dataset and what was dropped."""
+        """Save the usable rows of the chosen columns, and how the file was read (the
+        report's `reading`); returns the dataset and what was dropped."""
         from lstm_core.datasets import freeze_dataset
         from lstm_core.validation import select_columns
 
         chosen = select_columns(frame, text_column, label_column, cv, test_size)
-        return freeze_dataset(self.workspace, chosen, name, text_column, label_column), chosen.notes
+        dataset = freeze_dataset(self.workspace, chosen, name, text_column, label_column, reading)
+        return dataset, chosen.notes
+
+    def dataset_reading(self, dataset_id: str) -> Reading | None:
+        """How a dataset's file was read (format, encoding, delimiter, quoting, ...); None
+        for a dataset saved before that was kept."""
+        from lstm_core.datasets import load_reading
+
+        self.dataset(dataset_id)
+        return load_reading(self.workspace, dataset_id)
 
     def datasets(self) -> list[Dataset]:
         """Newest first."""
@@ -251,10 +284,19 @@ class Engine:
             )
         return dataset
 
-    def dataset_lengths(self, dataset_id: str) -> LengthProfile:
+    def dataset_lengths(self, dataset_id: str, strip_html: bool = False) -> LengthProfile:
         from lstm_core.datasets import load_dataset
 
-        return self.length_profile(load_dataset(self.workspace, dataset_id).texts)
+        return self.length_profile(load_dataset(self.workspace, dataset_id).texts, strip_html)
+
+    def markup_share(self, texts) -> MarkupShare:
+        """How many texts hold HTML tags or entities, which the `strip_html` setting removes."""
+        return markup_share(texts)
+
+    def dataset_markup(self, dataset_id: str) -> MarkupShare:
+        from lstm_core.datasets import load_dataset
+
+        return markup_share(load_dataset(self.workspace, dataset_id).texts)
 
     def describe_dataset(
         self, dataset_id: str, *, name: str | None = None, note: str | None = None
@@ -288,17 +330,25 @@ class Engine:
         shutil.rmtree(self.workspace.dataset_dir(dataset_id), ignore_errors=True)
 
     # designing a run
-    def estimate_seconds(self, spec: ExperimentSpec, auto_length: int | None = None) -> float:
-        """A rough wall time for the run on this kind of machine.
+    def estimate(
+        self, spec: ExperimentSpec, auto_length: int | None = None, here: bool = False
+    ) -> Estimate:
+        """The run's wall time with a range and its basis, learned from this workspace's
+        newest finished runs on this machine (a rough guess before the first).
 
-        `auto_length` is the dataset's 'auto' sequence length, when the caller has it.
+        `auto_length` is the dataset's 'auto' sequence length, when the caller has it;
+        `here`: the run will train in this process (`train`), not in a worker.
         """
-        from lstm_core.estimates import estimate_run_seconds
+        from lstm_core.estimates import estimate_run
 
         dataset = self.dataset(spec.dataset_id)
         if auto_length is None:
             auto_length = self.dataset_lengths(spec.dataset_id).auto_length
-        return estimate_run_seconds(spec, dataset.rows, auto_length)
+
+        def auto_length_of(dataset_id: str) -> int:
+            return self.dataset_lengths(dataset_id).auto_length
+
+        return estimate_run(self.workspace, spec, dataset.rows, auto_length, auto_length_of, here)
 
     def advice(self, spec: ExperimentSpec, auto_length: int | None = None) -> list[str]:
         return design_advice(spec, auto_length)
@@ -691,7 +741,9 @@ class Engine:
                 train_texts = [t for i, t in enumerate(texts) if i not in test_rows]
                 fixed = run.spec.fixed()
                 tokenize = SequenceVectorizer(
-                    lowercase=fixed["lowercase"], strip_punctuation=fixed["strip_punctuation"]
+                    lowercase=fixed["lowercase"],
+                    strip_punctuation=fixed["strip_punctuation"],
+                    strip_html=fixed["strip_html"],
                 ).tokenize
                 items = held_out(predictions, train_texts, tokenize)
             self._held_out = {key: items}  # one run at a time is looked at
@@ -757,13 +809,15 @@ class Engine:
             raise UserError(f"Could not write '{destination}': {exc.strerror or exc}.") from None
 
     def code(self, run_id: str, filename: str = "train_run.py") -> str:
-        """The run's best configuration as a plain Keras + scikeras + scikit-learn script."""
+        """The run's best configuration as a plain Keras + scikeras + scikit-learn script that
+        reads the data file as the run's dataset was read."""
         from lstm_core.code_export import render
 
         result = self.result(run_id)
         if result is None:
             raise UserError(f"Run '{run_id}' has no result to write as code; pick a completed run.")
-        return render(self.run(run_id), result, filename)
+        run = self.run(run_id)
+        return render(run, result, filename, self.dataset_reading(run.dataset.id))
 
     def export_code(self, run_id: str, destination: str | os.PathLike) -> Path:
         destination = Path(destination)

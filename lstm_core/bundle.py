@@ -99,6 +99,11 @@ class Bundle:
 
         return cls(model, vectorizer, read(LABELS_FILE), read(SPEC_FILE), read(METRICS_FILE))
 
+    def cleaned(self, text: str) -> str:
+        """`text` as the model reads it before tokenizing: HTML tags and entities removed
+        when it was trained on texts cleaned so (bundles saved before that setting: never)."""
+        return self.vectorizer.clean(text)
+
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """One traced graph for any batch size: no `predict()` set-up, no eager step loop."""
         if len(texts) == 0:

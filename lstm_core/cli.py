@@ -31,6 +31,7 @@ from lstm_core.api import (
     SPEC_DEFAULTS,
     Engine,
     ExperimentSpec,
+    MarkupShare,
     Progress,
     Run,
     RunResult,
@@ -68,14 +69,14 @@ def _print_json(payload) -> None:
 
 def cmd_inspect(args) -> int:
     started = time.perf_counter()
-    _, report = Engine().read_path(args.file)
+    _, report = Engine().read_path(args.file, encoding=args.encoding, sheet=args.sheet)
     seconds = time.perf_counter() - started
     if args.json:
         _print_json({**report.to_dict(), "seconds": round(seconds, 3)})
         return 0
     print(
-        f"{printable(args.file)}: {report.rows:,} rows, encoding {report.encoding}, "
-        f"delimiter {report.delimiter}"
+        f"{printable(args.file)}: {report.rows:,} rows, read as "
+        f"{printable(report.reading.describe())}, delimiter {report.delimiter}"
     )
     for column in report.columns:
         print(
@@ -88,18 +89,30 @@ def cmd_inspect(args) -> int:
     )
     for warning in report.warnings:
         print(f"note: {printable(warning)}")
+    for example in report.undecodable_examples:
+        print(f"  e.g. {printable(example)}")
     return 0
 
 
 def cmd_validate(args) -> int:
     """Would `train` accept these columns, and what deserves a second look? (exit 1: no)"""
     engine = Engine()
-    frame, _ = engine.read_path(args.file)
+    frame, _ = engine.read_path(args.file, encoding=args.encoding, sheet=args.sheet)
     problems = engine.column_problems(frame, args.text, args.label, args.cv, args.test_size)
     warnings = [] if problems else engine.column_warnings(frame, args.text, args.label)
+    markup = None if problems else engine.markup_share(frame[args.text])
+    if markup is not None and markup.with_markup:
+        default = "its default for this file" if markup.suggest_strip else "off by default"
+        warnings.append(f"{markup.describe()}; train --strip-html removes them ({default}).")
     if args.json:
         _print_json(
-            {"ok": not problems, "rows": len(frame), "problems": problems, "warnings": warnings}
+            {
+                "ok": not problems,
+                "rows": len(frame),
+                "problems": problems,
+                "warnings": warnings,
+                "markup": markup and {**to_plain(markup), "share": markup.share},
+            }
         )
     else:
         for problem in problems:
@@ -128,6 +141,8 @@ def _spec_from_args(args, dataset_id: str = "") -> ExperimentSpec:
         grid["arch"] = parse_assignment("arch=" + ",".join(args.arch))[1]
     if args.epochs is not None:
         params["epochs"] = args.epochs
+    if args.strip_html is not None:
+        params["strip_html"] = args.strip_html
     ranges = dict(parse_range(text) for text in args.range)
     # --n-iter and --halving-resource default to None: one given must suit the search
     given = [name for name in ("n_iter", "halving_resource") if getattr(args, name) is not None]
@@ -239,6 +254,28 @@ def _result_json(result: RunResult | None) -> dict:
     }
 
 
+def _with_markup_default(spec: ExperimentSpec, markup: MarkupShare) -> ExperimentSpec:
+    """Strip HTML where enough texts hold some, unless the design says (or a saved model it
+    starts from decides) otherwise: the Experiment page's default too."""
+    decided = bool(spec.parent) or "strip_html" in spec.params or "strip_html" in spec.grid
+    if decided or not markup.suggest_strip:
+        return spec
+    return dataclasses.replace(spec, params={**spec.params, "strip_html": True})
+
+
+def _markup_note(spec: ExperimentSpec, markup: MarkupShare) -> str:
+    """The share of texts holding HTML, and what this run does with it."""
+    if spec.parent:
+        done = f"run {spec.parent}'s saved model treats them as it was trained to"
+    elif spec.values_of("strip_html") == [True]:
+        done = "they are removed before tokenizing (--keep-html keeps them)"
+    elif spec.values_of("strip_html") == [False]:
+        done = "they are read as words (--strip-html removes them)"
+    else:
+        done = "the grid tries stripping them and keeping them"
+    return f"{markup.describe()}; {done}."
+
+
 def cmd_train(args) -> int:
     design = _spec_from_args(args)  # every setting checked before the files are read
     engine = Engine()
@@ -256,12 +293,22 @@ def cmd_train(args) -> int:
     if design.vectors_corpus:
         corpus = engine.add_corpus(design.vectors_corpus)
         design = dataclasses.replace(design, vectors_corpus=corpus.id)
-    frame, _ = engine.read_path(args.file)
+    frame, report = engine.read_path(args.file, encoding=args.encoding, sheet=args.sheet)
     dataset, notes = engine.freeze_dataset(
-        frame, args.text, args.label, Path(args.file).name, design.cv, design.test_size
+        frame,
+        args.text,
+        args.label,
+        Path(args.file).name,
+        design.cv,
+        design.test_size,
+        reading=report.reading,
     )
     spec = dataclasses.replace(design, dataset_id=dataset.id)
+    markup = engine.dataset_markup(dataset.id)
+    spec = _with_markup_default(spec, markup)
     warnings = engine.column_warnings(frame, args.text, args.label)
+    if markup.with_markup:
+        warnings.append(_markup_note(spec, markup))
     for note in [*warnings, *notes, *engine.advice(spec)]:
         print(f"note: {printable(note)}", file=sys.stderr)
     if args.background:
@@ -531,12 +578,22 @@ def cmd_export_code(args) -> int:
     return 0
 
 
+def _reading_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--encoding", help="the file's text encoding, e.g. utf-8, cp1252 (default: guessed)"
+    )
+    command.add_argument("--sheet", help="an Excel file's sheet (default: the first with data)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="lstm-core", description="Recurrent text classifiers from a CSV.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    inspect = commands.add_parser("inspect", help="show how a CSV / TSV / TXT file is read")
+    inspect = commands.add_parser(
+        "inspect", help="show how a table is read (CSV, TSV, TXT, Excel, JSON, Parquet; gz, zip)"
+    )
     inspect.add_argument("file")
+    _reading_options(inspect)
     inspect.add_argument("--json", action="store_true")
     inspect.set_defaults(handler=cmd_inspect)
 
@@ -549,6 +606,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--label", required=True, help="column holding the labels")
     validate.add_argument("--cv", type=int, default=defaults.cv, help="folds to be used")
     validate.add_argument("--test-size", type=float, default=defaults.test_size)
+    _reading_options(validate)
     validate.add_argument("--json", action="store_true")
     validate.set_defaults(handler=cmd_validate)
 
@@ -641,6 +699,23 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="tcp://HOST:PORT",
         help=f"run the fits on this Dask scheduler (default: ${SCHEDULER_VARIABLE})",
     )
+    html = train.add_mutually_exclusive_group()
+    html.add_argument(
+        "--strip-html",
+        dest="strip_html",
+        action="store_const",
+        const=True,
+        help="remove HTML tags and unescape entities before tokenizing (the default when 5%% "
+        "or more of the texts hold some; the saved model does the same to new texts)",
+    )
+    html.add_argument(
+        "--keep-html",
+        dest="strip_html",
+        action="store_const",
+        const=False,
+        help="read HTML tags and entities as words",
+    )
+    _reading_options(train)
     train.add_argument("--background", action="store_true", help="queue it and return at once")
     train.add_argument("--json", action="store_true")
     train.set_defaults(handler=cmd_train)

@@ -8,6 +8,12 @@ columns) and prints, last, one JSON line with `accuracy` and `macro_f1` on a hel
 split. It does not reuse the workbench, so it shows what the workbench does for you; and
 it says so when the run started from a saved model or from word vectors, which a plain
 script does not repeat.
+
+The file is read as the workbench read the run's dataset (its `Reading`: format,
+encoding, delimiter, quoting, header, packing), written in as plain arguments, so the
+script trains on the same rows; the repairs the workbench makes after reading (blank
+rows, column names, text spilled over at an unquoted delimiter, mojibake) are written out
+as a few lines of their own.
 """
 
 from __future__ import annotations
@@ -18,20 +24,22 @@ from pprint import pformat
 
 from lstm_core.entities import Run, RunResult
 from lstm_core.hyperparams import defaults
+from lstm_core.intake import SPILL_MAX_FILLED_SHARE
+from lstm_core.markup import ENTITY_PATTERN, TAG_PATTERN
+from lstm_core.reading import Reading
+from lstm_core.text_decoding import MOJIBAKE_PATTERN
 
 TEMPLATE = '''"""Run {run_id} of the RNN text workbench, as a plain script.
 
-Trains the run's best configuration{found} on a CSV file and prints, last, a JSON line with
-the accuracy and macro-F1 on a held-out {test_share:.0%} of it:
+Trains the run's best configuration{found} on its data file and prints, last, a JSON line
+with the accuracy and macro-F1 on a held-out {test_share:.0%} of it:
 
     python {shown_name} DATA.csv
 {note}"""
 
-import json
-import re
-import sys
+{stdlib_imports}
 
-import keras
+{ftfy_import}import keras
 import numpy as np
 import pandas as pd
 from scikeras.wrappers import KerasClassifier
@@ -43,26 +51,30 @@ SEED, TEST_SHARE = {seed!r}, {test_share!r}
 CONFIG = {config}
 CELLS = {{"rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU", "bilstm": "LSTM", "bigru": "GRU"}}
 INITIALIZERS = {{"uniform": "random_uniform", "normal": "random_normal", "zero": "zeros"}}
+TAG = re.compile({tag_pattern!r}, re.DOTALL)  # <br />, <a href="...">, </p>; not "<3"
+ENTITY = re.compile({entity_pattern!r})  # &amp; &#39; &quot;{reading_constants}
+
+
+{reading_functions}
 
 
 def read(path):
-    """The file's two columns as strings (UTF-8, else Windows-1252 as spam.csv needs; the
-    delimiter sniffed), without rows whose text or label is empty; labels stripped."""
-    for encoding in ("utf-8", "cp1252"):
-        try:
-            frame = pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False,
-                                sep=None, engine="python")
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        sys.exit(f"{{path}} is neither UTF-8 nor Windows-1252 text")
-    frame = frame[[TEXT_COLUMN, LABEL_COLUMN]].copy()
+    """The run's two columns as the workbench kept them: rows without a text or a label
+    left out, labels stripped."""
+    frame = read_table(path)[[TEXT_COLUMN, LABEL_COLUMN]].copy()
     frame[LABEL_COLUMN] = frame[LABEL_COLUMN].str.strip()
     return frame[(frame[TEXT_COLUMN].str.strip() != "") & (frame[LABEL_COLUMN] != "")]
 
 
+def strip_html(text):
+    """Entities unescaped (&amp; -> &), then each HTML tag replaced by a space."""
+    text = ENTITY.sub(lambda m: html.unescape(m.group()), text)
+    return TAG.sub(" ", text)
+
+
 def tokenize(text):
+    if CONFIG["strip_html"]:
+        text = strip_html(text)
     if CONFIG["lowercase"]:
         text = text.lower()
     return re.findall(r"\\w+" if CONFIG["strip_punctuation"] else r"\\w+|[^\\w\\s]", text)
@@ -158,13 +170,269 @@ if __name__ == "__main__":
     main(sys.argv[1])
 '''
 
+GUESSED_TABLE = '''
+def read_table(path):
+    """The workbench kept no record of how the run's file was read (its dataset was saved
+    before it kept one), so this guesses as it did then: UTF-8, else Windows-1252, the
+    delimiter sniffed. The rows may differ from the run's."""
+    print(f"note: {path} is read by a guess; its rows may differ from the run's",
+          file=sys.stderr)
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False,
+                               sep=None, engine="python")
+        except UnicodeDecodeError:
+            continue
+    sys.exit(f"{path} is neither UTF-8 nor Windows-1252 text")
+'''
 
-def render(run: Run, result: RunResult, filename: str) -> str:
-    """The script for `run`'s best configuration (a JSON-clean copy of it)."""
+FIX_MOJIBAKE = '''
+def fix_mojibake(cell):
+    """ftfy's repair of UTF-8 that was decoded twice ("cafÃ©" -> "café"), tried where the
+    workbench tries it: on a cell holding a UTF-8 lead byte's character followed by a
+    continuation byte's, as Windows-1252 or Latin-1 shows them."""
+    return ftfy.fix_encoding(cell) if MOJIBAKE.search(cell) else cell
+'''
+
+JSON_CELL = '''
+def json_cell(value):
+    """A JSON value as the workbench shows it: null as "", any other non-string as JSON."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+'''
+
+COLUMN_NAMES = '''
+def column_names(header, width):
+    """As the workbench names columns: stripped, a repeated name numbered (text, text_2),
+    a missing one column_N by its position."""
+    seen, names = {}, []
+    for position in range(width):
+        name = header[position].strip() if position < len(header) else ""
+        if name:
+            seen[name] = seen.get(name, 0) + 1
+            name = name if seen[name] == 1 else f"{name}_{seen[name]}"
+        names.append(name or f"column_{position + 1}")
+    return names
+'''
+
+JOIN_SPILLED = '''
+def join_spilled(frame, header, delimiter):
+    """Text cut at an unquoted delimiter spills into columns with no name. As the
+    workbench does, such a column with text in at most {share:.0%} of the rows is joined back
+    into the last column kept before it, and one with no text at all is dropped."""
+    kept = []
+    for position in range(frame.shape[1]):
+        cells = frame.iloc[:, position]
+        filled = (cells.str.strip() != "").to_numpy()
+        named = position < len(header) and header[position].strip() != ""
+        if not named and kept and 0 < filled.sum() <= SPILL_SHARE * len(frame):
+            target = kept[-1]
+            frame.iloc[filled, target] = frame.iloc[filled, target] + delimiter + cells[filled]
+        elif named or filled.any():
+            kept.append(position)
+    return frame.iloc[:, kept]
+'''
+
+TABLE = """
+def read_table(path):
+{docstring}
+    rows = [row for row in read_rows(path) if any(cell.strip() for cell in row)]
+    header, body = {split}
+    width = max(len(row) for row in rows)
+    frame = pd.DataFrame([row + [""] * (width - len(row)) for row in body], dtype="str")
+    frame.columns = column_names(header, width)
+    return {result}
+"""
+
+_QUOTING = {True: "csv.QUOTE_MINIMAL", False: "csv.QUOTE_NONE"}
+
+
+def _literal(value: str) -> str:
+    """`value` as a Python string literal, in double quotes like the rest of the script."""
+    text = repr(value)
+    return f'"{text[1:-1]}"' if text[0] == "'" and '"' not in text else text
+
+
+def _in_docstring(text: str) -> str:
+    """A file, sheet or member name made safe inside the script's docstrings."""
+    return text.replace('"', "'").replace("\\", "/")
+
+
+def _docstring(text: str) -> str:
+    """`text` as a function's docstring, wrapped at 88 columns."""
+    return textwrap.fill(f'"""{text}"""', 88, initial_indent="    ", subsequent_indent="    ")
+
+
+def _repairs_mojibake(reading: Reading) -> bool:
+    """Only where the workbench repaired a row: ftfy is one more package to install."""
+    return reading.encoding is not None and reading.fix_mojibake and reading.mojibake_rows > 0
+
+
+def _spills(reading: Reading) -> bool:
+    """The workbench joins spilled text back only in delimited text with column names."""
+    return reading.format in ("csv", "tsv") and reading.header
+
+
+def _modules(reading: Reading | None) -> set[str]:
+    """The standard-library modules the script's reading needs."""
+    if reading is None:
+        return set()
+    needed = (
+        {{"gzip": "gzip", "zip": "zipfile"}[reading.compression]} if reading.compression else set()
+    )
+    if reading.format in ("csv", "tsv"):
+        needed |= {"csv", "io"}
+    if reading.compression and reading.encoding is None:
+        needed.add("io")
+    return needed
+
+
+def _unpacking(reading: Reading) -> tuple[list[str], str]:
+    """Lines that put the file's text (a text format) or a source pandas reads (a workbook,
+    Parquet) in a variable, and that variable's name."""
+    member = _literal(reading.member or "")
+    if reading.encoding is not None:
+        encoding = _literal(reading.encoding)
+        if reading.compression == "zip":
+            opened = "zipfile.ZipFile(path) as archive"
+            text = f'archive.read({member}).decode({encoding}, errors="replace")'
+        else:
+            opener = 'gzip.open(path, "rt", ' if reading.compression == "gzip" else "open(path, "
+            opened = f'{opener}encoding={encoding}, errors="replace", newline="") as handle'
+            text = "handle.read()"
+        return [f"with {opened}:", f"    text = {text}"], "text"
+    if reading.compression == "zip":
+        opened, data = "zipfile.ZipFile(path) as archive", f"archive.read({member})"
+    elif reading.compression == "gzip":
+        opened, data = "gzip.open(path) as handle", "handle.read()"
+    else:
+        return [], "path"
+    return [f"with {opened}:", f"    source = io.BytesIO({data})"], "source"
+
+
+def _parsing(reading: Reading, source: str) -> list[str]:
+    """Lines that turn that text or source into rows of strings, and return them."""
+    fix = _repairs_mojibake(reading)
+    if reading.format in ("csv", "tsv"):
+        rows = (
+            f'csv.reader(io.StringIO(text, newline=""), delimiter={_literal(reading.delimiter)}, '
+            f"quoting={_QUOTING[reading.quoting]})"
+        )
+        if fix:
+            return [
+                f"rows = {rows}",
+                "return [[fix_mojibake(cell) for cell in row] for row in rows]",
+            ]
+        return [f"return list({rows})"]
+    if reading.format == "lines":
+        line = "fix_mojibake(line)" if fix else "line"
+        return [f"return [[{line}] for line in text.splitlines()]"]
+    if reading.format in ("jsonl", "json"):
+        cell = "json_cell(record.get(key))"
+        records = (
+            "json.loads(text)"
+            if reading.format == "json"
+            else "[json.loads(line) for line in text.splitlines() if line.strip()]"
+        )
+        return [
+            f"records = {records}",
+            "names = list(dict.fromkeys(key for record in records for key in record))",
+            f"return [names, *([{f'fix_mojibake({cell})' if fix else cell} for key in names] "
+            "for record in records)]",
+        ]
+    if reading.format == "xlsx":
+        return [
+            f"frame = pd.read_excel({source}, sheet_name={_literal(reading.sheet or '')}, "
+            'header=None, dtype=str, engine="openpyxl")',
+            'return frame.fillna("").to_numpy(dtype=object).tolist()',
+        ]
+    return [
+        f'frame = pd.read_parquet({source}, engine="pyarrow")',
+        'cells = frame.astype(str).where(frame.notna(), "")',
+        "return [[str(name) for name in frame.columns], *cells.to_numpy(dtype=object).tolist()]",
+    ]
+
+
+def _read_rows(reading: Reading) -> str:
+    """The script's `read_rows`, the run's `Reading` written into it."""
+    said = [f"The file's rows as lists of strings, read as the workbench read it: "
+            f"{_in_docstring(reading.describe())}."]  # fmt: skip
+    if reading.encoding is not None:
+        found = reading.undecodable_bytes
+        counted = f" (it found {found:,} in {reading.undecodable_rows:,} rows)" if found else ""
+        said.append(f"Bytes that do not decode show as U+FFFD, as in the workbench{counted}.")
+        if _repairs_mojibake(reading):
+            said.append(
+                "Text decoded twice is repaired, as the workbench did in "
+                f"{reading.mojibake_rows:,} rows."
+            )
+    if reading.format in ("csv", "tsv") and not reading.quoting:
+        said.append(
+            f"Quotes are plain characters ({reading.quote_free_rows_changed:,} rows differ from "
+            "a reading with quoting)."
+        )
+    unpacking, source = _unpacking(reading)
+    body = "".join(f"    {line}\n" for line in [*unpacking, *_parsing(reading, source)])
+    return f"def read_rows(path):\n{_docstring(' '.join(said))}\n{body}"
+
+
+def _read_table(reading: Reading) -> str:
+    """The script's `read_table`: the workbench's table made of those rows."""
+    said = [
+        "The file as the workbench's table of strings. These lines repeat its intake (the "
+        "script does not import the workbench): blank rows skipped,",
+        "the first row naming the columns,"
+        if reading.header
+        else "the columns named column_1, column_2, ... (the first row is data),",
+        "short rows padded with empty cells",
+    ]
+    if _spills(reading):
+        said[-1] += ", and text spilled over at an unquoted delimiter joined back"
+        result = f"join_spilled(frame, header, {_literal(reading.delimiter or '')})"
+    else:
+        result = "frame"
+    return TABLE.format(
+        docstring=_docstring(" ".join(said) + "."),
+        split="rows[0], rows[1:]" if reading.header else "[], rows",
+        result=result,
+    )
+
+
+def _reading_code(reading: Reading | None) -> tuple[str, str]:
+    """The module-level lines and the functions that read the file as the run's dataset was."""
+    if reading is None:
+        return "", GUESSED_TABLE.strip()
+    constants, functions = [], [_read_rows(reading)]
+    if reading.format in ("csv", "tsv"):
+        constants.append("csv.field_size_limit(2**31 - 1)  # as the workbench: texts over 128 KB")
+    if _repairs_mojibake(reading):
+        constants.append(f"MOJIBAKE = re.compile({MOJIBAKE_PATTERN!r})  # 'Ã©' for 'é'")
+        functions.append(FIX_MOJIBAKE)
+    if reading.format in ("jsonl", "json"):
+        functions.append(JSON_CELL)
+    functions.append(COLUMN_NAMES)
+    if _spills(reading):
+        constants.append(f"SPILL_SHARE = {SPILL_MAX_FILLED_SHARE!r}")
+        functions.append(JOIN_SPILLED.format(share=SPILL_MAX_FILLED_SHARE))
+    functions.append(_read_table(reading))
+    return "".join(f"\n{line}" for line in constants), "\n\n\n".join(f.strip() for f in functions)
+
+
+def render(run: Run, result: RunResult, filename: str, reading: Reading | None) -> str:
+    """The script for `run`'s best configuration (a JSON-clean copy of it), reading the data
+    file as `reading` says (None: the dataset was saved before readings were kept)."""
     spec = run.spec
     config = json.loads(json.dumps({**defaults(), **result.best_config}))
     config["activation"] = config.get("activation") or "relu"
-    notes = []
+    if reading is None:
+        notes = [
+            "The workbench kept no record of how the run's data file was read (its dataset "
+            "was saved before it kept one), so this script guesses: UTF-8, else Windows-1252, "
+            "the delimiter sniffed. Its rows may differ from the run's."
+        ]
+    else:
+        notes = [f"It reads the file as the workbench read the run's: {reading.describe()}."]
     if spec.parent:
         notes.append(
             f"The run started from run {spec.parent}'s saved model (frozen: {spec.freeze}); "
@@ -174,17 +442,25 @@ def render(run: Run, result: RunResult, filename: str) -> str:
         notes.append(
             "The run started its embedding from word vectors; this script starts it random."
         )
-    note = "".join(f"\n{textwrap.fill(line, 88)}\n" for line in notes)
+    note = "".join(f"\n{textwrap.fill(_in_docstring(line), 88)}\n" for line in notes)
     searched = ", ".join(f"{k} = {v!r}" for k, v in result.best_params.items())
+    modules = {"html", "json", "re", "sys", *_modules(reading)}
+    constants, functions = _reading_code(reading)
     return TEMPLATE.format(
         run_id=run.id,
         found=f" (found by its search: {searched})" if searched else "",
         test_share=spec.test_size,
         filename=filename,
-        shown_name=filename.replace('"', "'").replace("\\", "/"),
+        shown_name=_in_docstring(filename),
         note=note,
+        stdlib_imports="\n".join(f"import {name}" for name in sorted(modules)),
+        ftfy_import="import ftfy\n" if reading and _repairs_mojibake(reading) else "",
         text_column=run.dataset.text_column,
         label_column=run.dataset.label_column,
         seed=spec.seed,
         config=pformat(config, sort_dicts=False, width=92),
+        tag_pattern=TAG_PATTERN,
+        entity_pattern=ENTITY_PATTERN,
+        reading_constants=constants,
+        reading_functions=functions,
     )

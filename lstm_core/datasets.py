@@ -1,22 +1,26 @@
 """Freeze a validated column choice as a dataset snapshot that any process can read back.
 
 The snapshot's identity is a hash of its content, so the same rows chosen twice give one
-dataset, and a worker trains on exactly what the person saw.
+dataset, and a worker trains on exactly what the person saw. Beside the rows lies how the
+file was read (`Reading`, as `reading.json`), so a script can read the file the same way.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from lstm_core.entities import Dataset
 from lstm_core.errors import UserError
+from lstm_core.reading import Reading
 from lstm_core.workspace import Workspace
 
 DATA_FILE = "data.csv"
+READING_FILE = "reading.json"
 
 
 @dataclass
@@ -37,9 +41,17 @@ def content_id(data: LabelledTexts) -> str:
 
 
 def freeze_dataset(
-    workspace: Workspace, data: LabelledTexts, name: str, text_column: str, label_column: str
+    workspace: Workspace,
+    data: LabelledTexts,
+    name: str,
+    text_column: str,
+    label_column: str,
+    reading: Reading | None = None,
 ) -> Dataset:
-    """Write the rows once (UTF-8 CSV, text and label) and register them."""
+    """Write the rows once (UTF-8 CSV, text and label) and register them.
+
+    The first reading that gave these rows is the one kept: the same rows from another
+    file are the same dataset."""
     dataset_id = content_id(data)
     folder = workspace.dataset_dir(dataset_id)
     path = folder / DATA_FILE
@@ -51,6 +63,10 @@ def freeze_dataset(
             writer.writerow(["text", "label"])
             writer.writerows(zip(data.texts, data.labels, strict=True))
         partial.replace(path)
+    if reading is not None and not (folder / READING_FILE).exists():
+        partial = folder / f"{READING_FILE}.partial"
+        partial.write_text(json.dumps(reading.to_dict()), encoding="utf-8")
+        partial.replace(folder / READING_FILE)
     workspace.store.add_dataset(
         Dataset(dataset_id, name, text_column, label_column, len(data.texts), data.class_counts)
     )
@@ -71,3 +87,17 @@ def load_dataset(workspace: Workspace, dataset_id: str) -> LabelledTexts:
     return LabelledTexts(
         texts, labels, {str(v): int(c) for v, c in zip(values, counts, strict=True)}
     )
+
+
+def load_reading(workspace: Workspace, dataset_id: str) -> Reading | None:
+    """How the dataset's file was read; None for one saved before readings were kept."""
+    path = workspace.dataset_dir(dataset_id) / READING_FILE
+    try:
+        return Reading.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, TypeError):
+        raise UserError(
+            f"Dataset {dataset_id}'s record of how its file was read ({path}) is damaged; "
+            "load the file again."
+        ) from None

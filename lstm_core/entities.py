@@ -192,6 +192,18 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class Estimate:
+    """A run's wall time before it starts: a best guess, a range, and what it rests on
+    (`lstm_core.estimates`), so that a guess is never read as a measurement."""
+
+    seconds: float
+    low: float
+    high: float
+    basis: str  # "From 3 earlier runs on this data." or "No finished run here yet: ..."
+    runs: int = 0  # finished runs it learned from; 0: the built-in guess
+
+
+@dataclass(frozen=True)
 class ClassScores:
     precision: float
     recall: float
@@ -326,6 +338,7 @@ class RunResult:
     parameters: ParameterCounts | None = None  # while the first phase trains
     vectors: VectorsCoverage | None = None  # with word vectors: how much they covered
     backend: str | None = None  # the Keras backend the final model trained on
+    launch_load: float | None = None  # runnable processes beside it when it started
 
     def cv(self) -> dict[str, Any]:
         """The best candidate's mean CV score (for the run's metric) and mean CV accuracy."""

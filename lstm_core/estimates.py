@@ -1,64 +1,141 @@
-"""A rough time estimate for a run, shown before launch (no TensorFlow needed).
+"""How long a run will take, said before it starts (no TensorFlow needed).
 
-Calibrated on this project's 2-core machine: an LSTM with 16 units and 32-wide
-embeddings took about 1.0 s per epoch on 2,228 spam.csv texts cut to 34 tokens (13 us per
-token), and every new model costs about 2 s of graph tracing before its first step (a
-fit process reuses a traced model for later fits of the same architecture).
+A built-in cost model (`lstm_core.cost_model`) says how each part of a run moves with its
+design. Real machines were 3.5-5x slower than that model under load, so each part's ratio
+to the model is learned from this workspace's recent finished runs (their trials' and epochs'
+seconds), and a machine busier now than when those runs started is counted: a run keeps in
+its result the runnable processes beside it when it started (`lstm_core.machine_load`),
+and a run's share of the cores follows from them. Nothing here writes.
 """
 
 from __future__ import annotations
 
-from lstm_core.hyperparams import model_key
-from lstm_core.model_zoo import CELLS, recurrent_params
-from lstm_core.spec import ExperimentSpec
+import statistics
+import sys
+from collections.abc import Callable
 
-TRACE_SECONDS_PER_FIT = 2.0
-BASE_US_PER_TOKEN = 10.0
-WEIGHT_US_PER_TOKEN = 1e-3  # per recurrent weight touched per token
-RECURRENT_DROPOUT_SLOWDOWN = 2.0  # measured: 10.3 s vs 5.6 s per epoch (docs/DESIGN.md)
-BUCKETED_TIME_SHARE = 0.7  # length-bucketed batches, spam.csv LSTM (bench/bucketing.py)
-PARALLEL_CONTENTION = 1.45  # 2 workers on 2 cores gave 1.38x, not 2x (bench/run.py)
+from lstm_core.cost_model import predicted_seconds
+from lstm_core.entities import Estimate, Run, RunStatus
+from lstm_core.errors import UserError
+from lstm_core.hyperparams import ARCHITECTURE_NAMES
+from lstm_core.machine_load import runnable_others
+from lstm_core.run_timings import RunTiming, calibrate, design_kinds, run_timing
+from lstm_core.spec import ExperimentSpec, usable_cores
+from lstm_core.workspace import Workspace
+
+HISTORY_RUNS = 12  # the newest completed runs an estimate learns from
+LOOKED_AT_RUNS = 40  # runs read to find them
+LOAD_DIFFERENT = 0.5  # runnable processes more or fewer than then that the basis mentions
+GUESS_LOW, GUESS_HIGH = 0.5, 3.0  # the range of the uncalibrated guess
+RUNS_SPREAD = {1: 1.5, 2: 1.4}  # learned from 1 or 2 runs; 3 or more: MIN_SPREAD
+MIN_SPREAD = 1.3
+NEW_PART_SPREAD = 1.25  # per part of the design no earlier run had
+LOAD_SPREAD = 1.15  # a load unlike the runs': how much it slows a run is approximate
+_CACHE_LIMIT = 500
+
+_timings: dict[tuple[str, str], RunTiming] = {}  # a finished run's timing never changes
 
 
-def seconds_per_epoch(config: dict, n_rows: int, tokens_per_text: float) -> float:
-    arch, units, width = config["arch"], config["units"], config["embedding_dim"]
-    weights = 0
-    for _ in range(config["layers"]):
-        weights += recurrent_params(arch, width, units)
-        width = units * (2 if CELLS[arch][2] else 1)
-    microseconds = BASE_US_PER_TOKEN + WEIGHT_US_PER_TOKEN * weights
-    if config["recurrent_dropout"]:
-        microseconds *= RECURRENT_DROPOUT_SLOWDOWN
-    if config["length_buckets"]:
-        microseconds *= BUCKETED_TIME_SHARE
-    return n_rows * tokens_per_text * microseconds / 1e6
+def current_load(runs: list[Run]) -> float:
+    """The machine's load besides this workspace's runs (`runs`, the newest): runnable
+    processes less the fit processes of those still going (a run queued behind them starts
+    when they end)."""
+    going = sum(r.spec.effective_n_jobs() for r in runs if r.status == RunStatus.RUNNING)
+    return max(0.0, runnable_others() - going)
 
 
-def estimate_run_seconds(spec: ExperimentSpec, n_rows: int, auto_length: int) -> float:
-    """Wall seconds for the search plus the refit, with the fits spread over the workers.
+def estimate_run(
+    workspace: Workspace,
+    spec: ExperimentSpec,
+    n_rows: int,
+    auto_length: int,
+    auto_length_of: Callable[[str], int],
+    here: bool = False,
+) -> Estimate:
+    """The run's wall time, learned from this workspace's newest finished runs.
 
-    `auto_length` is the sequence length the "auto" policy picks for this data. Padded to
-    a fixed length, every text costs that length; with length buckets a batch pads only to
-    its own longest text, so a length above `auto_length` costs about `auto_length` (few
-    texts are longer).
+    `auto_length_of` gives another dataset's 'auto' sequence length; `here`: the run trains
+    in this process, warm once it has imported TensorFlow (else a worker trains it, warm
+    if the workspace's warm worker lives).
     """
-    train_rows = n_rows * (1 - spec.test_size)
-    fold_rows = train_rows * (1 - 1 / spec.cv) if spec.cv else train_rows * 0.8
-    candidates = spec.typical_candidates()
+    from lstm_core import standby
 
-    def training(config: dict, rows: float) -> float:
-        length = auto_length if config["sequence_length"] == "auto" else config["sequence_length"]
-        if config["length_buckets"]:
-            length = min(length, auto_length)
-        epochs = config["epochs"] + spec.fine_tune_epochs  # frozen layers: an upper bound
-        return epochs * seconds_per_epoch(config, rows, length)
+    store, cores = workspace.store, usable_cores()
+    newest = store.list_runs(LOOKED_AT_RUNS)
+    others = current_load(newest)
+    runs = [r for r in newest if r.status == RunStatus.COMPLETED]
+    same = [r for r in runs if r.dataset.id == spec.dataset_id]
+    runs = (same or runs)[:HISTORY_RUNS]
+    timings = []
+    for run in runs:
+        cached = _timings.get((str(workspace.root), run.id))
+        if cached is None:
+            epochs_of: dict[int, list[float]] = {}
+            for epoch in store.epochs(run.id):
+                if epoch.seconds is not None:
+                    epochs_of.setdefault(epoch.trial_id, []).append(epoch.seconds)
+            try:
+                length = auto_length if same else auto_length_of(run.dataset.id)
+            except (UserError, OSError):  # its dataset's files are gone: learn from the others
+                continue
+            result = store.get_result(run.id)
+            launched = result.launch_load if result else None
+            cached = run_timing(run, store.trials(run.id), epochs_of, length, launched, cores)
+            if len(_timings) > _CACHE_LIMIT:
+                _timings.clear()
+            _timings[(str(workspace.root), run.id)] = cached
+        timings.append(cached)
+    warm = "keras" in sys.modules if here else standby.alive(workspace)
+    last = timings[0] if timings and timings[0].dataset_id == spec.dataset_id else None
+    kept = last.keys if warm and last is not None else frozenset()
+    return describe(
+        spec,
+        predicted_seconds(
+            spec,
+            n_rows,
+            auto_length,
+            calibrate(timings, others, cores),
+            others,
+            warm,
+            kept,
+            cores,
+        ),
+        timings,
+        others,
+        bool(same),
+    )
 
-    workers = min(spec.effective_n_jobs(), len(candidates) * spec.n_splits())
-    # A candidate's folds go to the fit process that keeps its model (lstm_core.executors),
-    # so each distinct model is traced about once.
-    traces = len({model_key(c) for c in candidates})
-    search = sum(training(c, fold_rows) for c in candidates) * spec.n_splits()
-    search += traces * TRACE_SECONDS_PER_FIT
-    contention = PARALLEL_CONTENTION if workers > 1 else 1.0
-    refit = TRACE_SECONDS_PER_FIT + max(training(c, train_rows) for c in candidates)
-    return search / workers * contention + refit
+
+def describe(
+    spec: ExperimentSpec, seconds: float, timings: list[RunTiming], others: float, same: bool
+) -> Estimate:
+    """The range and the basis: narrower the more runs it learned from, wider for each part
+    of the design none of them had and for a load unlike theirs."""
+    if not timings:
+        busy = f"; {_processes(others)} running now, counted" if round(others) else ""
+        return Estimate(
+            seconds,
+            GUESS_LOW * seconds,
+            GUESS_HIGH * seconds,
+            f"No finished run here yet: a rough guess from a quiet 2-core machine{busy}.",
+        )
+    archs = set().union(*(t.archs for t in timings))
+    kinds = set().union(*(t.kinds for t in timings))
+    new = [ARCHITECTURE_NAMES[a] for a in spec.architectures() if a not in archs]
+    new += sorted(design_kinds(spec) - kinds)
+    n = len(timings)
+    spread = RUNS_SPREAD.get(n, MIN_SPREAD) * NEW_PART_SPREAD ** len(new)
+    basis = f"From {n} earlier run{'s' if n > 1 else ''} on {'this' if same else 'other'} data"
+    if new:
+        basis += f"; new here: {', '.join(new)}"
+    then = [t.others for t in timings if t.others is not None]
+    if then and abs(others - statistics.median(then)) >= LOAD_DIFFERENT:
+        busier = "busier" if others > statistics.median(then) else "quieter"
+        basis += f"; the machine is {busier} now ({_processes(others)} running), counted"
+        spread *= LOAD_SPREAD
+    return Estimate(seconds, seconds / spread, seconds * spread, basis + ".", runs=n)
+
+
+def _processes(others: float) -> str:
+    count = round(others)
+    return f"{count or 'no'} other process{'' if count == 1 else 'es'}"

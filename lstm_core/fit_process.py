@@ -15,6 +15,7 @@ import threading
 import time
 from multiprocessing.connection import Connection
 
+from lstm_core.priority import lower_for_training
 from lstm_core.trial import TrainingData, TrialOutcome, fit_trial
 
 PARENT_CHECK_S = 1.0
@@ -96,6 +97,7 @@ def serve(tasks, results, stop, prune, threads: int, parent_pid: int) -> None:
     threading.Thread(
         target=_exit_with_parent, args=(parent_pid,), name="exit-with-parent", daemon=True
     ).start()
+    lower_for_training()  # started by the CLI, which keeps its own priority
     limit_threads(threads)
     import lstm_core.callbacks  # noqa: F401  (Keras, scikeras, scikit-learn: before the first task)
     import lstm_core.pipeline  # noqa: F401

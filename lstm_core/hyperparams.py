@@ -256,6 +256,15 @@ _PARAMETERS = (
     ),
     _choice("strip_punctuation", VECTORIZER, True, "Drop punctuation tokens", None, (True, False)),
     _choice(
+        "strip_html",
+        VECTORIZER,
+        False,
+        "Remove HTML tags and unescape character entities (left in scraped texts) before "
+        "tokenizing",
+        None,
+        (False, True),
+    ),
+    _choice(
         "vectors_trainable",
         START,
         True,

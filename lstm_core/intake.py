@@ -1,37 +1,52 @@
-"""Turn the bytes of an uploaded CSV / TSV / TXT into a DataFrame and a plain-words report.
+"""Turn the bytes of a user's table into string columns and a plain-words report.
 
 Real files are messy (the SMS spam set is cp1252, has three junk columns and rows whose
-text spilled over at unquoted commas), so every repair made here is reported, and nothing
-here raises anything but a `UserError` with one sentence. No TensorFlow on this path.
+text spilled over at unquoted commas; a tweet file has UTF-8 characters with bytes lost;
+the SMS Spam Collection is tab-separated with stray quotes), so every repair made here is
+reported, and how the file was read is kept as a `Reading` that reads the same bytes
+again the same way. Nothing here raises anything but a `UserError` with one sentence. No
+TensorFlow on this path. The formats themselves live in `text_decoding`, `delimited` and
+`table_formats`; this module puts their answers into one table and one report.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
-import re
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 
 import pandas as pd
 
+from lstm_core.delimited import DELIMITER_NAMES, DelimitedRows, read_delimited, sniff_delimiter
 from lstm_core.errors import UserError
+from lstm_core.reading import Reading
+from lstm_core.table_formats import (
+    Cells,
+    binary_format,
+    json_format,
+    read_json_records,
+    read_parquet,
+    read_sheet,
+    unpack,
+)
+from lstm_core.text_decoding import (
+    UNDECODABLE_START,
+    UTF8_FAMILY,
+    decode_bytes,
+    fix_mojibake,
+    has_undecodable,
+    may_hold_mojibake,
+    show_undecodable,
+)
 
-DELIMITERS = (",", ";", "\t", "|")
-DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe", "": "none"}
 MAX_LABEL_CLASSES = 50
 SPILL_MAX_FILLED_SHARE = 0.05
 LABEL_NAME_HINTS = ("label", "labels", "class", "category", "target", "sentiment", "y")
+EXAMPLES, EXAMPLE_CHARS = 2, 160
 _SNIFF_CHARS = 64_000
-# Undecodable bytes, as a share of all non-ASCII bytes, up to which a file is read as UTF-8
-# with replacements (in a cp1252 file nearly every non-ASCII byte is invalid UTF-8).
-MOSTLY_UTF8 = 0.5
-_ASCII = bytes(range(128))
-_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 _PROFILE_SAMPLE = 20_000
 
-csv.field_size_limit(2**31 - 1)
+ReadProgress = Callable[[float, str], None]  # share done (0 to 1), what is being done
 
 
 @dataclass
@@ -45,72 +60,27 @@ class ColumnProfile:
 
 @dataclass
 class LoadReport:
-    encoding: str
+    encoding: str  # "" for formats that are not text (xlsx, parquet)
     delimiter: str
     has_header: bool
     rows: int
     columns: list[ColumnProfile]
     suggested_text: str | None
     suggested_label: str | None
+    reading: Reading
     warnings: list[str] = field(default_factory=list)
     dropped_columns: list[str] = field(default_factory=list)
     undecodable_bytes: int = 0
+    undecodable_rows: int = 0
+    undecodable_examples: list[str] = field(default_factory=list)  # shown with U+FFFD
+    sheets: list[str] = field(default_factory=list)  # a workbook's, to choose from
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def decode_bytes(data: bytes) -> tuple[str, str, int]:
-    """Decode with the BOMs first, then UTF-8, then the Windows / Latin-1 fallbacks.
-
-    Returns the text, the encoding and how many bytes could not be decoded (shown as U+FFFD).
-    A file that is UTF-8 but for a few broken bytes (a cut multi-byte character, a pasted
-    Windows quote) stays UTF-8: read as cp1252, all its accents and emoji would turn into
-    "Ã©" and "â€¦" instead.
-    """
-    if data.startswith(codecs.BOM_UTF8):
-        return _utf8_with_replacements(data[len(codecs.BOM_UTF8) :], "utf-8-sig")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        text = data.decode("utf-16", errors="replace")
-        genuine = data.decode("utf-16", errors="ignore").count("\ufffd")
-        return text, "utf-16", text.count("\ufffd") - genuine  # one per broken code unit
-    non_ascii = len(data.translate(None, _ASCII))
-    text, encoding, bad = _utf8_with_replacements(data, "utf-8")
-    if bad <= MOSTLY_UTF8 * non_ascii:
-        return text, encoding, bad
-    try:
-        return data.decode("cp1252"), "cp1252", 0
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1", 0
-
-
-def _utf8_with_replacements(data: bytes, encoding: str) -> tuple[str, str, int]:
-    """UTF-8 with each undecodable byte replaced by U+FFFD, and their count."""
-    escaped = data.decode("utf-8", errors="surrogateescape")  # a bad byte -> one surrogate
-    bad = len(_ESCAPED_BYTE.findall(escaped))
-    return (_ESCAPED_BYTE.sub("\ufffd", escaped) if bad else escaped), encoding, bad
-
-
-def sniff_delimiter(text: str, preferred: str = "") -> str:
-    """Pick the delimiter that splits the most lines into the same number of fields (> 1)."""
-    sample = text[:_SNIFF_CHARS]
-    if len(text) > _SNIFF_CHARS and "\n" in sample:
-        sample = sample[: sample.rindex("\n")]
-    candidates = sorted(DELIMITERS, key=lambda d: d != preferred)
-    best, best_score = "", 0.0
-    for delimiter in candidates:
-        try:
-            reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
-            widths = [len(r) for r in reader if r]
-        except csv.Error:
-            continue
-        if not widths:
-            continue
-        width, count = Counter(widths).most_common(1)[0]
-        score = count / len(widths) if width > 1 else 0.0
-        if score > best_score + 1e-9:
-            best, best_score = delimiter, score
-    return best if best_score >= 0.5 else ""
+def _quiet(share: float, stage: str) -> None:
+    """No one is watching the progress."""
 
 
 def _looks_like_header(first: list[str], rest: list[list[str]]) -> bool:
@@ -158,7 +128,8 @@ def _unique_names(raw: list[str], warnings: list[str]) -> list[str | None]:
 def _repair_spilled_columns(
     df: pd.DataFrame, names: list[str | None], delimiter: str, warnings: list[str]
 ) -> tuple[pd.DataFrame, list[str]]:
-    """Drop unnamed columns that are empty; join nearly-empty ones back into the text they split from."""
+    """Drop unnamed columns that are empty; join nearly-empty ones back into the text they
+    split from at an unquoted delimiter (only delimited text has one)."""
     keep: list[tuple[int, str]] = []
     empty: list[str] = []
     spilled: dict[int, tuple[str, list[str], pd.Series]] = {}
@@ -168,7 +139,7 @@ def _repair_spilled_columns(
         n_filled = int(filled.sum())
         if name is None and n_filled == 0:
             empty.append(label)
-        elif name is None and keep and n_filled <= SPILL_MAX_FILLED_SHARE * len(df):
+        elif name is None and keep and delimiter and n_filled <= SPILL_MAX_FILLED_SHARE * len(df):
             target, target_name = keep[-1]
             rows = filled.to_numpy()
             df.iloc[rows, target] = df.iloc[rows, target] + delimiter + df.iloc[rows, position]
@@ -219,45 +190,189 @@ def _suggest(columns: list[ColumnProfile]) -> tuple[str | None, str | None]:
     return text, label
 
 
-def read_table(data: bytes, filename: str = "") -> tuple[pd.DataFrame, LoadReport]:
-    """Read CSV / TSV / TXT bytes into string columns and say what was found and repaired."""
+@dataclass
+class _Damage:
+    """What `_show_damage` found in the rows: undecodable bytes and repaired mojibake."""
+
+    undecodable_rows: int = 0
+    undecodable_examples: list[str] = field(default_factory=list)
+    mojibake_rows: int = 0
+    mojibake_example: tuple[str, str] | None = None
+
+
+def _show_damage(rows: list[list[str]], fix: bool, undecodable: bool) -> _Damage:
+    """Show undecodable bytes as U+FFFD and repair mojibake, in place, counting rows."""
+    damage = _Damage()
+    for index, row in enumerate(rows):
+        if undecodable and any(has_undecodable(cell) for cell in row):
+            damage.undecodable_rows += 1
+            if len(damage.undecodable_examples) < EXAMPLES:
+                damage.undecodable_examples.append(_example(row))
+            row[:] = [show_undecodable(cell) for cell in row]
+        if fix:
+            repaired = [fix_mojibake(cell) for cell in row]
+            if repaired != row:
+                damage.mojibake_rows += 1
+                if damage.mojibake_example is None:
+                    damage.mojibake_example = next(
+                        (old, new) for old, new in zip(row, repaired, strict=True) if old != new
+                    )
+                rows[index] = repaired
+    return damage
+
+
+def _example(row: list[str]) -> str:
+    """The first damaged cell, cut around its first undecodable byte, shown as U+FFFD."""
+    cell = next(c for c in row if has_undecodable(c))
+    start = max(0, cell.index(UNDECODABLE_START) - EXAMPLE_CHARS // 3)
+    return show_undecodable(cell[start : start + EXAMPLE_CHARS])
+
+
+def _damage_warnings(damage: _Damage, undecodable_bytes: int, encoding: str) -> list[str]:
+    warnings = []
+    if undecodable_bytes:
+        warnings.append(
+            f"{undecodable_bytes:,} byte(s) could not be decoded as {encoding}, in "
+            f"{damage.undecodable_rows:,} rows; they show as \ufffd. If the text looks wrong, "
+            "choose the file's encoding; else re-save it as UTF-8 to keep those characters."
+        )
+    if damage.mojibake_example is not None:
+        old, new = (text[:EXAMPLE_CHARS] for text in damage.mojibake_example)
+        warnings.append(
+            f"Repaired text that had been decoded twice in {damage.mojibake_rows:,} rows "
+            f"(with ftfy), e.g. '{old}' became '{new}'."
+        )
+    return warnings
+
+
+def _text_cells(
+    data: bytes,
+    filename: str,
+    reading: Reading | None,
+    encoding: str | None,
+    warnings: list[str],
+    step: ReadProgress,
+) -> tuple[Cells, Reading, _Damage, DelimitedRows | None]:
+    """Decode and parse a text format: its cells, how it was read, the damage shown, and
+    for delimited text how quoting went."""
+    decoded = decode_bytes(data, encoding or (reading.encoding if reading else None))
+    if "\x00" in decoded.text[:_SNIFF_CHARS]:
+        raise UserError(
+            f"The file does not look like text (decoded as {decoded.encoding} it holds binary "
+            "data); save it as CSV or TSV, or choose its encoding, and try again."
+        )
+    step(0.1, "Reading rows")
+    form = reading.format if reading else json_format(decoded.text)
+    delimiter, rows = None, None
+    if form in ("jsonl", "json"):
+        cells = read_json_records(decoded.text, form)
+    else:
+        if reading is not None:
+            delimiter = reading.delimiter or ""
+        else:
+            preferred = "\t" if filename.lower().endswith((".tsv", ".tab")) else ""
+            delimiter = sniff_delimiter(decoded.text, preferred)
+        rows = read_delimited(
+            decoded.text,
+            delimiter,
+            reading.quoting if reading else None,
+            warnings,
+            lambda share: step(0.1 + 0.5 * share, "Reading rows"),
+        )
+        cells = Cells(None, rows.rows)
+        form = {"\t": "tsv", "": "lines"}.get(delimiter, "csv")
+    step(0.6, "Repairing")
+    fix = reading.fix_mojibake if reading else decoded.encoding in UTF8_FAMILY
+    damage = _show_damage(
+        cells.rows,
+        fix and may_hold_mojibake(decoded.text),
+        decoded.undecodable_bytes > 0,
+    )
+    warnings[:0] = _damage_warnings(damage, decoded.undecodable_bytes, decoded.encoding)
+    found = Reading(
+        format=form,
+        encoding=decoded.encoding,
+        delimiter=delimiter,
+        quoting=rows.quoting if rows else True,
+        fix_mojibake=fix,
+        undecodable_rows=damage.undecodable_rows,
+        undecodable_bytes=decoded.undecodable_bytes,
+        mojibake_rows=damage.mojibake_rows,
+        quote_free_rows_changed=rows.quote_free_rows_changed if rows else 0,
+    )
+    return cells, found, damage, rows
+
+
+def _quoting_off_sentence(rows: DelimitedRows, header: int) -> str:
+    """Which reading was used and what it changed, in rows below the header."""
+    quoted = "none" if rows.quoted_rows is None else f"{rows.quoted_rows - header:,}"
+    now = sum(1 for r in rows.rows if any(cell.strip() for cell in r)) - header
+    return (
+        "Read without quote processing, as tab-separated files need none: a text starting "
+        f"with '\"' had swallowed the lines after it. That gives {now:,} rows instead of "
+        f"{quoted}; {rows.quote_free_rows_changed:,} rows differ from the quoted reading."
+    )
+
+
+def read_table(
+    data: bytes,
+    filename: str = "",
+    reading: Reading | None = None,
+    *,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    progress: ReadProgress | None = None,
+) -> tuple[pd.DataFrame, LoadReport]:
+    """Read a table's bytes into string columns and say what was found and repaired.
+
+    The format is judged by the content (a file needs no extension). `reading`, from an
+    earlier report, reads the bytes exactly as then; `encoding` and `sheet` are a person's
+    choices over what would be guessed.
+    """
+    step = progress or _quiet
     if not data or not data.strip():
         raise UserError("The file is empty; choose a CSV, TSV or TXT file with a row per text.")
-    text, encoding, undecodable = decode_bytes(data)
-    if "\x00" in text[:_SNIFF_CHARS]:
-        raise UserError(
-            "The file does not look like text (it holds binary data); "
-            "save it as CSV or TSV and try again."
-        )
-    preferred = "\t" if filename.lower().endswith((".tsv", ".tab")) else ""
-    delimiter = sniff_delimiter(text, preferred)
-    if delimiter:
-        try:
-            rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-        except csv.Error as exc:
-            raise UserError(
-                f"The file could not be read as a table ({exc}); check its quoting."
-            ) from None
-    else:
-        rows = [[line] for line in text.splitlines()]
+    step(0.0, "Reading the file")
+    unpacked = unpack(data, filename)
+    kind = binary_format(unpacked.data)
+    sheets: list[str] = []
+    damage, delimited = _Damage(), None
     warnings: list[str] = []
-    if undecodable:
-        warnings.append(
-            f"{undecodable:,} byte(s) could not be decoded as {encoding} and show as \ufffd; "
-            "re-save the file as UTF-8 to keep those characters."
+    if kind == "xlsx":
+        name, cells, sheets = read_sheet(
+            unpacked.data, sheet or (reading.sheet if reading else None)
         )
-    blank = sum(1 for r in rows if not any(cell.strip() for cell in r))
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
-    if not rows:
-        raise UserError("The file has no rows with any content; check that it is the right file.")
-
-    if len(rows) == 1:
+        found = Reading(format="xlsx", sheet=name)
+    elif kind == "parquet":
+        cells, found = read_parquet(unpacked.data), Reading(format="parquet")
+    else:
+        cells, found, damage, delimited = _text_cells(
+            unpacked.data, unpacked.name, reading, encoding, warnings, step
+        )
+    step(0.65, "Building the table")
+    blank = sum(1 for r in cells.rows if not any(cell.strip() for cell in r))
+    rows = [r for r in cells.rows if any(cell.strip() for cell in r)]
+    if cells.names is not None:
+        header, body, has_header = cells.names, rows, True
+    else:
+        if not rows:
+            raise UserError(
+                "The file has no rows with any content; check that it is the right file."
+            )
+        if len(rows) == 1:
+            raise UserError(
+                "The file has a single row; it needs a row per text (below an optional header)."
+            )
+        has_header = reading.header if reading else _looks_like_header(rows[0], rows[1:200])
+        header = rows[0] if has_header else []
+        body = rows[1:] if has_header else rows
+    if not body:
         raise UserError(
-            "The file has a single row; it needs a row per text (below an optional header)."
+            "The file has no rows below its column names; check that it is the right file."
         )
-    has_header = _looks_like_header(rows[0], rows[1:200])
-    header = rows[0] if has_header else []
-    body = rows[1:] if has_header else rows
+    found = replace(
+        found, header=has_header, compression=unpacked.compression, member=unpacked.member
+    )
     width = max(len(header), max(len(r) for r in body))
     too_wide = sum(1 for r in body if header and len(r) > len(header))
     padded = [r + [""] * (width - len(r)) for r in body]
@@ -268,15 +383,20 @@ def read_table(data: bytes, filename: str = "") -> tuple[pd.DataFrame, LoadRepor
         warnings.append(
             "The first row looks like data, so columns are named column_1, column_2, ..."
         )
+    if delimited is not None and delimited.quoting_turned_off:
+        warnings.append(_quoting_off_sentence(delimited, int(has_header)))
     if blank:
         warnings.append(f"Skipped {blank:,} blank rows.")
     if too_wide:
         warnings.append(f"{too_wide:,} rows had more fields than the header has names.")
 
     df = pd.DataFrame(padded, dtype="str")
-    df, dropped = _repair_spilled_columns(df, names, delimiter, warnings)
+    df, dropped = _repair_spilled_columns(df, names, found.delimiter or "", warnings)
 
-    columns = [profile_column(str(name), df[name]) for name in df.columns]
+    columns = []
+    for position, name in enumerate(df.columns):
+        step(0.7 + 0.3 * position / len(df.columns), f"Profiling column '{name}'")
+        columns.append(profile_column(str(name), df[name]))
     suggested_text, suggested_label = _suggest(columns)
     if suggested_text is not None:
         texts = df[suggested_text]
@@ -286,22 +406,33 @@ def read_table(data: bytes, filename: str = "") -> tuple[pd.DataFrame, LoadRepor
                 f"{duplicated:,} texts in '{suggested_text}' repeat an earlier one "
                 f"({len(texts) - duplicated:,} distinct); repeats can land in both train and test."
             )
+    step(1.0, "Profiling done")
     report = LoadReport(
-        encoding=encoding,
-        delimiter=DELIMITER_NAMES[delimiter],
+        encoding=found.encoding or "",
+        delimiter=DELIMITER_NAMES[found.delimiter or ""],
         has_header=has_header,
         rows=len(df),
         columns=columns,
         suggested_text=suggested_text,
         suggested_label=suggested_label,
+        reading=found,
         warnings=warnings,
         dropped_columns=dropped,
-        undecodable_bytes=undecodable,
+        undecodable_bytes=found.undecodable_bytes,
+        undecodable_rows=found.undecodable_rows,
+        undecodable_examples=damage.undecodable_examples,
+        sheets=sheets,
     )
     return df, report
 
 
-def read_path(path: str) -> tuple[pd.DataFrame, LoadReport]:
+def read_path(
+    path: str,
+    *,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    progress: ReadProgress | None = None,
+) -> tuple[pd.DataFrame, LoadReport]:
     """Read a file from disk, turning a missing or unreadable path into a `UserError`."""
     try:
         with open(path, "rb") as handle:
@@ -312,4 +443,4 @@ def read_path(path: str) -> tuple[pd.DataFrame, LoadReport]:
         raise UserError(f"'{path}' is a folder, not a file; give the path of a CSV file.") from None
     except OSError as exc:
         raise UserError(f"Could not read '{path}': {exc.strerror}.") from None
-    return read_table(data, path)
+    return read_table(data, path, encoding=encoding, sheet=sheet, progress=progress)

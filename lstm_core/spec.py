@@ -44,6 +44,7 @@ INHERITED = (
     "sequence_length",
     "lowercase",
     "strip_punctuation",
+    "strip_html",
 )
 SELF_VECTORS = "self"  # word vectors trained on the data set's own training texts
 MAX_FINE_TUNE_EPOCHS = 500
@@ -238,7 +239,7 @@ class ExperimentSpec:
         if self.parent:
             single = INHERITED
         elif self.vectors:
-            single = ("embedding_dim", "lowercase", "strip_punctuation")
+            single = ("embedding_dim", "lowercase", "strip_punctuation", "strip_html")
         for name in single:
             if name in self.grid or name in self.ranges:
                 source = "the saved model" if self.parent else "the word vectors"

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from lstm_core import text_files
 from lstm_core.entities import RunStatus, VectorsCoverage
 from lstm_core.errors import UserError
+from lstm_core.hyperparams import defaults
 from lstm_core.model_zoo import RECURRENT, InitialWeights, embedding_rows
 from lstm_core.spec import INHERITED, SELF_VECTORS, ExperimentSpec
 from lstm_core.word_vectors import WordVectors, coverage, embedding_matrix, read_vectors
@@ -90,7 +91,8 @@ def resolve(workspace: Workspace, spec: ExperimentSpec) -> ExperimentSpec:
                 "seen texts this run would test on; use its seed and test share."
             )
         result = workspace.store.get_result(spec.parent)
-        inherited = {name: result.best_config[name] for name in INHERITED}
+        config = {**defaults(), **result.best_config}  # older models: a later setting's default
+        inherited = {name: config[name] for name in INHERITED}
         layers = int(inherited["layers"])
         for name in sorted(spec.frozen()):
             if name.startswith(f"{RECURRENT}_") and int(name.rsplit("_", 1)[1]) > layers:
@@ -138,7 +140,9 @@ def load(workspace: Workspace, spec: ExperimentSpec, train_texts) -> StartingPoi
 
     fixed = spec.fixed()
     tokenize = SequenceVectorizer(
-        lowercase=fixed["lowercase"], strip_punctuation=fixed["strip_punctuation"]
+        lowercase=fixed["lowercase"],
+        strip_punctuation=fixed["strip_punctuation"],
+        strip_html=fixed["strip_html"],
     ).tokenize
     tokenized = [tokenize(text) for text in train_texts]
     words = {token for tokens in tokenized for token in tokens}

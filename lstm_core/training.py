@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from lstm_core.datasets import DATA_FILE, load_dataset
 from lstm_core.entities import Run, RunResult, RunStatus, TestPrediction, TrialStatus, to_plain
 from lstm_core.errors import FitFailed, RunCancelled, UserError, is_disk_full
+from lstm_core.machine_load import runnable_others
 from lstm_core.processes import WorkerIdentity
 from lstm_core.run_files import write_json
 from lstm_core.spec import ExperimentSpec, min_examples_per_class
@@ -126,6 +127,7 @@ def _train_and_evaluate(
     from lstm_core.trial import TrainingData
 
     spec, store = run.spec, workspace.store
+    launch_load = runnable_others()  # before this run's fits: what else the machine runs
     data = load_dataset(workspace, spec.dataset_id)
     labels = data.labels.astype(str).astype(object)
     texts = data.texts
@@ -206,6 +208,7 @@ def _train_and_evaluate(
         parameters=refit.parameters,
         vectors=vectors_coverage(start, refit.vectorizer_json, texts[train_rows]),
         backend=refit.backend,
+        launch_load=round(launch_load, 2),
     )
     save_bundle(
         workspace.bundle_dir(run.id),

@@ -19,6 +19,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from lstm_core.markup import strip_markup
+
 PAD_ID, OOV_ID = 0, 1
 LENGTH_PERCENTILE = 95
 _WORDS = re.compile(r"\w+")
@@ -40,15 +42,24 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
         lowercase=True,
         strip_punctuation=True,
         length_percentile=LENGTH_PERCENTILE,
+        strip_html=False,
     ):
         self.max_tokens = max_tokens
         self.sequence_length = sequence_length
         self.lowercase = lowercase
         self.strip_punctuation = strip_punctuation
         self.length_percentile = length_percentile
+        self.strip_html = strip_html
+
+    def clean(self, text) -> str:
+        """The text as the model reads it before tokenizing: HTML tags and entities gone
+        when `strip_html` (a saved vectorizer carries the setting, so a typed sentence is
+        cleaned as the training texts were)."""
+        text = "" if text is None else str(text)
+        return strip_markup(text) if self.strip_html else text
 
     def tokenize(self, text) -> list[str]:
-        text = "" if text is None else str(text)
+        text = self.clean(text)
         if self.lowercase:
             text = text.lower()
         pattern = _WORDS if self.strip_punctuation else _WORDS_AND_PUNCTUATION
@@ -120,7 +131,7 @@ def auto_sequence_length(lengths, percentile: float = LENGTH_PERCENTILE) -> int:
     return int(max(1, np.ceil(np.percentile(lengths, percentile))))
 
 
-def token_lengths(texts) -> np.ndarray:
-    """Tokens per text under the default tokenizer."""
-    tokenize = SequenceVectorizer().tokenize
+def token_lengths(texts, strip_html: bool = False) -> np.ndarray:
+    """Tokens per text under the default tokenizer (HTML stripped first, if asked)."""
+    tokenize = SequenceVectorizer(strip_html=strip_html).tokenize
     return np.fromiter((len(tokenize(t)) for t in texts), dtype=np.int64, count=len(texts))

@@ -12,6 +12,7 @@ import logging
 import sys
 
 from lstm_core.jobs import dispatch
+from lstm_core.priority import lower_for_training
 from lstm_core.workspace import Workspace
 
 USAGE = "usage: python -m lstm_core.worker RUN_ID | --standby"
@@ -22,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1:
         print(USAGE, file=sys.stderr)
         return 2
+    lower_for_training()  # the dashboard and the CLI come first; fit processes inherit it
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     log = logging.getLogger("lstm_core")
     workspace = Workspace()

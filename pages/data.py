@@ -6,20 +6,58 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from chart_text import chart_labels
-from lstm_core.api import MAX_NAME_CHARS, MAX_NOTE_CHARS, LengthProfile, UserError
+from lstm_core.api import MAX_NAME_CHARS, MAX_NOTE_CHARS, LengthProfile, MarkupShare, UserError
 from widgets import SAMPLES, choose, engine, md, preset
 
 EXAMPLE_CLASSES, EXAMPLE_CHARS = 6, 300
+AUTO = "auto"
+ENCODINGS = (
+    AUTO, "utf-8", "cp1252", "latin-1", "utf-16", "cp1250", "cp1251", "cp1253", "cp1254",
+    "cp1256", "iso-8859-15", "mac_roman", "gb18030", "big5", "shift_jis", "euc-kr",
+)  # fmt: skip
 
 
-@st.cache_data(show_spinner="Reading the file...", max_entries=8)
-def read_cached(data: bytes, filename: str):
-    return engine().read_file(data, filename)
+def read_once(data: bytes, filename: str, encoding: str, sheet: str | None):
+    """Read a file once per choice of encoding and sheet, with a progress bar (a 60 MB file
+    takes many seconds); reruns of the page reuse the last reading."""
+    key = (hashlib.sha1(data).hexdigest(), filename, encoding, sheet)
+    kept = st.session_state.get("data_reading")
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    bar = st.progress(0.0, text="Reading the file...")
+    try:
+        result = engine().read_file(
+            data,
+            filename,
+            encoding=None if encoding == AUTO else encoding,
+            sheet=sheet,
+            progress=lambda share, stage: bar.progress(share, text=f"{stage}..."),
+        )
+    finally:
+        bar.empty()
+    st.session_state["data_reading"] = (key, result)
+    return result
+
+
+def encoding_picker(key: str, guessed: str | None) -> None:
+    """The encoding a person can choose over the guess; the page rereads the file with it."""
+    st.selectbox(
+        "Encoding",
+        ENCODINGS,
+        format_func=lambda e: f"auto ({guessed})" if e == AUTO and guessed else e,
+        key=key,
+        help="How the file's bytes become letters. Choose another when the text looks wrong.",
+    )
 
 
 @st.cache_data(max_entries=8)
-def length_profile(texts: tuple[str, ...]) -> LengthProfile:
-    return engine().length_profile(texts)
+def length_profile(texts: tuple[str, ...], strip_html: bool = False) -> LengthProfile:
+    return engine().length_profile(texts, strip_html)
+
+
+@st.cache_data(max_entries=8)
+def markup(texts: tuple[str, ...]) -> MarkupShare:
+    return engine().markup_share(texts)
 
 
 def saved_datasets() -> None:
@@ -104,30 +142,51 @@ if source == "sample":
     data, filename = path.read_bytes(), path.name
 else:
     uploaded = st.file_uploader(
-        "CSV, TSV or TXT file, one text per row", type=["csv", "tsv", "txt"], key="data_upload"
+        "A table with one text per row: CSV, TSV, TXT, Excel, JSON Lines or Parquet "
+        "(gzip or zip too)",
+        key="data_upload",
     )
     if uploaded is None:
         st.info(
-            "Choose a file. Any encoding and a comma, semicolon, tab or pipe delimiter will do."
+            "Choose a file; it is judged by its content, whatever its name. Any encoding and a "
+            "comma, semicolon, tab or pipe delimiter will do."
         )
         st.stop()
     data, filename = uploaded.getvalue(), uploaded.name
 
+signature = hashlib.sha1(data).hexdigest()[:10]
+encoding_key, sheet_key = f"data_encoding_{signature}", f"data_sheet_{signature}"
 try:
-    frame, report = read_cached(data, filename)
+    frame, report = read_once(
+        data, filename, st.session_state.get(encoding_key, AUTO), st.session_state.get(sheet_key)
+    )
 except UserError as error:
     st.error(md(error))
+    if st.session_state.get(encoding_key, AUTO) != AUTO:
+        encoding_picker(encoding_key, None)
     st.stop()
-signature = hashlib.sha1(data).hexdigest()[:10]
 
 st.subheader("How the file was read")
+delimiter = f", delimiter **{report.delimiter}**" if report.reading.delimiter else ""
 st.markdown(
     f"**{report.rows:,} rows** and **{len(report.columns)} columns** from {md(filename)}, "
-    f"decoded as **{report.encoding}**, delimiter **{report.delimiter}**, "
+    f"read as {md(report.reading.describe())}{delimiter}, "
     f"{'with a header row' if report.has_header else 'no header row (columns numbered)'}."
 )
+encoding_column, sheet_column = st.columns(2)
+if report.reading.encoding is not None:
+    with encoding_column:
+        encoding_picker(encoding_key, report.encoding)
+if len(report.sheets) > 1:
+    sheet_column.selectbox(
+        "Sheet", report.sheets, index=report.sheets.index(report.reading.sheet), key=sheet_key
+    )
 for warning in report.warnings:
     st.warning(md(warning))
+if report.undecodable_examples:
+    st.caption("Rows with bytes that could not be decoded, for example:")
+    for example in report.undecodable_examples:
+        st.text(example)
 st.dataframe(
     [
         {
@@ -175,7 +234,8 @@ if not problems:
     for label in counts.index[:EXAMPLE_CLASSES]:
         example = frame.loc[labels == label, text_column].iloc[0]
         st.text(f"{label}: {example[:EXAMPLE_CHARS]}")
-    profile = length_profile(tuple(frame[text_column].tolist()))
+    texts = tuple(frame[text_column].tolist())
+    profile = length_profile(texts)
     auto_length = profile.auto_length
     chart_left, chart_right = st.columns(2)
     classes, whole = chart_labels(counts.index)
@@ -208,12 +268,31 @@ if not problems:
         f"Texts are cut to {auto_length} words (95% of texts fit) unless you choose a length; "
         "padding to the longest text costs much more time and, without masking, stops an LSTM learning."
     )
+    share = markup(texts)
+    if share.with_markup:
+        stripped = length_profile(texts, strip_html=True).auto_length
+        shorter = (
+            f": the auto length becomes {stripped} words, not {auto_length}"
+            if stripped != auto_length
+            else ""
+        )
+        st.info(
+            md(share.describe())
+            + "; the Experiment page's 'strip HTML' setting (under Text) removes them"
+            + (
+                f" and is on for this data{shorter}."
+                if share.suggest_strip
+                else " (off by default: so few texts hold a tag)."
+            )
+        )
 
 if st.button(
     "Use these columns for experiments", type="primary", disabled=bool(problems), key="data_confirm"
 ):
     with st.spinner("Saving the dataset..."):
-        dataset, notes = engine().freeze_dataset(frame, text_column, label_column, filename)
+        dataset, notes = engine().freeze_dataset(
+            frame, text_column, label_column, filename, reading=report.reading
+        )
     preset("dataset", dataset.id)
     for note in notes:
         st.info(md(note))

@@ -44,8 +44,10 @@ st.caption(
 
 st.subheader("Held-out texts")
 left, middle, right = st.columns(3)
-truth = left.multiselect("True class", labels, default=labels, key="err_true")
-said = middle.multiselect("Predicted class", labels, default=labels, key="err_predicted")
+# wrap: in a column the tags would otherwise stay on one scrolled line, hiding all but the
+# first; a long label is cut with an ellipsis, whole on hover
+truth = left.multiselect("True class", labels, default=labels, key="err_true", wrap=True)
+said = middle.multiselect("Predicted class", labels, default=labels, key="err_predicted", wrap=True)
 only_wrong = right.checkbox("Only the misclassified ones", value=True, key="err_only_wrong")
 low, high = st.slider(
     "Model's confidence in its answer", 0.0, 1.0, (0.0, 1.0), step=0.05, key="err_confidence"

@@ -18,6 +18,7 @@ from lstm_core.api import (
     SEARCHES,
     SPEC_DEFAULTS,
     ExperimentSpec,
+    MarkupShare,
     Range,
     UserError,
     default_range,
@@ -38,7 +39,7 @@ GROUPS = {
         "validation_split",
         "length_buckets",
     ],
-    "Text": ["max_tokens", "sequence_length", "lowercase", "strip_punctuation"],
+    "Text": ["max_tokens", "sequence_length", "lowercase", "strip_punctuation", "strip_html"],
 }
 FOLD_CHOICES = [0, 2, 3, 5, 10]
 PRUNER_NAMES = {
@@ -56,6 +57,7 @@ STRATEGY_NAMES = {
 LABELS = {  # where a hyperparameter's own name would mislead
     "arch": "architectures",
     "activation": "dense layer activation (with dense units > 0)",
+    "strip_html": "strip HTML",
 }
 
 
@@ -68,8 +70,13 @@ def show(value) -> str:
 
 
 @st.cache_data(max_entries=16)
-def auto_length(dataset_id: str) -> int:
-    return engine().dataset_lengths(dataset_id).auto_length
+def auto_length(dataset_id: str, strip_html: bool) -> int:
+    return engine().dataset_lengths(dataset_id, strip_html).auto_length
+
+
+@st.cache_data(max_entries=16)
+def markup(dataset_id: str) -> MarkupShare:
+    return engine().dataset_markup(dataset_id)
 
 
 st.title("Experiment")
@@ -129,6 +136,8 @@ if start.fixed:
     )
 if start.vectors:
     chosen["vectors_trainable"] = [start.vectors_trainable]
+html_share = markup(dataset.id)
+suggested = {"strip_html": html_share.suggest_strip}  # defaults that follow the data
 for group, names in GROUPS.items():
     names = [n for n in names if n not in start.fixed]
     if not names:  # all of it comes from the starting point (a saved model's text settings)
@@ -137,15 +146,25 @@ for group, names in GROUPS.items():
         cells = st.columns(3)
         for index, name in enumerate(names):
             parameter = HYPERPARAMETERS[name]
+            default = suggested.get(name, parameter.default)
             chosen[name] = kept(
                 cells[index % 3].multiselect,
                 LABELS.get(name, name.replace("_", " ")),
-                remembered_or(name, [parameter.default], list(parameter.offered())),
+                remembered_or(name, [default], list(parameter.offered())),
                 dataset_id=dataset.id,
                 name=name,
-                default=[parameter.default],
+                default=[default],
                 format_func=show,
                 help=parameter.help + ". Pick several values to search over them.",
+            )
+        if "strip_html" in names and html_share.with_markup:
+            st.caption(
+                md(html_share.describe())
+                + (
+                    "; stripping them is on by default for this data."
+                    if html_share.suggest_strip
+                    else "; so few that stripping them is off by default."
+                )
             )
 if len(chosen["activation"]) > 1 and chosen["dense_units"] == [0]:
     st.caption(
@@ -303,22 +322,25 @@ except UserError as error:
     st.stop()
 coverage(dataset, start, spec.candidates()[0])
 
-length = auto_length(dataset.id)
+# texts as the candidates read them (strip HTML searched both ways: the longer length)
+length = auto_length(dataset.id, all(spec.values_of("strip_html")))
 fits = spec.n_fits()
 a, b, c, d = st.columns(4)
 a.metric("Candidates", spec.n_candidates())
 b.metric(
     "Fits", fits, help="candidates x folds, plus the refit of the best on the whole training split"
 )
+estimate = workbench.estimate(spec, length)
 c.metric(
     "Rough time",
-    duration(workbench.estimate_seconds(spec, length)),
-    help="From timings on a 2-core machine; a first run also loads TensorFlow.",
+    f"{duration(estimate.low)} – {duration(estimate.high)}",
+    help="From the run's start to its end on this machine, once a worker takes it.",
 )
 if spec.cluster:
     d.metric("Parallel fits", "per worker", help="One fit at a time on each Dask worker")
 else:
     d.metric("Parallel fits", spec.effective_n_jobs())
+st.caption(f"Rough time: most likely about {duration(estimate.seconds)}. {estimate.basis}")
 
 for advice in workbench.advice(spec, length):
     st.warning(advice)

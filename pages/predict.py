@@ -180,6 +180,12 @@ def typed(run_id: str) -> None:
     if not sentence.strip():
         return
     prediction = bundle.predict([sentence])[0]
+    cleaned = " ".join(bundle.cleaned(sentence).split())
+    if cleaned != " ".join(sentence.split()):
+        st.caption(
+            "This model removes HTML tags and entities first, as from its training texts; "
+            f"it reads: {md(cleaned) or '(nothing)'}"
+        )
     if prediction.all_unknown:
         st.warning(
             "None of these words is in the model's vocabulary, so this answer only reflects "
@@ -209,7 +215,10 @@ with paste:
     texts = [line for line in pasted.splitlines() if line.strip()]
     rows = pd.DataFrame({"text": texts})
 with upload:
-    file = st.file_uploader("CSV, TSV or TXT", type=["csv", "tsv", "txt"], key="pred_upload")
+    file = st.file_uploader(
+        "A table: CSV, TSV, TXT, Excel, JSON Lines or Parquet (gzip or zip too)",
+        key="pred_upload",
+    )
     if file is not None:
         try:
             frame, report = workbench.read_file(file.getvalue(), file.name)

@@ -74,7 +74,7 @@ def test_the_engine_takes_a_file_to_a_designed_run_with_typed_answers(workspace)
         rows.layer.startswith("Embedding (") and rows.params == embedding_rows(words, 10_000) * 32
     )
     assert summary.total == sum(r.params for r in summary.rows) == summary.smallest
-    assert engine.estimate_seconds(spec) > 0
+    assert engine.estimate(spec).seconds > 0
     assert any("Recurrent dropout" in a for a in engine.advice(spec))
     with pytest.raises(UserError, match="There is no run 'nope'"):
         engine.run("nope")

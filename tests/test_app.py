@@ -210,6 +210,27 @@ def test_only_plain_web_links_are_drawn_as_links():
         assert not SAFE_LINK.match(refused), refused
 
 
+def test_no_message_is_sent_as_a_reference_the_browser_may_have_dropped():
+    """Streamlit sends a large element as a reference to a copy the browser said it held; if
+    the browser aged that copy out meanwhile (fragments rerunning, a busy server), it shows
+    "Connection error: Cached ForwardMsg MISS" (streamlit/streamlit#11357). With the
+    project's config no message is marked cacheable, so none is ever sent by reference."""
+    check = (
+        "from streamlit import config\n"
+        "from streamlit.proto.ForwardMsg_pb2 import ForwardMsg\n"
+        "from streamlit.runtime.forward_msg_cache import populate_hash_if_needed\n"
+        "config.get_config_options(force_reparse=True)\n"
+        "msg = ForwardMsg()\n"
+        "msg.delta.new_element.markdown.body = 'x' * 5_000_000\n"
+        "populate_hash_if_needed(msg)\n"
+        "print(msg.metadata.cacheable)\n"
+    )
+    shown = subprocess.run(  # a process of its own: Streamlit's config is process-wide
+        [sys.executable, "-c", check], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert shown.stdout.strip() == "False"
+
+
 def test_markdown_escaping_keeps_user_text_literal():
     assert md("<script>alert(1)</script>") == "\\<script\\>alert\\(1\\)\\</script\\>"
     assert md("**bold** [link](http://x)") == "\\*\\*bold\\*\\* \\[link\\]\\(http\\://x\\)"

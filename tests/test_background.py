@@ -406,3 +406,24 @@ def test_a_fit_process_that_dies_fails_the_run_and_only_its_own_fit(toy_dataset,
     assert set(statuses.values()) <= {TrialStatus.INTERRUPTED, TrialStatus.CANCELLED}
     pids = {t.pid for t in workspace.store.trials(run_id)}
     wait_for(lambda: not any(process_alive(p) for p in pids), "the other fit process to end", 10)
+
+
+def niceness(pid: int) -> int:
+    """A process's nice value (field 19 of /proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as handle:
+        return int(handle.read().rsplit(")", 1)[1].split()[16])
+
+
+def test_training_runs_below_the_dashboards_priority(toy_dataset, stop_workers):
+    """A search on every core must not slow the pages: its worker and fit processes run at
+    training's niceness, while the process that asked (the dashboard, the CLI) keeps its
+    own."""
+    workspace, dataset_id = toy_dataset
+    run_id = jobs.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS, n_jobs=2))
+    trial = wait_for(
+        lambda: next((t for t in workspace.store.trials(run_id) if t.progress > 0), None),
+        "a fit's first epoch",
+    )
+    worker = workspace.store.get_run(run_id).pid
+    assert niceness(worker) == niceness(trial.pid) == 10
+    assert niceness(os.getpid()) == os.nice(0) < 10

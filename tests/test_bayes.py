@@ -162,7 +162,7 @@ def test_ranges_parse_from_the_command_line_and_survive_the_store():
 
 
 def test_estimates_count_the_budget_and_take_a_range_at_its_middle():
-    from lstm_core.estimates import estimate_run_seconds
+    from lstm_core.cost_model import estimate_run_seconds
 
     spec = spec_for("tpe", budget=10, grid={})
     assert len(spec.typical_candidates()) == 10

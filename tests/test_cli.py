@@ -62,6 +62,13 @@ def test_validate_accepts_the_sample_and_warns_about_a_column_of_ids(tmp_path, c
         "rows": 1500,
         "problems": [],
         "warnings": [],
+        "markup": {
+            "texts": 1500,
+            "with_markup": 0,
+            "example": "",
+            "with_tags": 0,
+            "share": 0.0,
+        },
     }
     rows = ["id,text,label"] + [f"{1000 + i},message number {i},{'ab'[i % 2]}" for i in range(40)]
     (tmp_path / "ids.csv").write_text("\n".join(rows))

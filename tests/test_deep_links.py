@@ -53,6 +53,20 @@ def new_tab():
         yield opener
 
 
+# Every text the sidebar's links ever read, recorded from the page's first mutation on.
+RECORD_SIDEBAR_LINKS = """
+window.sidebarLinksSeen = [];
+new MutationObserver(() => {
+  const links = [...document.querySelectorAll('[data-testid="stSidebar"] a')]
+    .map(link => link.textContent.trim()).filter(Boolean);
+  const seen = window.sidebarLinksSeen;
+  if (links.length && JSON.stringify(links) !== JSON.stringify(seen[seen.length - 1])) {
+    seen.push(links);
+  }
+}).observe(document, {subtree: true, childList: true, characterData: true});
+"""
+
+
 def expect_app_navigation(tab, title: str) -> None:
     """The app's own sidebar: its titles and icons in order, its workspace panel, the page's title.
 
@@ -61,7 +75,7 @@ def expect_app_navigation(tab, title: str) -> None:
     from playwright.sync_api import expect
 
     expect(tab.get_by_role("heading", name=title, level=1)).to_be_visible()
-    links = tab.locator('[data-testid="stSidebarNav"] [data-testid="stSidebarNavLink"]')
+    links = tab.locator('[data-testid="stSidebar"] a')
     expect(links).to_have_text([icon + name for name, icon in NAVIGATION.items()])
     expect(
         tab.locator('[data-testid="stSidebar"]').get_by_text("Workspace", exact=True)
@@ -128,6 +142,20 @@ def test_every_other_page_opens_cold_with_the_app_navigation(home, new_tab, path
         tab = new_tab()
         tab.goto(f"{url}/{path}")
         expect_app_navigation(tab, title)
+
+
+@pytest.mark.parametrize("path", ["", "predict"])
+def test_first_load_never_lists_page_files(home, new_tab, path):
+    """From the first change to the page on, a fresh server's sidebar links read only the
+    app's titles, never Streamlit's list of the files in pages/."""
+    titles = [icon + name for name, icon in NAVIGATION.items()]
+    with dashboard(home, ARTIFACTS / f"server-first-{path or 'home'}.log") as url:
+        tab = new_tab()
+        tab.add_init_script(RECORD_SIDEBAR_LINKS)
+        tab.goto(f"{url}/{path}")
+        expect_app_navigation(tab, "Predict" if path else "Recurrent text classification workbench")
+        seen = tab.evaluate("window.sidebarLinksSeen")
+    assert seen and all(links == titles[: len(links)] for links in seen), seen
 
 
 def test_link_to_a_deleted_run_says_so_and_shows_the_newest(home, new_tab):

@@ -1,6 +1,9 @@
 """Every page with every kind of run: one workspace holding each search, each starting
 point, each state and hostile labels, built once; every page rendered with every run.
 
+Runs cover grid, random, halving, TPE with pruning, GP, word vectors, a Dask cluster,
+transfer (frozen, fine-tuned, parent deleted), two and three classes, hostile labels, and
+every state (running, queued, cancelled, failed, interrupted, resumed).
 A page fails the matrix on an exception, on "None", "nan" or a lone "?" where a value
 belongs, and when two figures of one run disagree (fits done, candidates, the length texts
 are cut at). Each run is tiny (one epoch, a few dozen texts), so the whole matrix is about
@@ -89,6 +92,13 @@ def matrix(tmp_path_factory):
             "three classes": trained(engine, spec(three.id)),
             "hostile labels": trained(engine, spec(hostile.id, grid={"units": [4, 6]})),
         }
+        distributed = pytest.importorskip("distributed")
+        with distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address="127.0.0.1:0"
+        ) as cluster:  # the Runs page shows a cluster run's workers after they are gone
+            runs["cluster"] = trained(
+                engine, spec(two.id, grid={"units": [4, 6]}, cluster=cluster.scheduler_address)
+            )
         parent = runs["grid"]
         runs["transfer, frozen"] = trained(engine, spec(three.id, parent=parent))
         runs["transfer, fine-tuned"] = trained(
