@@ -20,6 +20,7 @@ import shutil
 import statistics
 import tempfile
 from collections import defaultdict, deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,6 +71,8 @@ from lstm_core.hyperparams import (
 )
 from lstm_core.lock_holder import write_lock_holder
 from lstm_core.markup import MarkupShare, markup_share
+from lstm_core.mlflow_export import DEFAULT_EXPERIMENT as MLFLOW_EXPERIMENT
+from lstm_core.mlflow_export import MlflowExport
 from lstm_core.model_zoo import ModelSummary, embedding_rows_note, model_summary
 from lstm_core.reading import Reading
 from lstm_core.spec import (
@@ -109,12 +112,15 @@ __all__ = [
     "MAX_NAME_CHARS",
     "MAX_SEED",
     "MAX_NOTE_CHARS",
+    "MLFLOW_EXPERIMENT",
     "PRUNERS",
     "SCHEDULER_VARIABLE",
     "SCORINGS",
     "SCORING_NAMES",
     "SEARCHES",
     "SELF_VECTORS",
+    "SERVE_HOST",
+    "SERVE_PORT",
     "SPEC_DEFAULTS",
     "CalibrationBin",
     "CandidateResult",
@@ -134,6 +140,7 @@ __all__ = [
     "LengthProfile",
     "LengthSlice",
     "MarkupShare",
+    "MlflowExport",
     "ModelSummary",
     "Progress",
     "Range",
@@ -165,6 +172,8 @@ SPEC_DEFAULTS = ExperimentSpec("")  # the defaults of every design choice
 PROFILE_SAMPLE = 20_000  # texts whose lengths are counted for a profile
 MAX_NAME_CHARS = 80  # a run's name fits a picker's line
 MAX_NOTE_CHARS = 2_000
+SERVE_HOST = "127.0.0.1"  # a served model answers this machine only, unless told otherwise
+SERVE_PORT = 8000
 
 
 class Engine:
@@ -706,12 +715,15 @@ class Engine:
 
         return Bundle.load(self._bundle_dir(run_id))
 
-    def predict(self, run_id: str, texts: list[str]) -> list[LabelledText]:
-        """Each text's label; an empty one is refused (the model would still answer)."""
+    def predict(
+        self, run_id: str, texts: list[str], model: Bundle | None = None
+    ) -> list[LabelledText]:
+        """Each text's label; an empty one is refused (the model would still answer).
+        `model`: the run's bundle when the caller keeps it loaded (a server)."""
         for number, text in enumerate(texts, 1):
             if not text.strip():
                 raise UserError(f"Text {number} is empty; give some words to label.")
-        return self.load_model(run_id).predict(texts)
+        return (model or self.load_model(run_id)).predict(texts)
 
     def explain(self, run_id: str, text: str, model: Bundle | None = None) -> Explanation:
         """Why the run's model labels `text` so: token attributions and its gates
@@ -833,6 +845,56 @@ class Engine:
         except OSError as exc:
             raise UserError(f"Could not write '{destination}': {exc.strerror or exc}.") from None
         return destination
+
+    def serve(
+        self,
+        run_id: str,
+        host: str = SERVE_HOST,
+        port: int = SERVE_PORT,
+        ready: Callable[[str], None] = print,
+    ) -> None:
+        """Answer `/predict`, `/explain`, `/model` and `/health` over HTTP until Ctrl-C; the
+        port is bound first (a port in use is said at once), then the model loads once;
+        `ready` hears the address (port 0: any free one). Listening beyond this machine takes a `host` such as 0.0.0.0."""
+        from lstm_core.serving import serve
+
+        serve(self, run_id, host, port, ready)
+
+    def mlflow_missing(self) -> str | None:
+        """How to install MLflow, in one sentence, where it is missing; None where it is not."""
+        from lstm_core.mlflow_export import missing
+
+        return missing()
+
+    def default_tracking_uri(self) -> str:
+        """An MLflow database inside the workspace (its artifacts in `mlruns/` beside it)."""
+        return f"sqlite:///{self.root.resolve() / 'mlflow.db'}"
+
+    def export_mlflow(
+        self, run_id: str, tracking_uri: str, experiment: str = MLFLOW_EXPERIMENT
+    ) -> MlflowExport:
+        """Write a completed run into MLflow: a parent run, a child run per candidate (its
+        hyperparameters, per-epoch metrics, CV score), the held-out scores, the confusion
+        matrix and the model; a run exported before is found, not written twice."""
+        from lstm_core.mlflow_export import export_run
+
+        result = self.result(run_id)
+        if result is None:
+            raise UserError(
+                f"Run '{run_id}' has no result to export: it is {self.run(run_id).status}; "
+                "pick a completed run."
+            )
+        bundle = self._bundle_dir(run_id)
+        return export_run(
+            self.run(run_id),
+            result,
+            self.trials(run_id),
+            self.epochs(run_id),
+            self.candidates(run_id),
+            bundle,
+            tracking_uri,
+            experiment,
+        )
 
     def model_zip(self, run_id: str) -> bytes:
         with tempfile.TemporaryDirectory() as scratch:

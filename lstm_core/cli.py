@@ -23,11 +23,14 @@ from pathlib import Path
 from lstm_core.api import (
     FREEZE,
     HALVING_RESOURCES,
+    MLFLOW_EXPERIMENT,
     PRUNERS,
     SCHEDULER_VARIABLE,
     SCORINGS,
     SEARCHES,
     SELF_VECTORS,
+    SERVE_HOST,
+    SERVE_PORT,
     SPEC_DEFAULTS,
     Engine,
     ExperimentSpec,
@@ -74,9 +77,10 @@ def cmd_inspect(args) -> int:
     if args.json:
         _print_json({**report.to_dict(), "seconds": round(seconds, 3)})
         return 0
+    delimiter = f", delimiter {report.delimiter}" if report.reading.delimiter else ""
     print(
         f"{printable(args.file)}: {report.rows:,} rows, read as "
-        f"{printable(report.reading.describe())}, delimiter {report.delimiter}"
+        f"{printable(report.reading.describe())}{delimiter}"
     )
     for column in report.columns:
         print(
@@ -97,9 +101,11 @@ def cmd_inspect(args) -> int:
 def cmd_validate(args) -> int:
     """Would `train` accept these columns, and what deserves a second look? (exit 1: no)"""
     engine = Engine()
-    frame, _ = engine.read_path(args.file, encoding=args.encoding, sheet=args.sheet)
+    frame, report = engine.read_path(args.file, encoding=args.encoding, sheet=args.sheet)
     problems = engine.column_problems(frame, args.text, args.label, args.cv, args.test_size)
-    warnings = [] if problems else engine.column_warnings(frame, args.text, args.label)
+    warnings = list(report.warnings)  # how the file was read: repairs, sheets, ...
+    if not problems:
+        warnings += engine.column_warnings(frame, args.text, args.label)
     markup = None if problems else engine.markup_share(frame[args.text])
     if markup is not None and markup.with_markup:
         default = "its default for this file" if markup.suggest_strip else "off by default"
@@ -305,8 +311,8 @@ def cmd_train(args) -> int:
     )
     spec = dataclasses.replace(design, dataset_id=dataset.id)
     markup = engine.dataset_markup(dataset.id)
-    spec = _with_markup_default(spec, markup)
-    warnings = engine.column_warnings(frame, args.text, args.label)
+    spec = engine.resolve(_with_markup_default(spec, markup))  # a bad design: its one line only
+    warnings = [*report.warnings, *engine.column_warnings(frame, args.text, args.label)]
     if markup.with_markup:
         warnings.append(_markup_note(spec, markup))
     for note in [*warnings, *notes, *engine.advice(spec)]:
@@ -578,11 +584,41 @@ def cmd_export_code(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    loopback = args.host == "localhost" or args.host == "::1" or args.host.startswith("127.")
+
+    def ready(url: str) -> None:
+        reach = (
+            "only this machine can reach it (--host 0.0.0.0 opens it to others)"
+            if loopback
+            else f"it listens on {printable(args.host)}, open to other machines"
+        )
+        print(
+            f"serving run {printable(args.run_id)} at {printable(url)} (API docs: "
+            f"{printable(url)}/docs); {reach}; Ctrl-C stops it",
+            flush=True,
+        )
+
+    Engine().serve(args.run_id, args.host, args.port, ready)
+    return 0
+
+
+def cmd_export_mlflow(args) -> int:
+    export = Engine().export_mlflow(args.run_id, args.tracking_uri or "", args.experiment)
+    if args.json:
+        _print_json(to_plain(export))
+    else:
+        print(f"run {args.run_id}: {printable(export.describe())}")
+    return 0
+
+
 def _reading_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--encoding", help="the file's text encoding, e.g. utf-8, cp1252 (default: guessed)"
     )
-    command.add_argument("--sheet", help="an Excel file's sheet (default: the first with data)")
+    command.add_argument(
+        "--sheet", help="an Excel file's sheet (default: the one with the most rows)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -706,7 +742,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_const",
         const=True,
         help="remove HTML tags and unescape entities before tokenizing (the default when 5%% "
-        "or more of the texts hold some; the saved model does the same to new texts)",
+        "or more of the texts hold an HTML tag; entities alone never make it the default; the "
+        "saved model does the same to new texts)",
     )
     html.add_argument(
         "--keep-html",
@@ -803,6 +840,36 @@ def build_parser() -> argparse.ArgumentParser:
     export_code.add_argument("run_id")
     export_code.add_argument("--out", required=True, help="the script's path (FILE.py)")
     export_code.set_defaults(handler=cmd_export_code)
+
+    serve = commands.add_parser(
+        "serve", help="answer predictions for a run's model over HTTP (a REST API, docs at /docs)"
+    )
+    serve.add_argument("run_id")
+    serve.add_argument(
+        "--host",
+        default=SERVE_HOST,
+        help=f"address to listen on (default {SERVE_HOST}: this machine only)",
+    )
+    serve.add_argument(
+        "--port", type=int, default=SERVE_PORT, help=f"default {SERVE_PORT}; 0: any free port"
+    )
+    serve.set_defaults(handler=cmd_serve)
+
+    export_mlflow = commands.add_parser(
+        "export-mlflow", help="log a run into MLflow: a parent run, a child run per candidate"
+    )
+    export_mlflow.add_argument("run_id")
+    export_mlflow.add_argument(
+        "--tracking-uri",
+        default=os.environ.get("MLFLOW_TRACKING_URI"),
+        metavar="URI",
+        help="e.g. sqlite:///mlflow.db (default: $MLFLOW_TRACKING_URI)",
+    )
+    export_mlflow.add_argument(
+        "--experiment", default=MLFLOW_EXPERIMENT, help=f"default {MLFLOW_EXPERIMENT}"
+    )
+    export_mlflow.add_argument("--json", action="store_true")
+    export_mlflow.set_defaults(handler=cmd_export_mlflow)
     return parser
 
 

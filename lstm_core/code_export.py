@@ -3,8 +3,8 @@ model, scikeras to make it a scikit-learn classifier, scikit-learn for the split
 scores, and about forty lines of text preparation, with the run's best configuration
 filled in.
 
-`python FILE.py DATA.csv` trains that configuration on the file (the run's text and label
-columns) and prints, last, one JSON line with `accuracy` and `macro_f1` on a held-out
+`python FILE.py DATA.csv` (`DATA.jsonl`, `DATA.xlsx`, ... as the run's file was) trains
+that configuration on the file (the run's text and label columns) and prints, last, one JSON line with `accuracy` and `macro_f1` on a held-out
 split. It does not reuse the workbench, so it shows what the workbench does for you; and
 it says so when the run started from a saved model or from word vectors, which a plain
 script does not repeat.
@@ -34,7 +34,7 @@ TEMPLATE = '''"""Run {run_id} of the RNN text workbench, as a plain script.
 Trains the run's best configuration{found} on its data file and prints, last, a JSON line
 with the accuracy and macro-F1 on a held-out {test_share:.0%} of it:
 
-    python {shown_name} DATA.csv
+    python {shown_name} {data_name}
 {note}"""
 
 {stdlib_imports}
@@ -166,7 +166,7 @@ def main(path):
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: python " + {filename!r} + " DATA.csv")
+        sys.exit("usage: python " + {filename!r} + " {data_name}")
     main(sys.argv[1])
 '''
 
@@ -190,8 +190,12 @@ FIX_MOJIBAKE = '''
 def fix_mojibake(cell):
     """ftfy's repair of UTF-8 that was decoded twice ("cafÃ©" -> "café"), tried where the
     workbench tries it: on a cell holding a UTF-8 lead byte's character followed by a
-    continuation byte's, as Windows-1252 or Latin-1 shows them."""
-    return ftfy.fix_encoding(cell) if MOJIBAKE.search(cell) else cell
+    continuation byte's, as Windows-1252 or Latin-1 shows them. As in the workbench, a
+    repair that would add a U+FFFD ("Â?" becomes one) is not made."""
+    if not MOJIBAKE.search(cell):
+        return cell
+    repaired = ftfy.fix_encoding(cell)
+    return repaired if repaired.count("\\ufffd") <= cell.count("\\ufffd") else cell
 '''
 
 JSON_CELL = '''
@@ -203,16 +207,29 @@ def json_cell(value):
 '''
 
 COLUMN_NAMES = '''
+def free_name(name, taken):
+    """name, else name_2, name_3, ...: the first no other column has."""
+    number = 2
+    while f"{name}_{number}" in taken:
+        number += 1
+    return name if name not in taken else f"{name}_{number}"
+
+
 def column_names(header, width):
-    """As the workbench names columns: stripped, a repeated name numbered (text, text_2),
-    a missing one column_N by its position."""
-    seen, names = {}, []
-    for position in range(width):
-        name = header[position].strip() if position < len(header) else ""
-        if name:
-            seen[name] = seen.get(name, 0) + 1
-            name = name if seen[name] == 1 else f"{name}_{seen[name]}"
-        names.append(name or f"column_{position + 1}")
+    """As the workbench names columns: stripped, a repeated name numbered (text, text_2)
+    past every name the header has, a missing one column_N by its position."""
+    given = [header[p].strip() if p < len(header) else "" for p in range(width)]
+    taken, used, names = {name for name in given if name}, set(), []
+    for name in given:
+        if name and name in used:
+            name = free_name(name, taken | used)
+        used.add(name)
+        names.append(name)
+    taken = {name for name in names if name}
+    for position, name in enumerate(names):
+        if not name:
+            names[position] = free_name(f"column_{position + 1}", taken)
+            taken.add(names[position])
     return names
 '''
 
@@ -246,6 +263,24 @@ def read_table(path):
 """
 
 _QUOTING = {True: "csv.QUOTE_MINIMAL", False: "csv.QUOTE_NONE"}
+_DATA_NAMES = {
+    "tsv": "DATA.tsv",
+    "lines": "DATA.txt",
+    "jsonl": "DATA.jsonl",
+    "json": "DATA.json",
+    "xlsx": "DATA.xlsx",
+    "parquet": "DATA.parquet",
+}
+
+
+def _data_name(reading: Reading | None) -> str:
+    """The usage line's example file, shaped like the run's: an xlsx run is not given a CSV."""
+    if reading is None:
+        return "DATA.csv"
+    if reading.compression == "zip":
+        return "DATA.zip"
+    name = _DATA_NAMES.get(reading.format, "DATA.csv")
+    return f"{name}.gz" if reading.compression == "gzip" else name
 
 
 def _literal(value: str) -> str:
@@ -274,6 +309,11 @@ def _spills(reading: Reading) -> bool:
     return reading.format in ("csv", "tsv") and reading.header
 
 
+# A text's lines as the workbench reads them (`delimited.text_lines`): only \n, \r\n and \r
+# end a line, never U+2028 or a form feed inside a JSON string or a text.
+_LINES = '(line.removesuffix("\\n") for line in io.StringIO(text, newline=None))'
+
+
 def _modules(reading: Reading | None) -> set[str]:
     """The standard-library modules the script's reading needs."""
     if reading is None:
@@ -283,6 +323,8 @@ def _modules(reading: Reading | None) -> set[str]:
     )
     if reading.format in ("csv", "tsv"):
         needed |= {"csv", "io"}
+    if reading.format in ("lines", "jsonl"):
+        needed.add("io")
     if reading.compression and reading.encoding is None:
         needed.add("io")
     return needed
@@ -327,13 +369,13 @@ def _parsing(reading: Reading, source: str) -> list[str]:
         return [f"return list({rows})"]
     if reading.format == "lines":
         line = "fix_mojibake(line)" if fix else "line"
-        return [f"return [[{line}] for line in text.splitlines()]"]
+        return [f"return [[{line}] for line in {_LINES}]"]
     if reading.format in ("jsonl", "json"):
         cell = "json_cell(record.get(key))"
         records = (
             "json.loads(text)"
             if reading.format == "json"
-            else "[json.loads(line) for line in text.splitlines() if line.strip()]"
+            else f"[json.loads(line) for line in {_LINES} if line.strip()]"
         )
         return [
             f"records = {records}",
@@ -452,6 +494,7 @@ def render(run: Run, result: RunResult, filename: str, reading: Reading | None) 
         test_share=spec.test_size,
         filename=filename,
         shown_name=_in_docstring(filename),
+        data_name=_data_name(reading),
         note=note,
         stdlib_imports="\n".join(f"import {name}" for name in sorted(modules)),
         ftfy_import="import ftfy\n" if reading and _repairs_mojibake(reading) else "",

@@ -2,7 +2,10 @@
 
 The snapshot's identity is a hash of its content, so the same rows chosen twice give one
 dataset, and a worker trains on exactly what the person saw. Beside the rows lies how the
-file was read (`Reading`, as `reading.json`), so a script can read the file the same way.
+file was read (`Reading`, as `reading.json`), so a script can read the file the same way;
+that is why a dataset read from a file is identified by its source's shape too (the
+reading's settings and the two column names): the same rows from a .csv and a .jsonl are
+two datasets, each with the reading and the column names its exported script needs.
 """
 
 from __future__ import annotations
@@ -33,11 +36,21 @@ class LabelledTexts:
     notes: list[str] = field(default_factory=list)
 
 
-def content_id(data: LabelledTexts) -> str:
+def content_id(data: LabelledTexts, source: dict | None = None) -> str:
+    """A hash of the rows, and of `source` (how they were read) when given. Rows frozen
+    without a reading (a DataFrame through the API) keep the rows-only id they always had."""
     digest = hashlib.sha256()
     for text, label in zip(data.texts, data.labels, strict=True):
         digest.update(f"{text}\x1f{label}\x1e".encode())
+    if source is not None:
+        digest.update(json.dumps(source, sort_keys=True).encode())
     return digest.hexdigest()[:16]
+
+
+def source_shape(reading: Reading, text_column: str, label_column: str) -> dict:
+    """What an exported script needs to read the file again: the reading's settings (not
+    what it found) and the two columns' names."""
+    return {**reading.settings(), "text_column": text_column, "label_column": label_column}
 
 
 def freeze_dataset(
@@ -50,9 +63,11 @@ def freeze_dataset(
 ) -> Dataset:
     """Write the rows once (UTF-8 CSV, text and label) and register them.
 
-    The first reading that gave these rows is the one kept: the same rows from another
-    file are the same dataset."""
-    dataset_id = content_id(data)
+    With a `reading`, the same rows read from a file of another shape (format, encoding,
+    packing, sheet, column names, ...) are another dataset; the same file read the same way
+    again is the same one."""
+    shape = None if reading is None else source_shape(reading, text_column, label_column)
+    dataset_id = content_id(data, shape)
     folder = workspace.dataset_dir(dataset_id)
     path = folder / DATA_FILE
     if not path.exists():

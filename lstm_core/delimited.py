@@ -3,8 +3,9 @@
 A tab-separated file such as the SMS Spam Collection needs no quoting, yet one text
 starting with a stray '"' makes a CSV reader swallow the lines after it into that text.
 Such a reading shows as a field holding a line break followed by something shaped like a
-row; a tab-separated file is then read without quote processing when that gives every row
-the same number of fields, and the rows it changed are counted.
+row (as many fields as the rows have, one of them a value its column holds elsewhere, such
+as a label or an id); a tab-separated file is then read without quote processing when that
+gives every row the same number of fields, and the rows it changed are counted.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lstm_core.errors import UserError
+from lstm_core.wording import counted
 
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe", "": "none"}
 _SNIFF_CHARS = 64_000
 _PROGRESS_ROWS = 50_000
+NUMERIC_SHARE = 0.9  # of a column's values, for it to be a column of numbers
 
 csv.field_size_limit(2**31 - 1)
 
@@ -58,12 +61,19 @@ def sniff_delimiter(text: str, preferred: str = "") -> str:
     return best if best_score >= 0.5 else ""
 
 
+def text_lines(text: str) -> list[str]:
+    """A text file's lines: only '\\n', '\\r\\n' and '\\r' end one (`str.splitlines` also
+    splits at U+2028, U+0085 and form feeds, which JSON and texts may hold). The exported
+    script reads lines the same way (`io.StringIO(text, newline=None)`)."""
+    return [line.removesuffix("\n") for line in io.StringIO(text, newline=None)]
+
+
 def parse_rows(
     text: str, delimiter: str, quoting: bool, progress: Callable[[float], None]
 ) -> list[list[str]]:
     """All rows; `progress` hears the share of lines read so far."""
     if not delimiter:
-        return [[line] for line in text.splitlines()]
+        return [[line] for line in text_lines(text)]
     reader = csv.reader(
         io.StringIO(text, newline=""),
         delimiter=delimiter,
@@ -105,9 +115,9 @@ def read_delimited(
             )
         if swallowed:
             warnings.append(
-                f"{swallowed:,} line(s) inside quoted texts hold a line break followed by what "
-                "looks like another row: a stray '\"' may have joined rows into one. Check "
-                "the quotes in the file."
+                f"In quoted texts, {counted(swallowed, 'line break')} "
+                f"{'is' if swallowed == 1 else 'are'} followed by what looks like another row: "
+                "a stray '\"' may have joined rows into one. Check the quotes in the file."
             )
         return DelimitedRows(quoted, True)
     free = free if free is not None else parse_rows(text, delimiter, False, progress)
@@ -125,18 +135,56 @@ def _common_width(rows: list[list[str]]) -> int:
 
 
 def _row_shaped_lines(rows: list[list[str]], delimiter: str) -> int:
-    """Lines after a line break inside a field that split into as many fields as most rows."""
+    """Lines after a line break inside a field that read as a row: as many fields as most
+    rows, one of them a value its column holds elsewhere. A paragraph of a quoted article
+    with one comma has the width of a two-column row, but no label or id where they go."""
     width = _common_width(rows)
     if width < 2:
         return 0
-    return sum(
-        1
+    lines = [
+        fields
         for row in rows
         for cell in row
         if "\n" in cell
         for line in cell.splitlines()[1:]
-        if len(line.split(delimiter)) == width
-    )
+        if len(fields := next(csv.reader([line], delimiter=delimiter), [])) == width
+    ]
+    if not lines:
+        return 0
+    columns = [_ColumnValues.of(rows, position, width) for position in range(width)]
+    return sum(1 for fields in lines if any(map(_ColumnValues.holds, columns, fields)))
+
+
+@dataclass(frozen=True)
+class _ColumnValues:
+    """What a column's cells look like: the values it repeats (labels), and whether they
+    are numbers (ids)."""
+
+    repeated: frozenset[str]
+    numeric: bool
+
+    @classmethod
+    def of(cls, rows: list[list[str]], position: int, width: int) -> _ColumnValues:
+        values = Counter(r[position].strip() for r in rows if len(r) == width)
+        values.pop("", None)
+        numbers = sum(count for value, count in values.items() if is_number(value))
+        return cls(
+            frozenset(v for v, count in values.items() if count > 1),
+            bool(values) and numbers >= NUMERIC_SHARE * values.total(),
+        )
+
+    def holds(self, field: str) -> bool:
+        value = field.strip()
+        return value in self.repeated or (self.numeric and is_number(value))
+
+
+def is_number(value: str) -> bool:
+    """What float() reads: '3', '-2.5', '1e3', 'nan'."""
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _changed(free: list[list[str]], quoted: list[list[str]] | None) -> int:

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 
 from lstm_core.cost_model import predicted_seconds
-from lstm_core.entities import Estimate, Run, RunStatus
+from lstm_core.entities import Estimate, Run, RunResult, RunStatus
 from lstm_core.errors import UserError
 from lstm_core.hyperparams import ARCHITECTURE_NAMES
 from lstm_core.machine_load import runnable_others
@@ -74,11 +74,13 @@ def estimate_run(
             for epoch in store.epochs(run.id):
                 if epoch.seconds is not None:
                     epochs_of.setdefault(epoch.trial_id, []).append(epoch.seconds)
+            result = store.get_result(run.id)
             try:
-                length = auto_length if same else auto_length_of(run.dataset.id)
+                length = _own_auto_length(run, result) or (
+                    auto_length if same else auto_length_of(run.dataset.id)
+                )
             except (UserError, OSError):  # its dataset's files are gone: learn from the others
                 continue
-            result = store.get_result(run.id)
             launched = result.launch_load if result else None
             cached = run_timing(run, store.trials(run.id), epochs_of, length, launched, cores)
             if len(_timings) > _CACHE_LIMIT:
@@ -104,6 +106,14 @@ def estimate_run(
         others,
         bool(same),
     )
+
+
+def _own_auto_length(run: Run, result: RunResult | None) -> int | None:
+    """The length 'auto' gave a finished run on its own texts (with its own text settings,
+    HTML stripped or not), when its design cut every text at 'auto'; else None."""
+    if result is None or "sequence_length" in run.spec.grid:
+        return None
+    return result.sequence_length if run.spec.fixed()["sequence_length"] == "auto" else None
 
 
 def describe(

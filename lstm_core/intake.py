@@ -11,13 +11,18 @@ TensorFlow on this path. The formats themselves live in `text_decoding`, `delimi
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 
 import pandas as pd
 
-from lstm_core.delimited import DELIMITER_NAMES, DelimitedRows, read_delimited, sniff_delimiter
+from lstm_core.delimited import (
+    DELIMITER_NAMES,
+    DelimitedRows,
+    is_number,
+    read_delimited,
+    sniff_delimiter,
+)
 from lstm_core.errors import UserError
 from lstm_core.reading import Reading
 from lstm_core.table_formats import (
@@ -38,11 +43,14 @@ from lstm_core.text_decoding import (
     may_hold_mojibake,
     show_undecodable,
 )
+from lstm_core.wording import counted
 
 MAX_LABEL_CLASSES = 50
 SPILL_MAX_FILLED_SHARE = 0.05
 LABEL_NAME_HINTS = ("label", "labels", "class", "category", "target", "sentiment", "y")
 EXAMPLES, EXAMPLE_CHARS = 2, 160
+CHANGE_CONTEXT = 40  # characters shown on either side of a repair's first change
+MAX_SHEETS_NAMED = 10
 _SNIFF_CHARS = 64_000
 _PROFILE_SAMPLE = 20_000
 
@@ -94,33 +102,38 @@ def _looks_like_header(first: list[str], rest: list[list[str]]) -> bool:
         below = [r[i].strip() for r in rest if i < len(r)]
         if below.count(value) >= 2:
             return False
-        if _is_number(value) and below and sum(map(_is_number, below)) / len(below) > 0.9:
+        if is_number(value) and below and sum(map(is_number, below)) / len(below) > 0.9:
             return False
     return True
 
 
-def _is_number(value: str) -> bool:
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True
+def free_name(name: str, taken: set[str]) -> str:
+    """`name`, else `name_2`, `name_3`, ...: the first no other column has (a header
+    `text,text,text_2` names its second column `text_3`, never a second `text_2`)."""
+    if name not in taken:
+        return name
+    number = 2
+    while f"{name}_{number}" in taken:
+        number += 1
+    return f"{name}_{number}"
 
 
 def _unique_names(raw: list[str], warnings: list[str]) -> list[str | None]:
-    """Blank names become None (unnamed); repeated names get a numeric suffix."""
-    seen: Counter[str] = Counter()
+    """Blank names become None (unnamed); a repeated name gets a numeric suffix that no
+    column has. The exported script names columns the same way (`code_export`)."""
+    given = [cell.strip() for cell in raw]
+    taken = {name for name in given if name}
+    used: set[str] = set()
     names: list[str | None] = []
-    for cell in raw:
-        name = cell.strip()
+    for name in given:
         if not name:
             names.append(None)
             continue
-        seen[name] += 1
-        if seen[name] > 1:
-            new_name = f"{name}_{seen[name]}"
+        if name in used:
+            new_name = free_name(name, taken | used)
             warnings.append(f"Column name '{name}' appears more than once; copy is '{new_name}'.")
             name = new_name
+        used.add(name)
         names.append(name)
     return names
 
@@ -133,8 +146,10 @@ def _repair_spilled_columns(
     keep: list[tuple[int, str]] = []
     empty: list[str] = []
     spilled: dict[int, tuple[str, list[str], pd.Series]] = {}
+    taken = {name for name in names if name}
     for position, name in enumerate(names):
-        label = name or f"column_{position + 1}"
+        label = name or free_name(f"column_{position + 1}", taken)
+        taken.add(label)
         filled = df.iloc[:, position].str.strip() != ""
         n_filled = int(filled.sum())
         if name is None and n_filled == 0:
@@ -149,12 +164,14 @@ def _repair_spilled_columns(
             keep.append((position, label))
     for target_name, labels, touched in spilled.values():
         warnings.append(
-            f"{int(touched.sum()):,} rows had text spilling over into unnamed columns "
+            f"{counted(int(touched.sum()), 'row')} had text spilling over into unnamed columns "
             f"({', '.join(labels)}) at an unquoted '{delimiter}'; it was joined back into "
             f"'{target_name}' and those columns dropped."
         )
     if empty:
-        warnings.append(f"Dropped {len(empty)} empty unnamed column(s): {', '.join(empty)}.")
+        warnings.append(
+            f"Dropped {counted(len(empty), 'empty unnamed column')}: {', '.join(empty)}."
+        )
     repaired = df.iloc[:, [p for p, _ in keep]].copy()
     repaired.columns = [n for _, n in keep]
     dropped = empty + [label for _, labels, _ in spilled.values() for label in labels]
@@ -228,18 +245,34 @@ def _example(row: list[str]) -> str:
     return show_undecodable(cell[start : start + EXAMPLE_CHARS])
 
 
+def _around_change(old: str, new: str) -> tuple[str, str]:
+    """Both texts cut to one window from a little before their first difference: a long
+    review's first 160 characters seldom show what a repair changed."""
+    first = next(
+        (i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b),
+        min(len(old), len(new)),
+    )
+    start, end = max(0, first - CHANGE_CONTEXT), first + CHANGE_CONTEXT
+
+    def cut(text: str) -> str:  # "..." as mojibake is never ASCII, unlike "…"
+        return ("..." if start else "") + text[start:end] + ("..." if len(text) > end else "")
+
+    return cut(old), cut(new)
+
+
 def _damage_warnings(damage: _Damage, undecodable_bytes: int, encoding: str) -> list[str]:
     warnings = []
     if undecodable_bytes:
         warnings.append(
-            f"{undecodable_bytes:,} byte(s) could not be decoded as {encoding}, in "
-            f"{damage.undecodable_rows:,} rows; they show as \ufffd. If the text looks wrong, "
-            "choose the file's encoding; else re-save it as UTF-8 to keep those characters."
+            f"{counted(undecodable_bytes, 'byte')} could not be decoded as {encoding}, in "
+            f"{counted(damage.undecodable_rows, 'row')}; each place shows as \ufffd. If the "
+            "text looks wrong, choose the file's encoding; else re-save it as UTF-8 to keep "
+            "those characters."
         )
     if damage.mojibake_example is not None:
-        old, new = (text[:EXAMPLE_CHARS] for text in damage.mojibake_example)
+        old, new = _around_change(*damage.mojibake_example)
         warnings.append(
-            f"Repaired text that had been decoded twice in {damage.mojibake_rows:,} rows "
+            f"Repaired text that had been decoded twice in {counted(damage.mojibake_rows, 'row')} "
             f"(with ftfy), e.g. '{old}' became '{new}'."
         )
     return warnings
@@ -265,7 +298,9 @@ def _text_cells(
     form = reading.format if reading else json_format(decoded.text)
     delimiter, rows = None, None
     if form in ("jsonl", "json"):
-        cells = read_json_records(decoded.text, form)
+        records = read_json_records(decoded.text, form)
+        # a key's undecodable bytes show as U+FFFD too (a marked key cannot name a column)
+        cells = Cells([show_undecodable(name) for name in records.names or []], records.rows)
     else:
         if reading is not None:
             delimiter = reading.delimiter or ""
@@ -309,8 +344,37 @@ def _quoting_off_sentence(rows: DelimitedRows, header: int) -> str:
     now = sum(1 for r in rows.rows if any(cell.strip() for cell in r)) - header
     return (
         "Read without quote processing, as tab-separated files need none: a text starting "
-        f"with '\"' had swallowed the lines after it. That gives {now:,} rows instead of "
-        f"{quoted}; {rows.quote_free_rows_changed:,} rows differ from the quoted reading."
+        f"with '\"' had swallowed the lines after it. That gives {counted(now, 'row')} instead "
+        f"of {quoted}; {counted(rows.quote_free_rows_changed, 'row')} changed from the quoted "
+        "reading."
+    )
+
+
+def _sheets_named(sheets: list[str]) -> str:
+    named = ", ".join(f"'{name}'" for name in sheets[:MAX_SHEETS_NAMED])
+    return named + (", ..." if len(sheets) > MAX_SHEETS_NAMED else "")
+
+
+def _sheets_sentence(sheets: list[str], read: str, chosen: bool) -> str:
+    """Which sheet of several was read, and how to read another: a small README first
+    sheet read without a word once looked like the whole file."""
+    why = "as chosen" if chosen else "the one with the most rows"
+    return (
+        f"The workbook has {len(sheets)} sheets ({_sheets_named(sheets)}); '{read}' was read, "
+        f"{why}; choose another with --sheet on the command line or the Sheet picker on the "
+        "Data page."
+    )
+
+
+def _too_few_rows(problem: str, advice: str, sheet: str | None, sheets: list[str]) -> UserError:
+    """`problem` and `advice` as one sentence; in a workbook of several sheets the advice
+    is the other sheets, to choose from."""
+    others = [name for name in sheets if name != sheet]
+    if not others:
+        return UserError(f"{problem}; {advice}.")
+    return UserError(
+        f"{problem}; the workbook's other sheets: {_sheets_named(others)} (choose one with "
+        "--sheet on the command line or the Sheet picker on the Data page)."
     )
 
 
@@ -339,10 +403,11 @@ def read_table(
     damage, delimited = _Damage(), None
     warnings: list[str] = []
     if kind == "xlsx":
-        name, cells, sheets = read_sheet(
-            unpacked.data, sheet or (reading.sheet if reading else None)
-        )
+        chosen = sheet or (reading.sheet if reading else None)
+        name, cells, sheets = read_sheet(unpacked.data, chosen)
         found = Reading(format="xlsx", sheet=name)
+        if len(sheets) > 1:
+            warnings.append(_sheets_sentence(sheets, name, chosen is not None))
     elif kind == "parquet":
         cells, found = read_parquet(unpacked.data), Reading(format="parquet")
     else:
@@ -352,23 +417,28 @@ def read_table(
     step(0.65, "Building the table")
     blank = sum(1 for r in cells.rows if not any(cell.strip() for cell in r))
     rows = [r for r in cells.rows if any(cell.strip() for cell in r)]
+    where = "The file" if found.sheet is None else f"Sheet '{found.sheet}'"
+    right_file = "check that it is the right file"
     if cells.names is not None:
         header, body, has_header = cells.names, rows, True
     else:
         if not rows:
-            raise UserError(
-                "The file has no rows with any content; check that it is the right file."
+            raise _too_few_rows(
+                f"{where} has no rows with any content", right_file, found.sheet, sheets
             )
         if len(rows) == 1:
-            raise UserError(
-                "The file has a single row; it needs a row per text (below an optional header)."
+            raise _too_few_rows(
+                f"{where} has a single row",
+                "it needs a row per text (below an optional header)",
+                found.sheet,
+                sheets,
             )
         has_header = reading.header if reading else _looks_like_header(rows[0], rows[1:200])
         header = rows[0] if has_header else []
         body = rows[1:] if has_header else rows
     if not body:
-        raise UserError(
-            "The file has no rows below its column names; check that it is the right file."
+        raise _too_few_rows(
+            f"{where} has no rows below its column names", right_file, found.sheet, sheets
         )
     found = replace(
         found, header=has_header, compression=unpacked.compression, member=unpacked.member
@@ -386,9 +456,9 @@ def read_table(
     if delimited is not None and delimited.quoting_turned_off:
         warnings.append(_quoting_off_sentence(delimited, int(has_header)))
     if blank:
-        warnings.append(f"Skipped {blank:,} blank rows.")
+        warnings.append(f"Skipped {counted(blank, 'blank row')}.")
     if too_wide:
-        warnings.append(f"{too_wide:,} rows had more fields than the header has names.")
+        warnings.append(f"{counted(too_wide, 'row')} had more fields than the header has names.")
 
     df = pd.DataFrame(padded, dtype="str")
     df, dropped = _repair_spilled_columns(df, names, found.delimiter or "", warnings)
@@ -403,7 +473,8 @@ def read_table(
         duplicated = int(texts[texts.str.strip() != ""].duplicated().sum())
         if duplicated:
             warnings.append(
-                f"{duplicated:,} texts in '{suggested_text}' repeat an earlier one "
+                f"{counted(duplicated, 'text')} in '{suggested_text}' "
+                f"{'repeats' if duplicated == 1 else 'repeat'} an earlier one "
                 f"({len(texts) - duplicated:,} distinct); repeats can land in both train and test."
             )
     step(1.0, "Profiling done")

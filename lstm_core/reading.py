@@ -19,6 +19,10 @@ FORMAT_NAMES = {
     "xlsx": "an Excel workbook",
     "parquet": "Parquet",
 }
+# What a reading found, for the record: two readings that differ only here read alike.
+FOUND_COUNTS = frozenset(
+    {"undecodable_rows", "undecodable_bytes", "mojibake_rows", "quote_free_rows_changed"}
+)
 
 
 @dataclass(frozen=True)
@@ -62,11 +66,16 @@ class Reading:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 
+    def settings(self) -> dict:
+        """How the bytes are read, without what that found: the same settings read the
+        same bytes into the same rows."""
+        return {k: v for k, v in self.to_dict().items() if k not in FOUND_COUNTS}
+
     def describe(self) -> str:
-        """One phrase for a person: '... tab-separated text in utf-8 from the zip member X'."""
-        parts = [FORMAT_NAMES.get(self.format, self.format)]
-        if self.sheet is not None:
-            parts.append(f"(sheet '{self.sheet}')")
+        """One phrase for a person: 'tab-separated text, decoded as utf-8, without quote
+        processing, from the zip member X'."""
+        first = FORMAT_NAMES.get(self.format, self.format)
+        parts = [first if self.sheet is None else f"{first} (sheet '{self.sheet}')"]
         if self.encoding:
             parts.append(f"decoded as {self.encoding}")
         if self.format in ("csv", "tsv") and not self.quoting:
@@ -75,4 +84,4 @@ class Reading:
             parts.append(f"from the zip member '{self.member}'")
         elif self.compression:
             parts.append(f"unpacked from {self.compression}")
-        return " ".join(parts)
+        return ", ".join(parts)

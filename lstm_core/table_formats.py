@@ -18,9 +18,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from lstm_core.delimited import text_lines
 from lstm_core.errors import UserError
 
-MAX_UNPACKED_BYTES = 2 * 1024**3
+# A packed upload of a few MB may unpack to gigabytes, each byte many in memory as rows: the
+# dashboard's one process is shared, so the unpacked size is bounded (4x Streamlit's upload limit).
+MAX_UNPACKED_BYTES = 800 * 1024**2
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old Office files (.xls)
 
 
@@ -97,7 +100,7 @@ def _open_zip(data: bytes) -> zipfile.ZipFile:
 def _check_size(size: int) -> None:
     if size > MAX_UNPACKED_BYTES:
         raise UserError(
-            f"The packed file holds more than {MAX_UNPACKED_BYTES // 1024**3} GB; "
+            f"The packed file holds more than {MAX_UNPACKED_BYTES // 1024**2} MB; "
             "use a smaller sample of it."
         )
 
@@ -137,24 +140,34 @@ def _workbook(data: bytes) -> pd.ExcelFile:
 
 
 def read_sheet(data: bytes, sheet: str | None) -> tuple[str, Cells, list[str]]:
-    """The sheet named, else the first that holds anything: its name, its cells, and the
-    names of all sheets (to choose from)."""
+    """The sheet named, else the one with the most rows holding data (the first of
+    equals): a README or a header-only first sheet is not the table. Returns its name,
+    its cells, and the names of all sheets (to choose from)."""
     book = _workbook(data)
     names = book.sheet_names
     if sheet is not None and sheet not in names:
         raise UserError(
             f"The workbook has no sheet named '{sheet}'; its sheets: {', '.join(names)}."
         )
+    chosen, rows, most = "", [], -1
     for name in [sheet] if sheet is not None else names:
-        try:
-            frame = book.parse(name, header=None, dtype=str)
-        except Exception as exc:  # as in _workbook
-            raise UserError(
-                f"Sheet '{name}' could not be read ({type(exc).__name__}: {exc})."
-            ) from None
-        if frame.size:
-            return name, Cells(None, frame.fillna("").to_numpy(dtype=object).tolist()), names
-    raise UserError(f"The workbook's sheets ({', '.join(names)}) are all empty.")
+        cells = _sheet_rows(book, name)  # only the fullest so far is kept
+        filled = sum(1 for row in cells if any(cell.strip() for cell in row))
+        if filled > most:  # the first of equals stays
+            chosen, rows, most = name, cells, filled
+    if sheet is None and not most:
+        raise UserError(f"The workbook's sheets ({', '.join(names)}) are all empty.")
+    return chosen, Cells(None, rows), names
+
+
+def _sheet_rows(book: pd.ExcelFile, name: str) -> list[list[str]]:
+    try:
+        frame = book.parse(name, header=None, dtype=str)
+    except Exception as exc:  # as in _workbook
+        raise UserError(
+            f"Sheet '{name}' could not be read ({type(exc).__name__}: {exc})."
+        ) from None
+    return frame.fillna("").to_numpy(dtype=object).tolist()
 
 
 def read_parquet(data: bytes) -> Cells:
@@ -197,7 +210,7 @@ def read_json_records(text: str, form: str) -> Cells:
             )
     else:
         records = []
-        for number, line in enumerate(text.splitlines(), 1):
+        for number, line in enumerate(text_lines(text), 1):
             if not line.strip():
                 continue
             try:

@@ -20,6 +20,7 @@ from charset_normalizer import from_bytes
 from lstm_core.errors import UserError
 
 UNDECODABLE_START, UNDECODABLE_REST = "\udcfe", "\udcff"
+REPLACEMENT = "\ufffd"  # how an undecodable byte shows
 _MARK = "lstm_core.mark_undecodable"
 # Undecodable bytes, as a share of all non-ASCII bytes, up to which a file is read as UTF-8
 # (in a cp1252 file nearly every non-ASCII byte is invalid UTF-8). Bytes of a damaged
@@ -70,9 +71,14 @@ def decode_bytes(data: bytes, encoding: str | None = None) -> DecodedText:
     encoding = encoding or guess_encoding(data)
     try:
         text = data.decode(encoding, _MARK)
-    except LookupError:
+    except LookupError:  # unknown, or a codec of bytes to bytes such as 'hex'
         raise UserError(
-            f"'{encoding}' is not an encoding Python knows; try utf-8, cp1252 or latin-1."
+            f"'{encoding}' is not a text encoding Python knows; try utf-8, cp1252 or latin-1."
+        ) from None
+    except (UnicodeError, ValueError) as exc:  # idna, punycode: codecs that refuse handlers
+        raise UserError(
+            f"The file cannot be read as {encoding} ({type(exc).__name__}); try utf-8, "
+            "cp1252 or latin-1."
         ) from None
     return DecodedText(text, encoding, text.count(UNDECODABLE_START) + text.count(UNDECODABLE_REST))
 
@@ -135,7 +141,7 @@ def has_undecodable(cell: str) -> bool:
 
 def show_undecodable(cell: str) -> str:
     """Each run of undecodable bytes as the one U+FFFD that `errors="replace"` gives."""
-    return cell.replace(UNDECODABLE_START, "\ufffd").replace(UNDECODABLE_REST, "")
+    return cell.replace(UNDECODABLE_START, REPLACEMENT).replace(UNDECODABLE_REST, "")
 
 
 def may_hold_mojibake(text: str) -> bool:
@@ -144,7 +150,11 @@ def may_hold_mojibake(text: str) -> bool:
 
 
 def fix_mojibake(cell: str) -> str:
-    """ftfy's repair of text decoded twice ('cafÃ©' -> 'café'); other text is left alone."""
+    """ftfy's repair of text decoded twice ('cafÃ©' -> 'café'); other text is left alone,
+    and so is a cell the repair would give more U+FFFD ('Â?' and 'ï¿½' become one): a
+    character lost for good is no repair, and it would hide from the count of them."""
     if may_hold_mojibake(cell) and ftfy.is_bad(cell):
-        return ftfy.fix_encoding(cell)
+        repaired = ftfy.fix_encoding(cell)
+        if repaired.count(REPLACEMENT) <= cell.count(REPLACEMENT):
+            return repaired
     return cell

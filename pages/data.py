@@ -50,6 +50,13 @@ def encoding_picker(key: str, guessed: str | None) -> None:
     )
 
 
+def sheet_picker(key: str, sheets: list[str], read: str | None) -> None:
+    """The workbook's sheet, read or chosen; shown beside an error too, so that a sheet
+    too small to read is not where the page gets stuck."""
+    current = st.session_state.get(key) or read
+    st.selectbox("Sheet", sheets, index=sheets.index(current) if current in sheets else 0, key=key)
+
+
 @st.cache_data(max_entries=8)
 def length_profile(texts: tuple[str, ...], strip_html: bool = False) -> LengthProfile:
     return engine().length_profile(texts, strip_html)
@@ -156,6 +163,7 @@ else:
 
 signature = hashlib.sha1(data).hexdigest()[:10]
 encoding_key, sheet_key = f"data_encoding_{signature}", f"data_sheet_{signature}"
+sheets_key = f"data_sheets_{signature}"  # the workbook's sheets, from the last reading
 try:
     frame, report = read_once(
         data, filename, st.session_state.get(encoding_key, AUTO), st.session_state.get(sheet_key)
@@ -164,7 +172,10 @@ except UserError as error:
     st.error(md(error))
     if st.session_state.get(encoding_key, AUTO) != AUTO:
         encoding_picker(encoding_key, None)
+    if st.session_state.get(sheet_key) is not None:
+        sheet_picker(sheet_key, st.session_state.get(sheets_key, []), None)
     st.stop()
+st.session_state[sheets_key] = report.sheets
 
 st.subheader("How the file was read")
 delimiter = f", delimiter **{report.delimiter}**" if report.reading.delimiter else ""
@@ -178,9 +189,8 @@ if report.reading.encoding is not None:
     with encoding_column:
         encoding_picker(encoding_key, report.encoding)
 if len(report.sheets) > 1:
-    sheet_column.selectbox(
-        "Sheet", report.sheets, index=report.sheets.index(report.reading.sheet), key=sheet_key
-    )
+    with sheet_column:
+        sheet_picker(sheet_key, report.sheets, report.reading.sheet)
 for warning in report.warnings:
     st.warning(md(warning))
 if report.undecodable_examples:

@@ -1,5 +1,7 @@
 """Runs: every run with its status; the chosen one live while it trains, in full when it ends."""
 
+import shlex
+
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -10,6 +12,7 @@ from lstm_core.api import (
     BAYESIAN,
     MAX_NAME_CHARS,
     MAX_NOTE_CHARS,
+    MLFLOW_EXPERIMENT,
     SCORING_NAMES,
     Evaluation,
     Run,
@@ -227,6 +230,34 @@ def name_and_note(run: Run) -> None:
                 st.rerun()
 
 
+def share(run: Run) -> None:
+    """The command that serves the model as a REST API, and an export to MLflow."""
+    workbench = engine()
+    home = shlex.quote(str(workbench.root))  # whichever folder the terminal is in
+    st.markdown("**Serve it** as a REST API (its docs at /docs), from a terminal:")
+    st.code(f"LSTM_CORE_HOME={home} lstm-core serve {run.id}", language="bash")
+    with st.popover("Export to MLflow", icon=":material/ios_share:"):
+        missing = workbench.mlflow_missing()
+        if missing:
+            st.info(md(missing))
+            return
+        with st.form(f"runs_mlflow_{run.id}", border=False):
+            uri = st.text_input(
+                "Tracking URI", value=workbench.default_tracking_uri(), key="runs_mlflow_uri"
+            )
+            experiment = st.text_input(
+                "Experiment", value=MLFLOW_EXPERIMENT, key="runs_mlflow_experiment"
+            )
+            if st.form_submit_button("Export", key="runs_mlflow_export"):
+                try:
+                    with st.spinner("Writing the run, its candidates and its model to MLflow..."):
+                        exported = workbench.export_mlflow(run.id, uri, experiment)
+                except UserError as error:
+                    st.error(md(error))
+                else:
+                    st.success(md(exported.describe()))
+
+
 def housekeeping(run: Run) -> None:
     """Resume an unfinished run, open its design again, delete it (after a confirmation)."""
     workbench = engine()
@@ -352,6 +383,7 @@ def finished(run: Run) -> None:
         help="The best configuration in plain Keras + scikeras + scikit-learn, the code you "
         "would write in class: python train_RUN.py DATA.csv",
     )
+    share(run)
     housekeeping(run)
 
 

@@ -419,11 +419,12 @@ def test_training_runs_below_the_dashboards_priority(toy_dataset, stop_workers):
     training's niceness, while the process that asked (the dashboard, the CLI) keeps its
     own."""
     workspace, dataset_id = toy_dataset
+    asker = os.nice(0)  # nobody can raise a process's priority, so training's is at least it
     run_id = jobs.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS, n_jobs=2))
     trial = wait_for(
         lambda: next((t for t in workspace.store.trials(run_id) if t.progress > 0), None),
         "a fit's first epoch",
     )
     worker = workspace.store.get_run(run_id).pid
-    assert niceness(worker) == niceness(trial.pid) == 10
-    assert niceness(os.getpid()) == os.nice(0) < 10
+    assert niceness(worker) == niceness(trial.pid) == max(10, asker)
+    assert niceness(os.getpid()) == asker, "the asker keeps its priority"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 import json
 import runpy
@@ -99,11 +100,13 @@ def workbook() -> bytes:
 
 
 def json_lines() -> bytes:
-    """Labels that are JSON booleans (the workbench reads them as 'true' / 'false')."""
+    """Labels that are JSON booleans (the workbench reads them as 'true' / 'false'), and a
+    text holding U+2028 and a form feed, which JSON keeps raw and which end no line."""
     records = [
         {"text": text, "spam": label == "spam", "extra": None if i % 2 else i}
         for i, (label, text) in enumerate(labelled())
     ]
+    records[1]["text"] += "\u2028on a new line\x0cand a new page"
     return "\n".join(json.dumps(r, ensure_ascii=False) for r in records).encode() + b"\n"
 
 
@@ -114,6 +117,23 @@ def json_list_with_mojibake() -> bytes:
     records[0]["text"] = "Meet at the café".encode().decode("cp1252")
     records[2]["text"] = "voilÃ le travail"
     return json.dumps(records, ensure_ascii=False).encode("utf-8")
+
+
+def mojibake_with_lost_characters() -> bytes:
+    """UTF-8 decoded twice where ftfy would turn 'Â?' into U+FFFD: the workbench keeps that
+    cell as it is, and so must the script."""
+    rows = [["label", "text"]] + [[label, text] for label, text in labelled()]
+    rows[1][1] = "Meet at the cafÃ©"
+    rows[2][1] = "The cafÃ© scene Â? was dull"
+    return delimited(rows).encode("utf-8")
+
+
+def colliding_names() -> bytes:
+    """A header whose repeated name would be numbered like a column it already has
+    (text, text, text_2): the copy becomes text_3 in the workbench and the script."""
+    rows = [["text", "text", "text_2", "label"]]
+    rows += [["x", text, "y", label] for label, text in labelled()]
+    return delimited(rows).encode()
 
 
 def gzipped_semicolons() -> bytes:
@@ -155,6 +175,8 @@ CASES = {
     "xlsx-second-sheet": (workbook, "book.xlsx", "text", "label", {"sheet": "Other"}),
     "json-lines": (json_lines, "data.jsonl", "text", "spam", {}),
     "json-mojibake": (json_list_with_mojibake, "data.json", "text", "label", {}),
+    "mojibake-lost-characters": (mojibake_with_lost_characters, "m.csv", "text", "label", {}),
+    "colliding-names": (colliding_names, "names.csv", "text_3", "label", {}),
     "gzip": (gzipped_semicolons, "reviews.csv.gz", "text", "label", {}),
     "zip": (zipped_csv, "reviews.zip", "review", "label", {}),
     "zipped-xlsx": (zipped_workbook, "book.zip", "text", "label", {"sheet": "Other"}),
@@ -224,6 +246,26 @@ def test_the_reading_is_written_in_as_plain_arguments(trained, tmp_path):
     assert 'pd.read_excel(path, sheet_name="Other", header=None' in script.read_text()
 
 
+@pytest.mark.parametrize(
+    "case, data_name, reading",
+    [
+        ("xlsx-second-sheet", "DATA.xlsx", "an Excel workbook (sheet 'Other')"),
+        ("parquet", "DATA.parquet", "Parquet"),
+        ("json-lines", "DATA.jsonl", "JSON Lines, decoded as utf-8"),
+        ("gzip", "DATA.csv.gz", "delimited text, decoded as utf-8, unpacked from gzip"),
+        ("tsv-stray-quote", "DATA.tsv",
+         "tab-separated text, decoded as utf-8, without quote processing"),
+    ],
+)  # fmt: skip
+def test_the_scripts_usage_and_docstring_fit_the_runs_file(trained, tmp_path, case, data_name,
+                                                          reading):  # fmt: skip
+    _, _, script, _ = exported(trained, tmp_path, case)
+    code = script.read_text(encoding="utf-8")
+    assert f"    python train_run.py {data_name}\n" in code
+    assert f'sys.exit("usage: python " + \'train_run.py\' + " {data_name}")' in code
+    assert f"read the run's: {reading}." in " ".join(code.split())
+
+
 def test_a_dataset_saved_before_readings_were_kept_is_read_by_a_guess_and_says_so(
     trained, tmp_path, capsys
 ):
@@ -265,3 +307,51 @@ def test_the_script_the_engine_exports_trains_on_the_file_of_the_issue(tmp_path,
     assert json.loads(done.stdout.strip().splitlines()[-1])["classes"] == sorted(
         dataset.class_counts
     )
+
+
+def test_the_same_rows_from_files_of_other_shapes_are_datasets_of_their_own(trained, tmp_path):
+    """Six runs on the SMS collection as a file, a .gz, with a header, as xlsx, jsonl and
+    zip once shared one dataset (named after the first file, with its column names and its
+    reading), so the jsonl run's script read the jsonl as tab-separated text."""
+    rows = labelled()
+    files = {
+        "sms.csv": (delimited([["label", "text"], *rows]).encode(), "text", "label"),
+        "sms.jsonl": (
+            "".join(json.dumps({"text": t, "label": lab}) + "\n" for lab, t in rows).encode(),
+            "text",
+            "label",
+        ),
+        "renamed.csv": (delimited([["Label", "SMS"], *rows]).encode(), "SMS", "Label"),
+        "sms.csv.gz": (gzip.compress(delimited([["label", "text"], *rows]).encode()), "text",
+                       "label"),
+    }  # fmt: skip
+    engine = Engine(tmp_path / "ws")
+    run, result = trained
+    datasets = {}
+    for name, (data, text, label) in files.items():
+        (tmp_path / name).write_bytes(data)
+        frame, report = engine.read_file(data, name)
+        datasets[name], _ = engine.freeze_dataset(
+            frame, text, label, name, cv=0, test_size=0.25, reading=report.reading
+        )
+    assert len({d.id for d in datasets.values()}) == len(files) == len(engine.datasets())
+    for name, dataset in datasets.items():
+        _, text, label = files[name]
+        assert (dataset.name, dataset.text_column, dataset.label_column) == (name, text, label)
+        reading = engine.dataset_reading(dataset.id)
+        assert reading.format == ("jsonl" if name.endswith(".jsonl") else "csv")
+        assert reading.compression == ("gzip" if name.endswith(".gz") else None)
+        script = tmp_path / "train_run.py"
+        script.write_text(render(replace(run, dataset=dataset), result, script.name, reading))
+        frame = runpy.run_path(str(script))["read"](str(tmp_path / name))
+        assert frame[text].tolist() == [t for _, t in rows]
+    # the same file read the same way again is still the one dataset
+    frame, report = engine.read_file(files["sms.jsonl"][0], "copy.jsonl")
+    again, _ = engine.freeze_dataset(
+        frame, "text", "label", "copy.jsonl", cv=0, test_size=0.25, reading=report.reading
+    )
+    assert again.id == datasets["sms.jsonl"].id and again.name == "sms.jsonl"
+    # a DataFrame frozen without a reading keeps the rows-only id it always had
+    plain, _ = engine.freeze_dataset(frame, "text", "label", "frame", cv=0, test_size=0.25)
+    rows_only = hashlib.sha256("".join(f"{t}\x1f{lab}\x1e" for lab, t in rows).encode())
+    assert plain.id == rows_only.hexdigest()[:16]

@@ -11,6 +11,7 @@ import gzip
 import io
 import json
 import zipfile
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -67,7 +68,7 @@ def test_an_explicit_encoding_overrides_the_guess():
     assert report.encoding == "latin-1"
     assert report.undecodable_rows == 0
     assert df["text"].iloc[0].startswith("Cruzâ?\x99s")
-    with pytest.raises(UserError, match="'klingon' is not an encoding"):
+    with pytest.raises(UserError, match="'klingon' is not a text encoding"):
         read_table(damaged_tweets(), "tweets.csv", encoding="klingon")
 
 
@@ -141,7 +142,10 @@ def test_a_line_break_followed_by_a_row_is_flagged_in_a_comma_file():
     df, report = read_table(data, "x.csv")
     assert len(df) == 3
     assert report.reading.quoting is True
-    assert any("line break followed by what looks like another row" in w for w in report.warnings)
+    assert any(
+        w.startswith("In quoted texts, 2 line breaks are followed by what looks like another row")
+        for w in report.warnings
+    )
 
 
 def test_a_quoted_multi_line_tab_file_keeps_its_quoting():
@@ -337,3 +341,155 @@ def test_the_data_page_reads_the_sheet_chosen(workspace):
     picker.set_value("Other").run()
     assert not app.exception
     assert "**3 rows**" in " ".join(m.value for m in app.markdown)
+
+
+# what the tester's real files showed: sheets, repairs said by every command, fewer false notes
+
+
+def test_a_workbook_reads_its_fullest_sheet_and_names_the_others(tmp_path, capsys):
+    readme = pd.DataFrame({"about": ["SMS spam messages; the data is on the next sheet"]})
+    df, report = read_table(excel_bytes({"README": readme, "data": FRAME}), "sms.xlsx")
+    assert (report.reading.sheet, report.rows) == ("data", 4)
+    assert df["text"].tolist() == FRAME["text"].tolist()
+    (said,) = [w for w in report.warnings if "sheets" in w]
+    assert "'README', 'data'" in said and "--sheet" in said and "Sheet picker" in said
+    header_only = excel_bytes({"Empty": pd.DataFrame({"text": []}), "Tweets": FRAME})
+    path = tmp_path / "tweets.xlsx"
+    path.write_bytes(header_only)
+    assert main(["inspect", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "4 rows, read as an Excel workbook (sheet 'Tweets')\n" in out
+    assert "note: The workbook has 2 sheets ('Empty', 'Tweets'); 'Tweets' was read" in out
+    assert main(["inspect", str(path), "--sheet", "Empty"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "Sheet 'Empty' has a single row; the workbook's other sheets: 'Tweets'" in err
+    assert "--sheet" in err
+    _, report = read_table(excel_bytes({"Messages": FRAME, "Same": FRAME}), "book.xlsx")
+    assert report.reading.sheet == "Messages"  # the first of equals
+
+
+def test_the_data_page_offers_the_sheets_when_the_one_chosen_cannot_be_read(workspace):
+    data = excel_bytes({"Empty": pd.DataFrame({"text": []}), "Tweets": FRAME})
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    app.switch_page("pages/data.py").run()
+    app.radio(key="data_source_choice").set_value("upload").run()
+    app.file_uploader(key="data_upload").upload("tweets.xlsx", data, "application/zip").run()
+    assert "**4 rows**" in " ".join(m.value for m in app.markdown)
+    assert any(md("('Empty', 'Tweets')") in w.value for w in app.warning)
+    (picker,) = [s for s in app.selectbox if s.label == "Sheet"]
+    picker.set_value("Empty").run()
+    assert md("other sheets: 'Tweets'") in " ".join(e.value for e in app.error)
+    (picker,) = [s for s in app.selectbox if s.label == "Sheet"]
+    picker.set_value("Tweets").run()
+    assert "**4 rows**" in " ".join(m.value for m in app.markdown)
+    assert not [e for e in app.error if "Empty" in e.value]
+
+
+def test_a_mojibake_repair_never_adds_a_replacement_character_and_shows_the_change():
+    long_start = "An ordinary review that runs on for a good while before it gets to the point " * 3
+    rows = [
+        ("pos", long_start + "and the cafÃ© scene is lovely"),
+        ("neg", "The cafÃ© scene Â? was dull"),  # ftfy would turn 'Â?' into U+FFFD
+        ("neg", "I donï¿½T know about the cafÃ©"),  # and 'ï¿½' too
+        ("pos", "plain words"),
+    ]
+    data = ("label,text\n" + "".join(f"{a},{b}\n" for a, b in rows)).encode("utf-8")
+    df, report = read_table(data, "reviews.csv")
+    assert df["text"].tolist()[1:] == [text for _, text in rows[1:]]
+    assert df["text"].iloc[0].endswith("the café scene is lovely")
+    assert REPLACEMENT not in "".join(df["text"])
+    assert (report.reading.mojibake_rows, report.undecodable_rows) == (1, 0)
+    (said,) = [w for w in report.warnings if w.startswith("Repaired")]
+    assert "in 1 row (" in said
+    assert "cafÃ© scene is lovely' became '" in said and "café scene is lovely'" in said
+
+
+def test_validate_and_train_say_how_the_file_was_read(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LSTM_CORE_HOME", str(tmp_path / "ws"))
+    path = tmp_path / "spam.tsv"
+    path.write_bytes(sms_collection(more=40))
+    columns = ["--text", "sms_message", "--label", "label"]
+    assert main(["validate", str(path), *columns]) == 0
+    assert "note: Read without quote processing" in capsys.readouterr().out
+    assert main(["validate", str(path), *columns, "--json"]) == 0
+    report = last_json(capsys.readouterr().out)
+    assert set(report) == {"ok", "rows", "problems", "warnings", "markup"}
+    assert any(w.startswith("Read without quote processing") for w in report["warnings"])
+    queued = SimpleNamespace(id="run1", status="queued")
+    monkeypatch.setattr(Engine, "submit", lambda self, spec: queued)  # no training here
+    for json_flag in ([], ["--json"]):
+        assert main(["train", str(path), *columns, "--background", *json_flag]) == 0
+        assert "note: Read without quote processing" in capsys.readouterr().err
+
+
+def test_train_help_says_html_is_stripped_by_default_for_tags_not_entities(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    said = " ".join(capsys.readouterr().out.split())
+    assert "5% or more of the texts hold an HTML tag" in said
+    assert "entities alone never make it the default" in said
+
+
+def test_a_correctly_quoted_multi_paragraph_comma_file_is_not_flagged():
+    """news_cp1252.csv: articles whose paragraphs hold a comma have two-field lines."""
+    article = "First paragraph of the story.\nSecond one, with a comma in it.\nThird."
+    data = "Title,Content\n" + "".join(f'Headline {i},"{article} {i}"\n' for i in range(6))
+    df, report = read_table(data.encode("cp1252"), "news.csv")
+    assert len(df) == 6 and df["Content"].iloc[0] == f"{article} 0"
+    assert not any("line break" in w for w in report.warnings)
+
+
+def test_counts_in_intake_messages_agree_with_their_nouns():
+    data = b"label,text,\nham,one,\n\nspam,two,\nham,two,\nspam,three,x\n" + b"ham,four,\n" * 25
+    _, report = read_table(data, "x.csv")
+    said = " ".join(report.warnings)
+    assert "Skipped 1 blank row." in said
+    assert "1 row had text spilling over" in said
+    assert "1 rows" not in said
+    texts = ["see you at noon", "win a prize now", "see you at noon", "call me", "ok then"]
+    data = "label,text\n" + "".join(
+        f"{'ham' if i % 2 else 'spam'},{t}\n" for i, t in enumerate(texts)
+    )
+    _, report = read_table(data.encode(), "y.csv")
+    assert "1 text in 'text' repeats an earlier one" in " ".join(report.warnings)
+
+
+@pytest.mark.parametrize(
+    "data, name, shown",
+    [
+        (excel_bytes({"Messages": FRAME}), "book.xlsx", "an Excel workbook (sheet 'Messages')"),
+        (b'{"label": "a", "text": "x y"}\n{"label": "b", "text": "z w"}\n', "d.jsonl",
+         "JSON Lines, decoded as utf-8"),
+        (gzip.compress(sms_collection()), "s.tsv.gz",
+         "tab-separated text, decoded as utf-8, without quote processing, unpacked from gzip"),
+    ],
+    ids=["xlsx", "jsonl", "gzip"],
+)  # fmt: skip
+def test_inspect_says_the_reading_as_a_sentence_and_no_delimiter_where_there_is_none(
+    tmp_path, capsys, data, name, shown
+):
+    path = tmp_path / name
+    path.write_bytes(data)
+    assert main(["inspect", str(path)]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.endswith(f"read as {shown}" + (", delimiter tab" if "tab-sep" in shown else ""))
+
+
+def test_an_undecodable_byte_in_a_json_key_shows_as_a_replacement_character():
+    """A key is a column name: its damaged byte shows as U+FFFD, as in the texts."""
+    line = '{"t\xffext": "café été naïve résumé", "label": "a"}\n'.encode()
+    data = line.replace("\xff".encode(), b"\xff") * 6
+    frame, report = read_table(data, "x.jsonl")
+    assert report.encoding == "utf-8" and list(frame.columns) == ["t\ufffdext", "label"]
+    assert report.undecodable_bytes == 6 and len(frame) == 6
+
+
+@pytest.mark.parametrize("encoding", ["bogus", "hex", "idna", "undefined"])
+def test_an_encoding_that_cannot_read_text_is_one_sentence(encoding):
+    """A name Python does not know, a bytes-to-bytes codec, one that refuses to replace
+    bytes: each is one sentence that names the usual choices, never a traceback."""
+    with pytest.raises(UserError) as refused:
+        read_table("text,label\ncafé,a\n".encode(), "x.csv", encoding=encoding)
+    said = str(refused.value)
+    assert said.count("\n") == 0 and encoding in said and "try utf-8, cp1252" in said
