@@ -5,6 +5,7 @@ Kept free of TensorFlow so the first page opens in a couple of seconds.
 
 import streamlit as st
 
+from demo_mode import demo_run_id
 from lstm_core.api import UserError
 from widgets import md, sidebar
 
@@ -18,9 +19,12 @@ PAGES = [
     st.Page("pages/errors.py", title="Errors", icon=":material/rule:"),
     st.Page("pages/predict.py", title="Predict", icon=":material/chat:"),
 ]
-page = st.navigation(PAGES, position="hidden")  # the sidebar draws the links
+DEMO = [st.Page("pages/demo.py", title="Demo", icon=":material/chat:", default=True)]
+demo = demo_run_id() is not None  # one model's Predict for an audience, nothing else
+page = st.navigation(DEMO if demo else PAGES, position="hidden")  # the sidebar draws links
 try:  # a damaged or read-only workspace: one sentence that says what to do, no traceback
-    sidebar(PAGES)
+    if not demo:
+        sidebar(PAGES)
     page.run()
 except UserError as error:
     st.error(md(error))

@@ -22,8 +22,14 @@ Figures:
   with each whole run (run_*_s); with JAX installed the same on Keras' JAX backend (jax_*)
   and jax_run_ratio: the warm default run on JAX over the same on TensorFlow;
 - predict_p95_ms (one sentence, warm bundle) and predict_1000_s (1,000 sentences);
-- predict_type_p95_ms: from the last keystroke to the label on the Predict page, in a real
-  Chromium (bench/typing_latency.py);
+- the felt figures quiet and while both cores train a run of a second workspace
+  (bench/busy.py, in a real Chromium against `streamlit run app.py`): first_epoch_s /
+  first_epoch_busy_s (Launch to the first epoch, the dashboard's warm worker; these replace
+  the quiet first_epoch_s above, so quiet and busy come from the same dashboard),
+  predict_type_p95_ms / predict_type_busy_p95_ms (the last keystroke to the label on
+  Predict), page_switch_p95_s / page_switch_busy_p95_s (a click in the sidebar until the
+  page has finished drawing), new_tab_busy_s (a new tab on a training run to its first
+  chart);
 - classroom_ratio: the workbench's wall time over the classroom script's for the same
   grid, with both test macro-F1 (bench/classroom.py; `--quick`: a 1,500-text sample);
 - home_import_s: importing what the home page needs, in a fresh interpreter;
@@ -393,10 +399,10 @@ def main() -> None:
         figures["jax_run_ratio"] = round(figures["jax_run_warm_s"] / figures["run_warm_s"], 2)
     figures.update(parallel_speedup(data, epochs=defaults()["epochs"]))
     figures["home_import_s"] = round(home_import_seconds(), 2)
+    import busy
     import classroom
-    import typing_latency
 
-    figures.update(typing_latency.measure(quick=args.quick))
+    figures.update(busy.measure(quick=args.quick))
     figures.update(classroom.measure(Path(args.data), CLASSROOM_QUICK_ROWS if args.quick else None))
     if args.json:
         print(json.dumps(figures))

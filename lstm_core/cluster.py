@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import queue
 import time
 import uuid
@@ -33,6 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import NoReturn
 
+from lstm_core import env_settings
 from lstm_core.cluster_worker import (
     FitStarted,
     ShippedData,
@@ -69,10 +69,7 @@ log = logging.getLogger(__name__)
 def workers_wait_s() -> float:
     """How long a run waits for a worker, at its start or once none is left
     (`$LSTM_CORE_DASK_WORKERS_WAIT_S`)."""
-    try:
-        return max(0.0, float(os.environ.get(WORKERS_WAIT_VARIABLE, WORKERS_WAIT_S)))
-    except ValueError:
-        return WORKERS_WAIT_S
+    return env_settings.seconds(WORKERS_WAIT_VARIABLE, WORKERS_WAIT_S)
 
 
 def connect(address: str):

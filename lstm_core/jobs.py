@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from lstm_core import standby
+from lstm_core import env_settings, standby
 from lstm_core.entities import Run, RunStatus
 from lstm_core.errors import UserError
 from lstm_core.lock_holder import write_lock_holder
@@ -35,6 +35,7 @@ from lstm_core.training import check_runnable, submit_run
 from lstm_core.workspace import HOME_VARIABLE, Workspace
 
 MAX_RUNNING_VARIABLE = "LSTM_CORE_MAX_RUNS"
+STALE_VARIABLE = "LSTM_CORE_STALE_S"
 STALE_AFTER_S = 60.0
 CANCELLING = "cancelling"
 
@@ -47,6 +48,12 @@ def max_running() -> int:
         return 1
 
 
+def stale_after_s() -> float:
+    """How long a worker that cannot be seen from here (on another machine, or one that never
+    started) may stay silent before its run counts as interrupted (`$LSTM_CORE_STALE_S`)."""
+    return env_settings.seconds(STALE_VARIABLE, STALE_AFTER_S, least=1.0)
+
+
 def _why_gone(run: Run, now: float) -> str | None:
     """Why a `running` run has no worker any more; None while it has one."""
     owner = run.owner
@@ -55,7 +62,7 @@ def _why_gone(run: Run, now: float) -> str | None:
             return None
         return f"The worker process (pid {run.pid}) stopped before the run finished."
     silent = now - (run.heartbeat_at or 0)
-    if silent <= STALE_AFTER_S:
+    if silent <= stale_after_s():
         return None
     if owner is None:
         return f"No worker took the run within {silent:.0f} s."

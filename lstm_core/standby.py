@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from lstm_core import env_settings
 from lstm_core.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -45,10 +46,7 @@ log = logging.getLogger("lstm_core")
 
 def warm_seconds() -> float:
     """How long a worker waits, warm, for the next run (`$LSTM_CORE_WARM_S`; 0: never)."""
-    try:
-        return max(0.0, float(os.environ.get(WARM_VARIABLE, WARM_S)))
-    except ValueError:
-        return WARM_S
+    return env_settings.seconds(WARM_VARIABLE, WARM_S)
 
 
 def _held(path: Path) -> bool:

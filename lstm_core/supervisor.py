@@ -16,6 +16,7 @@ import os
 import sys
 import time
 
+from lstm_core import env_settings
 from lstm_core.lock_holder import write_lock_holder
 from lstm_core.store_errors import ReadOnlyWorkspace, StoreDamaged, WorkspaceBusy, busy_sentence
 from lstm_core.workspace import Workspace
@@ -31,10 +32,7 @@ log = logging.getLogger("lstm_core")
 
 def idle_exit_s() -> float:
     """How long it stays with nothing queued or running (`$LSTM_CORE_SUPERVISOR_IDLE_S`)."""
-    try:
-        return max(1.0, float(os.environ.get(IDLE_EXIT_VARIABLE, IDLE_EXIT_S)))
-    except ValueError:
-        return IDLE_EXIT_S
+    return env_settings.seconds(IDLE_EXIT_VARIABLE, IDLE_EXIT_S, least=1.0)
 
 
 def running(workspace: Workspace) -> bool:

@@ -7,6 +7,7 @@ import streamlit as st
 
 import design_memory
 from chart_text import chart_labels
+from demo_mode import demo_link
 from learning_curves import candidate_groups, learning_curves
 from lstm_core.api import (
     BAYESIAN,
@@ -231,8 +232,13 @@ def name_and_note(run: Run) -> None:
 
 
 def share(run: Run) -> None:
-    """The command that serves the model as a REST API, and an export to MLflow."""
+    """A demo link, the command that serves the model as a REST API, an export to MLflow."""
     workbench = engine()
+    st.markdown(
+        "**Show it** to an audience: this link opens Predict for this model alone, with no "
+        "way to the other pages or runs (it hides them; sign-in is what guards them):"
+    )
+    st.code(demo_link(run.id), language=None)
     home = shlex.quote(str(workbench.root))  # whichever folder the terminal is in
     st.markdown("**Serve it** as a REST API (its docs at /docs), from a terminal:")
     st.code(f"LSTM_CORE_HOME={home} lstm-core serve {run.id}", language="bash")

@@ -125,7 +125,12 @@ def test_killed_worker_is_marked_interrupted_not_running(toy_dataset, stop_worke
     pid = workspace.store.get_run(run_id).pid
     os.kill(pid, signal.SIGKILL)
     wait_for(lambda: not process_alive(pid), "the worker to die")
-    jobs.refresh(workspace)
+
+    def marked() -> bool:  # a reader's look is skipped while another process writes
+        jobs.refresh(workspace)
+        return workspace.store.get_run(run_id).status != RunStatus.RUNNING
+
+    wait_for(marked, "a reader to mark the run")
     run = workspace.store.get_run(run_id)
     assert run.status == RunStatus.INTERRUPTED
     assert f"pid {pid}" in run.error

@@ -1,5 +1,5 @@
 """Predict while typing, in a real browser: each typed sentence's label appears, the
-model's own label for it, without pressing Enter. The latency from the last keystroke is
+model's own label for it, without pressing Enter, on Predict and behind a demo link. The latency from the last keystroke is
 written to test-artifacts/typing/ as a figure (bench/typing_latency.py measures it)."""
 
 from __future__ import annotations
@@ -38,6 +38,18 @@ def test_typed_sentences_get_the_models_labels_as_the_typing_pauses(tmp_path):
         seconds = typed_label_latencies(page, sentences[1:], labels[1:])
         assert page.get_by_text("Traceback").count() == 0
         page.screenshot(path=str(ARTIFACTS / "typed.png"), full_page=True)
+
+        demo = new_tab()  # the same model behind a demo link, for an audience
+        demo.goto(f"{url}/?demo={run.id}")
+        typed_label_latencies(demo, sentences[:3], labels[:3])
+        assert demo.locator('[data-testid="stSidebar"]').count() == 0, "no navigation"
+        leaving = demo.evaluate(
+            "() => [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href'))"
+            ".filter(h => !h.startsWith('#'))"
+        )
+        assert leaving == [], f"no way to the other pages: {leaving}"
+        assert demo.get_by_text("Traceback").count() == 0
+        demo.screenshot(path=str(ARTIFACTS / "demo.png"), full_page=True)
     ms = np.array(seconds) * 1000
     figures = {
         "sentences": len(ms),

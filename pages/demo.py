@@ -1,0 +1,24 @@
+"""A demo link (`?demo=RUN`): type a sentence, see the model's label and why; nothing else."""
+
+import streamlit as st
+
+from demo_mode import demo_problem, demo_run_id
+from prediction_views import typed
+from widgets import engine, md, run_name
+
+workbench = engine()
+run_id = demo_run_id() or ""
+run, problem = demo_problem(workbench, run_id)
+if run is None:
+    st.title("Demo")
+    st.error(md(problem))
+    st.stop()
+result = workbench.result(run.id)
+st.title(md(run.name or "What does this model say?"))
+st.caption(
+    f"Model: {'/'.join(run.architectures)}, trained on {md(run.dataset.name)} "
+    f"({run.dataset.rows:,} texts), labelling texts as {md(' or '.join(result.test.labels))}; "
+    f"on texts it never saw in training, macro-F1 {result.test.macro_f1:.3f}. "
+    "Type a sentence: the label follows as you pause."
+)
+typed(run.id, {run.id: run_name(run)})
