@@ -8,7 +8,8 @@ the measurement lasts), so that nothing waits in the measured workspace's queue:
 - predict_type_p95_ms / predict_type_busy_p95_ms: the last keystroke of a sentence typed on
   Predict until its label is on screen, in a real Chromium (bench/typing_latency.py);
 - page_switch_p95_s / page_switch_busy_p95_s: a click on a page in the sidebar until that
-  page has finished drawing, across every page with a finished run chosen;
+  page has finished drawing, across every page with a finished run chosen (and each page's
+  median: page_switch_by_page_median_s / page_switch_busy_by_page_median_s);
 - new_tab_busy_s: a new tab on the Runs page of a run that is training, until its first
   chart is drawn.
 With `--json` the last line printed is one JSON object. bench/run.py includes these.
@@ -95,22 +96,22 @@ def first_epoch_seconds(workspace, spec) -> tuple[float, str]:
     return time.perf_counter() - submitted, run_id
 
 
-def page_switches(page, rounds: int) -> list[float]:
+def page_switches(page, rounds: int) -> dict[str, list[float]]:
     """Click each page's link in the sidebar in turn; seconds until its title is on screen
-    and its script has finished drawing it."""
+    and its script has finished drawing it, per page."""
     from playwright.sync_api import expect
 
-    seconds = []
+    seconds: dict[str, list[float]] = {link_text: [] for link_text in PAGES}
     heading = page.locator('[data-testid="stMain"] h1').first
     for _ in range(rounds):
         for link_text, title in PAGES.items():
-            link = page.locator('[data-testid="stSidebarNav"] a').filter(has_text=link_text)
+            link = page.locator('[data-testid="stSidebar"] a').filter(has_text=link_text)
             page.wait_for_function(APP_IDLE)
             clicked = time.perf_counter()
             link.first.click()
             expect(heading).to_have_text(title)
             page.wait_for_function(APP_IDLE, polling=10)
-            seconds.append(time.perf_counter() - clicked)
+            seconds[link_text].append(time.perf_counter() - clicked)
     return seconds
 
 
@@ -167,7 +168,8 @@ def measure(quick: bool = True) -> dict:
                     part = slice(1, n + 1) if phase == "quiet" else slice(n + 1, 2 * n + 1)
                     page.goto(f"{url}/predict?run={run.id}")
                     typed = typed_label_latencies(page, sentences[part], labels[part])
-                    switched = page_switches(page, rounds)
+                    by_page = page_switches(page, rounds)
+                    switched = [s for times in by_page.values() for s in times]
                     _wait(lambda: standby.alive(workspace), "the warm worker")
                     first, run_id = first_epoch_seconds(workspace, launched)
                     if phase == "busy":
@@ -179,6 +181,9 @@ def measure(quick: bool = True) -> dict:
                 figures[f"page_switch{suffix}_p50_s"] = round(statistics.median(switched), 2)
                 figures[f"page_switch{suffix}_p95_s"] = round(p95(switched), 2)
                 figures[f"page_switch{suffix}_max_s"] = round(max(switched), 2)
+                figures[f"page_switch{suffix}_by_page_median_s"] = {
+                    name: round(statistics.median(times), 2) for name, times in by_page.items()
+                }
                 print(phase, figures, flush=True)
     figures["busy_niceness"] = os.environ.get("LSTM_CORE_NICE", "10")
     return figures
