@@ -44,6 +44,13 @@ PAGES = {
     "Predict": "Predict",
     "Home": "Recurrent text classification workbench",
 }
+# Polled every 10 ms: Playwright's expect() looks again after 20, 50, 100 and 100 ms and then
+# every 500 ms (retryWithProgressAndBackoff), which rounded a slower switch up to 0.77 s,
+# 1.27 s, 1.77 s...
+HEADING_READS = """title => { const h = document.querySelector('[data-testid="stMain"] h1');
+  return h !== null && h.textContent.trim().startsWith(title); }"""
+CHART_SHOWN = """() => { const chart = document.querySelector('[data-testid="stPlotlyChart"]');
+  return chart !== null && chart.getBoundingClientRect().height > 0; }"""
 APP_IDLE = """() => { const app = document.querySelector('[data-testid="stApp"]');
   return app && !['running', 'rerunRequested'].includes(app.getAttribute('data-test-script-state')); }"""
 
@@ -99,17 +106,14 @@ def first_epoch_seconds(workspace, spec) -> tuple[float, str]:
 def page_switches(page, rounds: int) -> dict[str, list[float]]:
     """Click each page's link in the sidebar in turn; seconds until its title is on screen
     and its script has finished drawing it, per page."""
-    from playwright.sync_api import expect
-
     seconds: dict[str, list[float]] = {link_text: [] for link_text in PAGES}
-    heading = page.locator('[data-testid="stMain"] h1').first
     for _ in range(rounds):
         for link_text, title in PAGES.items():
             link = page.locator('[data-testid="stSidebar"] a').filter(has_text=link_text)
             page.wait_for_function(APP_IDLE)
             clicked = time.perf_counter()
             link.first.click()
-            expect(heading).to_have_text(title)
+            page.wait_for_function(HEADING_READS, arg=title, polling=10)
             page.wait_for_function(APP_IDLE, polling=10)
             seconds[link_text].append(time.perf_counter() - clicked)
     return seconds
@@ -120,7 +124,7 @@ def new_tab_seconds(new_tab, url: str, run_id: str) -> float:
     page = new_tab()
     opened = time.perf_counter()
     page.goto(f"{url}/runs?run={run_id}")
-    page.locator('[data-testid="stPlotlyChart"]').first.wait_for(state="visible")
+    page.wait_for_function(CHART_SHOWN, polling=10)
     seconds = time.perf_counter() - opened
     page.close()
     return seconds

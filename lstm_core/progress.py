@@ -30,10 +30,19 @@ def fits_done(run: Run, trials: list[Trial]) -> int:
     return completed + len(pruned) * run.spec.n_splits()
 
 
+def fit_fraction(trial: Trial, epochs: list[Epoch]) -> float:
+    """How far a running fit is: its batches so far, and never less than its logged epochs
+    say (a fit reports batches now and then, so an epoch can land before its first report;
+    the bar then stood at 0 beside a logged epoch)."""
+    logged = sum(e.trial_id == trial.id for e in epochs)
+    by_epochs = min(1.0, logged / trial.epochs_planned) if trial.epochs_planned else 0.0
+    return max(trial.progress, by_epochs)
+
+
 def run_progress(run: Run, trials: list[Trial], epochs: list[Epoch]) -> Progress:
     done = fits_done(run, trials)
     total = max(run.trials_total or 0, done, 1)
-    in_flight = sum(t.progress for t in trials if t.status == TrialStatus.RUNNING)
+    in_flight = sum(fit_fraction(t, epochs) for t in trials if t.status == TrialStatus.RUNNING)
     completed = run.status == RunStatus.COMPLETED
     fraction = 1.0 if completed else min(1.0, (done + in_flight) / total)
     elapsed = None

@@ -101,3 +101,28 @@ def test_two_candidates_never_read_alike():
     assert labels[None] == "refit of the best · LSTM, learning rate 0.0079"
     grid = candidate_labels([fit(0, 0, arch="gru"), fit(1, 0, units=32)])
     assert set(grid.values()) == {"candidate 1 · GRU, units 10", "candidate 2 · LSTM, units 32"}
+
+
+def test_a_logged_epoch_moves_the_progress_bar_before_the_fits_first_report(toy_dataset):
+    """A fit reports its batches now and then; an epoch that landed first once left the bar
+    at 0 beside it."""
+    import time
+
+    from lstm_core.entities import Epoch
+
+    workspace, dataset_id = toy_dataset
+    run_id = submit_run(workspace, tiny_spec(dataset_id, epochs=4))
+    store = workspace.store
+    assert store.claim_next(1).id == run_id
+    trial_id = store.start_trial(
+        run_id, candidate=0, round=0, fold=0, params={"epochs": 4}, n_train=40,
+        epochs_planned=4, pid=None, worker="here",
+    )  # fmt: skip
+    engine = Engine(workspace.root)
+    before = engine.progress(run_id)
+    store.log_epochs([Epoch(trial_id, 0, loss=0.7, logged_at=time.time())])
+    after = engine.progress(run_id)
+    assert before.fraction == 0 and after.epochs_logged == 1
+    assert after.fraction == pytest.approx(0.25 / after.trials_total, abs=1e-4)
+    store.set_trial_progress(trial_id, 0.6)  # a later report further on counts as it is
+    assert engine.progress(run_id).fraction == pytest.approx(0.6 / after.trials_total, abs=1e-4)
