@@ -43,6 +43,6 @@ def demo_problem(workbench: Engine, run_id: str) -> tuple[Run | None, str | None
             f"run. Ask whoever shared it for a new link{later}."
         )
     gone = workbench.files_problem(run)
-    if gone is not None or not workbench.has_model(run_id):
+    if gone is not None or not workbench.has_model(run_id) or workbench.result(run_id) is None:
         return None, gone or f"Run {run_id} has no saved model to show."
     return run, None
