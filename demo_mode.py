@@ -5,11 +5,12 @@ It hides those parts; it does not guard them: anyone who can reach the dashboard
 open its other pages by editing the address (sign-in, when configured, is what guards them).
 """
 
+from typing import NamedTuple
 from urllib.parse import urlencode, urljoin
 
 import streamlit as st
 
-from lstm_core.api import Engine, Run, RunStatus, UserError
+from lstm_core.api import Engine, Run, RunResult, RunStatus, UserError
 
 DEMO_PARAMETER = "demo"
 
@@ -27,22 +28,28 @@ def demo_link(run_id: str) -> str:
     return urljoin(base.rstrip("/") + "/", query) if base else "/" + query
 
 
-def demo_problem(workbench: Engine, run_id: str) -> tuple[Run | None, str | None]:
-    """The run a demo link names, or why it shows nothing (one sentence)."""
+class DemoModel(NamedTuple):
+    run: Run
+    result: RunResult
+
+
+def demo_model(workbench: Engine, run_id: str) -> DemoModel | str:
+    """The run a demo link names with its result, or why it shows nothing (one sentence)."""
     try:
         run = workbench.run(run_id)
     except UserError:
-        return None, (
+        return (
             f"This demo link names run {run_id}, which is not in this workspace (it may have "
             "been deleted). Ask whoever shared it for a new link."
         )
     if run.status != RunStatus.COMPLETED:
         later = " once it has finished" if run.status.active else ""
-        return None, (
+        return (
             f"Run {run_id} is {run.status.value}: a demo link shows the model of a completed "
             f"run. Ask whoever shared it for a new link{later}."
         )
     gone = workbench.files_problem(run)
-    if gone is not None or not workbench.has_model(run_id) or workbench.result(run_id) is None:
-        return None, gone or f"Run {run_id} has no saved model to show."
-    return run, None
+    result = workbench.result(run_id) if gone is None and workbench.has_model(run_id) else None
+    if result is None:
+        return gone or f"Run {run_id} has no saved model to show."
+    return DemoModel(run, result)

@@ -2,18 +2,17 @@
 
 import streamlit as st
 
-from demo_mode import demo_problem, demo_run_id
+from demo_mode import demo_model, demo_run_id
 from prediction_views import typed
 from widgets import engine, md, run_name
 
 workbench = engine()
-run_id = demo_run_id() or ""
-run, problem = demo_problem(workbench, run_id)
-if run is None:
+shown = demo_model(workbench, demo_run_id() or "")
+if isinstance(shown, str):
     st.title("Demo")
-    st.error(md(problem))
+    st.error(md(shown))
     st.stop()
-result = workbench.result(run.id)
+run, result = shown
 st.title(md(run.name or "What does this model say?"))
 st.caption(
     f"Model: {'/'.join(run.architectures)}, trained on {md(run.dataset.name)} "
