@@ -5,9 +5,9 @@ Kept free of TensorFlow so the first page opens in a couple of seconds.
 
 import streamlit as st
 
-from demo_mode import demo_run_id
+from dashboard.demo_mode import demo_run_id
+from dashboard.widgets import md, sidebar
 from lstm_core.api import UserError
-from widgets import md, sidebar
 
 st.set_page_config(page_title="RNN text workbench", page_icon=":material/cycle:", layout="wide")
 PAGES = [

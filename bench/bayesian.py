@@ -60,8 +60,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from lstm_core.api import Engine, ExperimentSpec, TrialStatus
-    from lstm_core.datasets import freeze_dataset
-    from lstm_core.workspace import Workspace
+    from lstm_core.data.datasets import freeze_dataset
+    from lstm_core.store.workspace import Workspace
 
     data = load_texts(Path(args.data))
     searches: dict[str, list] = {way: [] for way in WAYS}

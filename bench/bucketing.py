@@ -31,7 +31,7 @@ def main() -> None:
     from sklearn.metrics import f1_score
     from sklearn.model_selection import train_test_split
 
-    from lstm_core.batching import padded_tokens, plan_batches, text_lengths
+    from lstm_core.models.batching import padded_tokens, plan_batches, text_lengths
 
     data = load_texts(Path(args.data))
     labels = data.labels.astype(str)

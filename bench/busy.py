@@ -66,25 +66,25 @@ def _wait(condition, what: str, timeout: float = 300.0):
 
 def _end(workspace, run_id: str) -> None:
     """Cancel a run and wait until its worker has let go of it."""
-    from lstm_core import jobs
+    from lstm_core.jobs import queue
 
-    jobs.cancel(workspace, run_id)
+    queue.cancel(workspace, run_id)
     _wait(lambda: workspace.store.get_run(run_id).status.finished, f"run {run_id} to end")
 
 
 @contextlib.contextmanager
 def training_elsewhere(home: Path, frame):
     """Both cores busy with a run of another workspace, from its first epoch on."""
-    from lstm_core import jobs, standby
     from lstm_core.api import Engine, ExperimentSpec
-    from lstm_core.workspace import Workspace
+    from lstm_core.jobs import queue, standby
+    from lstm_core.store.workspace import Workspace
 
     workspace = Workspace(home)
     dataset, _ = Engine(home).freeze_dataset(frame, "text", "label", "load.csv")
     spec = ExperimentSpec(
         dataset.id, grid={"units": [16, 32]}, params={"epochs": LONG_EPOCHS}, cv=2, n_jobs=2
     )
-    run_id = jobs.submit(workspace, spec.validated())
+    run_id = queue.submit(workspace, spec.validated())
     try:
         _wait(lambda: workspace.store.epochs(run_id), "the load's first epoch")
         yield
@@ -95,10 +95,10 @@ def training_elsewhere(home: Path, frame):
 
 def first_epoch_seconds(workspace, spec) -> tuple[float, str]:
     """Submit to the first epoch in the store; the run goes on (the caller ends it)."""
-    from lstm_core import jobs
+    from lstm_core.jobs import queue
 
     submitted = time.perf_counter()
-    run_id = jobs.submit(workspace, spec)
+    run_id = queue.submit(workspace, spec)
     _wait(lambda: workspace.store.epochs(run_id), "the first epoch")
     return time.perf_counter() - submitted, run_id
 
@@ -138,9 +138,9 @@ def measure(quick: bool = True) -> dict:
     import pandas as pd
     from browser import alternating_sentences, chromium, dashboard, typed_label_latencies
 
-    from lstm_core import standby
     from lstm_core.api import Engine, ExperimentSpec, RunStatus
-    from lstm_core.workspace import Workspace
+    from lstm_core.jobs import standby
+    from lstm_core.store.workspace import Workspace
 
     n, rounds = (8, 2) if quick else (24, 4)
     figures: dict = {}

@@ -78,18 +78,18 @@ def busy_cores():
 
 def one_cancel(workspace, spec, phase: str) -> tuple[float, float]:
     """Submit, cancel at `phase`; (cancelled_s, gone_s)."""
-    from lstm_core import jobs
-    from lstm_core.entities import RunStatus
-    from lstm_core.processes import process_alive
+    from lstm_core.domain.entities import RunStatus
+    from lstm_core.domain.processes import process_alive
+    from lstm_core.jobs import queue
 
     store = workspace.store
-    run_id = jobs.submit(workspace, spec)
+    run_id = queue.submit(workspace, spec)
     worker = until(lambda: store.get_run(run_id).pid, "worker")
     if phase == "training":
         until(lambda: store.epochs(run_id), "epoch")
     watched = {worker} | descendants(worker)
     asked = time.monotonic()
-    jobs.cancel(workspace, run_id)
+    queue.cancel(workspace, run_id)
     cancelled_s = gone_s = None
     while cancelled_s is None or gone_s is None:
         now = time.monotonic() - asked
@@ -123,7 +123,7 @@ def main() -> None:
     os.environ["LSTM_CORE_HOME"] = tempfile.mkdtemp(prefix="bench-cancel-")
     os.environ["LSTM_CORE_WARM_S"] = "0"  # the worker leaves with its run
     from lstm_core.api import Engine, ExperimentSpec
-    from lstm_core.workspace import Workspace
+    from lstm_core.store.workspace import Workspace
 
     data = load_texts(SAMPLE)
     frame = pd.DataFrame({"text": data.texts, "label": data.labels})

@@ -86,7 +86,7 @@ def classroom(task: dict) -> dict:
 
 def _sample(data, rows: int | None, seed: int):
     """A stratified sample of `rows` texts (all of them when None)."""
-    from lstm_core.datasets import LabelledTexts
+    from lstm_core.data.datasets import LabelledTexts
 
     if rows is None or rows >= len(data.texts):
         return data
@@ -104,14 +104,14 @@ def _sample(data, rows: int | None, seed: int):
 
 
 def measure(data_path: Path, rows: int | None = None) -> dict:
-    from lstm_core.datasets import freeze_dataset
-    from lstm_core.intake import read_path
-    from lstm_core.run_loop import holdout_split
-    from lstm_core.spec import ExperimentSpec
-    from lstm_core.standby import WARM_VARIABLE
-    from lstm_core.training import submit_run
-    from lstm_core.validation import select_columns
-    from lstm_core.workspace import HOME_VARIABLE, Workspace
+    from lstm_core.data.datasets import freeze_dataset
+    from lstm_core.data.intake import read_path
+    from lstm_core.data.validation import select_columns
+    from lstm_core.domain.spec import ExperimentSpec
+    from lstm_core.execution.run_loop import holdout_split
+    from lstm_core.execution.training import submit_run
+    from lstm_core.jobs.standby import WARM_VARIABLE
+    from lstm_core.store.workspace import HOME_VARIABLE, Workspace
 
     frame, report = read_path(str(data_path))
     data = select_columns(frame, report.suggested_text, report.suggested_label, 2, 0.2)
@@ -155,7 +155,7 @@ def measure(data_path: Path, rows: int | None = None) -> dict:
         run_id = submit_run(workspace, spec)
         started = time.time()
         subprocess.run(
-            [sys.executable, "-m", "lstm_core.worker", run_id],
+            [sys.executable, "-m", "lstm_core.jobs.worker", run_id],
             cwd=ROOT,
             env={**os.environ, HOME_VARIABLE: folder, WARM_VARIABLE: "0"},
             capture_output=True,

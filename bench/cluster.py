@@ -63,8 +63,8 @@ def nothing(task, shipped) -> int:
 def shipping(address: str, texts, labels) -> dict:
     from distributed import Client
 
-    from lstm_core.cluster_worker import ShippedData
-    from lstm_core.trial import TrainingData, TrialTask
+    from lstm_core.execution.cluster_worker import ShippedData
+    from lstm_core.execution.trial import TrainingData, TrialTask
 
     shipped = ShippedData(TrainingData(texts, labels), "tensorflow", {"127.0.0.1": 2})
     half = len(texts) // 2

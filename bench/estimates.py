@@ -99,10 +99,10 @@ def main() -> None:
     os.environ["LSTM_CORE_HOME"] = folder
     os.environ["LSTM_CORE_WARM_S"] = "0" if args.cold else WARM_S
 
-    from lstm_core import standby
     from lstm_core.api import Engine
-    from lstm_core.machine_load import KEPT_S
-    from lstm_core.spec import usable_cores
+    from lstm_core.domain.spec import usable_cores
+    from lstm_core.execution.machine_load import KEPT_S
+    from lstm_core.jobs import standby
 
     engine = Engine(folder)
     frame, report = engine.read_path(SAMPLE)

@@ -39,8 +39,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from lstm_core.api import Engine, ExperimentSpec
-    from lstm_core.datasets import freeze_dataset
-    from lstm_core.workspace import Workspace
+    from lstm_core.data.datasets import freeze_dataset
+    from lstm_core.store.workspace import Workspace
 
     data = load_texts(Path(args.data))
     rows = {way: [] for way in WAYS}

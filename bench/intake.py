@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from lstm_core.intake import read_path
-from lstm_core.validation import select_columns
+from lstm_core.data.intake import read_path
+from lstm_core.data.validation import select_columns
 
 WORDS = [
     "free",

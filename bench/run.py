@@ -63,8 +63,8 @@ UNITS, EMBEDDING, BATCH, MAX_TOKENS = 32, 32, 32, 10_000
 
 
 def load_texts(path: Path):
-    from lstm_core.intake import read_path
-    from lstm_core.validation import select_columns
+    from lstm_core.data.intake import read_path
+    from lstm_core.data.validation import select_columns
 
     df, report = read_path(str(path))
     data = select_columns(df, report.suggested_text, report.suggested_label, cv=2, test_size=0.2)
@@ -117,13 +117,13 @@ def workbench_fit(texts, labels, epochs: int, seed: int = 0, held_out=None, **ch
     the epoch seconds, the fitted model as a loaded bundle, and the class probabilities
     of the `held_out` texts (predicted by the fit itself).
     """
-    from lstm_core.bundle import Bundle, save_bundle
-    from lstm_core.entities import Dataset
-    from lstm_core.executors import InProcess
-    from lstm_core.run_loop import StoreRecorder
-    from lstm_core.spec import ExperimentSpec
-    from lstm_core.store import SQLiteRunStore
-    from lstm_core.trial import TrainingData, TrialTask
+    from lstm_core.domain.entities import Dataset
+    from lstm_core.domain.spec import ExperimentSpec
+    from lstm_core.execution.executors import InProcess
+    from lstm_core.execution.run_loop import StoreRecorder
+    from lstm_core.execution.trial import TrainingData, TrialTask
+    from lstm_core.models.bundle import Bundle, save_bundle
+    from lstm_core.store.sqlite import SQLiteRunStore
 
     config = {
         **ExperimentSpec("bench").fixed(),
@@ -185,11 +185,11 @@ def parallel_speedup(dataset_texts, epochs: int) -> dict:
     each mode, by a run of the same grid with another seed (so no model is kept for the
     measured run: only the processes are warm).
     """
-    from lstm_core import jobs, standby
-    from lstm_core.datasets import freeze_dataset
-    from lstm_core.spec import ExperimentSpec
-    from lstm_core.training import submit_run
-    from lstm_core.workspace import HOME_VARIABLE, Workspace
+    from lstm_core.data.datasets import freeze_dataset
+    from lstm_core.domain.spec import ExperimentSpec
+    from lstm_core.execution.training import submit_run
+    from lstm_core.jobs import queue, standby
+    from lstm_core.store.workspace import HOME_VARIABLE, Workspace
 
     figures = {}
     before = {name: os.environ.get(name) for name in (HOME_VARIABLE, standby.WARM_VARIABLE)}
@@ -209,14 +209,14 @@ def parallel_speedup(dataset_texts, epochs: int) -> dict:
                     n_jobs=n_jobs,
                 )
                 if warm:
-                    _wait_for_end(workspace, jobs.submit(workspace, replace(spec, seed=7)))
+                    _wait_for_end(workspace, queue.submit(workspace, replace(spec, seed=7)))
                     launched = time.time()
-                    run = _wait_for_end(workspace, jobs.submit(workspace, spec))
+                    run = _wait_for_end(workspace, queue.submit(workspace, spec))
                 else:
                     run_id = submit_run(workspace, spec)
                     launched = time.time()
                     subprocess.run(
-                        [sys.executable, "-m", "lstm_core.worker", run_id],
+                        [sys.executable, "-m", "lstm_core.jobs.worker", run_id],
                         cwd=ROOT,
                         capture_output=True,
                         check=True,
@@ -266,11 +266,11 @@ def first_epoch(dataset_texts, backend: str = "tensorflow") -> dict:
     before Launch) and the same design again (the warm worker's processes keep its model).
     Also each whole run (submit to result) and its median epoch; fits on `backend`.
     """
-    from lstm_core import jobs, standby
-    from lstm_core.backend import BACKEND_VARIABLE
-    from lstm_core.datasets import freeze_dataset
-    from lstm_core.spec import ExperimentSpec
-    from lstm_core.workspace import HOME_VARIABLE, Workspace
+    from lstm_core.data.datasets import freeze_dataset
+    from lstm_core.domain.spec import ExperimentSpec
+    from lstm_core.jobs import queue, standby
+    from lstm_core.models.backend import BACKEND_VARIABLE
+    from lstm_core.store.workspace import HOME_VARIABLE, Workspace
 
     figures = {}
     names = (HOME_VARIABLE, standby.WARM_VARIABLE, BACKEND_VARIABLE)
@@ -284,10 +284,10 @@ def first_epoch(dataset_texts, backend: str = "tensorflow") -> dict:
             for mode in ("cold", "warm", "again"):
                 os.environ[standby.WARM_VARIABLE] = "0" if mode == "cold" else "120"
                 if mode == "warm":
-                    jobs.refresh(workspace)  # what opening the dashboard does
+                    queue.refresh(workspace)  # what opening the dashboard does
                     time.sleep(THINK_S)
                 submitted = time.time()
-                run_id = jobs.submit(workspace, spec)
+                run_id = queue.submit(workspace, spec)
                 while not workspace.store.epochs(run_id):
                     time.sleep(0.02)
                 figures[f"first_epoch_{mode}_s"] = round(time.time() - submitted, 2)
@@ -360,7 +360,7 @@ def main() -> None:
     figures["epoch_s_longest"] = round(steady(longest), 3)
     figures["length_policy_ratio"] = round(steady(ours) / steady(longest), 3)
 
-    from lstm_core.batching import padded_tokens, plan_batches, text_lengths
+    from lstm_core.models.batching import padded_tokens, plan_batches, text_lengths
 
     peak = matmul_flops()
     per_token = 3 * 8 * UNITS * (EMBEDDING + UNITS)
@@ -391,7 +391,7 @@ def main() -> None:
     bundle.predict(batch)
     figures["predict_1000_s"] = round(time.perf_counter() - start, 3)
 
-    from lstm_core.hyperparams import defaults
+    from lstm_core.domain.hyperparams import defaults
 
     figures.update(first_epoch(data))
     if importlib.util.find_spec("jax") is not None:

@@ -55,7 +55,7 @@ def train(home: str) -> str:
 def sentences() -> list[str]:
     """Fifty different messages of the sample, as a person would type them."""
     sys.path.insert(0, str(ROOT))
-    from lstm_core.intake import read_path
+    from lstm_core.data.intake import read_path
 
     frame, _ = read_path(str(SAMPLE))
     return frame["message"].drop_duplicates().head(CLIENTS).tolist()

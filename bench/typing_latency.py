@@ -31,7 +31,7 @@ def measure(quick: bool = True) -> dict:
     from browser import alternating_sentences, chromium, dashboard, typed_label_latencies
 
     from lstm_core.api import Engine, ExperimentSpec, RunStatus
-    from lstm_core.standby import WARM_VARIABLE
+    from lstm_core.jobs.standby import WARM_VARIABLE
 
     # No warm worker: its TensorFlow imports would share the two cores with the typing.
     os.environ[WARM_VARIABLE] = "0"

@@ -8,7 +8,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-from lstm_core import quiet_tensorflow  # noqa: E402  (after the log level is set)
+from lstm_core.models import quiet_tensorflow  # noqa: E402  (after the log level is set)
 
 quiet_tensorflow.install()
 

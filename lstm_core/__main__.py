@@ -1,6 +1,6 @@
 """`python -m lstm_core` is the same as `lstm-core`."""
 
-from lstm_core.cli import main
+from lstm_core.cli.main import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

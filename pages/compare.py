@@ -5,10 +5,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard.search_plots import importances, numeric_parameters, score_heatmap
+from dashboard.starting_point import lineage, origin
+from dashboard.widgets import choose, confusion_heatmap, engine, md, plain, run_label
 from lstm_core.api import BAYESIAN, HYPERPARAMETERS, SCORING_NAMES, RunStatus, show_value
-from search_plots import importances, numeric_parameters, score_heatmap
-from starting_point import lineage, origin
-from widgets import choose, confusion_heatmap, engine, md, plain, run_label
 
 
 def level_order(value: str) -> tuple:

@@ -5,9 +5,9 @@ import hashlib
 import plotly.graph_objects as go
 import streamlit as st
 
-from chart_text import chart_labels
+from dashboard.chart_text import chart_labels
+from dashboard.widgets import SAMPLES, choose, engine, md, preset
 from lstm_core.api import MAX_NAME_CHARS, MAX_NOTE_CHARS, LengthProfile, MarkupShare, UserError
-from widgets import SAMPLES, choose, engine, md, preset
 
 EXAMPLE_CLASSES, EXAMPLE_CHARS = 6, 300
 AUTO = "auto"

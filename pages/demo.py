@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from demo_mode import demo_model, demo_run_id
-from prediction_views import typed
-from widgets import engine, md, run_name
+from dashboard.demo_mode import demo_model, demo_run_id
+from dashboard.prediction_views import typed
+from dashboard.widgets import engine, md, run_name
 
 workbench = engine()
 shown = demo_model(workbench, demo_run_id() or "")

@@ -6,9 +6,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from chart_text import chart_labels
+from dashboard.chart_text import chart_labels
+from dashboard.widgets import choose, confusion_heatmap, engine, md, run_label
 from lstm_core.api import RunStatus
-from widgets import choose, confusion_heatmap, engine, md, run_label
 
 st.title("Errors")
 workbench = engine()

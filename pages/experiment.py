@@ -2,10 +2,12 @@
 
 import streamlit as st
 
-import design_memory
-from cluster_setting import where_fits_run
-from design_memory import kept
-from explanations import ARCHITECTURE_HELP, architecture_guide
+from dashboard import design_memory
+from dashboard.cluster_setting import where_fits_run
+from dashboard.design_memory import kept
+from dashboard.explanations import ARCHITECTURE_HELP, architecture_guide
+from dashboard.starting_point import coverage, start_choice
+from dashboard.widgets import choose, duration, engine, md, preset
 from lstm_core.api import (
     ARCHITECTURE_NAMES,
     ARCHITECTURES,
@@ -25,8 +27,6 @@ from lstm_core.api import (
     embedding_rows_note,
     numeric,
 )
-from starting_point import coverage, start_choice
-from widgets import choose, duration, engine, md, preset
 
 GROUPS = {
     "Network": ["units", "layers", "embedding_dim", "dense_units", "activation", "init_mode"],

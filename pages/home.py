@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from widgets import SAMPLES, preset
+from dashboard.widgets import SAMPLES, preset
 
 st.title("Recurrent text classification workbench")
 st.markdown(

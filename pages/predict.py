@@ -9,9 +9,9 @@ import io
 import pandas as pd
 import streamlit as st
 
+from dashboard.prediction_views import load_model, typed
+from dashboard.widgets import choose, engine, md, run_name
 from lstm_core.api import RunStatus, UserError
-from prediction_views import load_model, typed
-from widgets import choose, engine, md, run_name
 
 BATCH_LIMIT = 100_000
 

@@ -5,10 +5,25 @@ import shlex
 import plotly.graph_objects as go
 import streamlit as st
 
-import design_memory
-from chart_text import chart_labels
-from demo_mode import demo_link
-from learning_curves import candidate_groups, learning_curves
+from dashboard import design_memory
+from dashboard.chart_text import chart_labels
+from dashboard.demo_mode import demo_link
+from dashboard.learning_curves import candidate_groups, learning_curves
+from dashboard.search_plots import optimization_history
+from dashboard.starting_point import start_summary
+from dashboard.widgets import (
+    SAFE_LINK,
+    age,
+    choose,
+    confusion_heatmap,
+    duration,
+    engine,
+    forget,
+    md,
+    metrics_table,
+    preset,
+    run_label,
+)
 from lstm_core.api import (
     BAYESIAN,
     MAX_NAME_CHARS,
@@ -21,21 +36,6 @@ from lstm_core.api import (
     UserError,
     candidate_labels,
     pruned_candidates,
-)
-from search_plots import optimization_history
-from starting_point import start_summary
-from widgets import (
-    SAFE_LINK,
-    age,
-    choose,
-    confusion_heatmap,
-    duration,
-    engine,
-    forget,
-    md,
-    metrics_table,
-    preset,
-    run_label,
 )
 
 REFRESH_S = 2

@@ -92,14 +92,14 @@ def dashboard(home: Path, log_path: Path, warm: bool = False):
 def stop_workers(home: Path) -> None:
     """Background runs and a warm worker outlive the server by design; a test must not
     leave them behind."""
-    from lstm_core import jobs, standby
-    from lstm_core.processes import process_alive
-    from lstm_core.workspace import Workspace
+    from lstm_core.domain.processes import process_alive
+    from lstm_core.jobs import queue, standby
+    from lstm_core.store.workspace import Workspace
 
     workspace = Workspace(home)
     running = workspace.store.runs_with_status("running")
     for run in running:
-        jobs.cancel(workspace, run.id)
+        queue.cancel(workspace, run.id)
     warm = standby.stop(workspace)
     for pid in [r.pid for r in running] + [warm]:
         if pid:

@@ -24,7 +24,7 @@ SAMPLE_SENTIMENT = ROOT / "sample_data" / "sentiment.csv"
 
 @pytest.fixture
 def workspace(tmp_path, monkeypatch):
-    from lstm_core.workspace import HOME_VARIABLE, Workspace
+    from lstm_core.store.workspace import HOME_VARIABLE, Workspace
 
     monkeypatch.setenv(HOME_VARIABLE, str(tmp_path / "ws"))
     return Workspace()
@@ -96,7 +96,7 @@ def toy_spam_run(engine, params: dict | None = None):
 
 def tiny_spec(dataset_id: str, epochs: int = 1, **changes):
     """Two architectures x 2 folds of very small models, one fit at a time, on the toy data."""
-    from lstm_core.spec import ExperimentSpec
+    from lstm_core.domain.spec import ExperimentSpec
 
     settings = {
         "params": {**TINY, "epochs": epochs},
@@ -112,7 +112,7 @@ def tiny_spec(dataset_id: str, epochs: int = 1, **changes):
 @pytest.fixture
 def toy_dataset(workspace):
     """A frozen toy dataset in the test workspace: (workspace, dataset_id)."""
-    from lstm_core.datasets import LabelledTexts, freeze_dataset
+    from lstm_core.data.datasets import LabelledTexts, freeze_dataset
 
     texts, labels = toy_texts()
     values, counts = np.unique(labels, return_counts=True)

@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
-from widgets import duration, md
+from dashboard.widgets import duration, md
 
 PAGES = [
     "pages/data.py",
@@ -197,7 +197,7 @@ def test_time_estimates_are_rounded_as_an_estimate_deserves():
 
 
 def test_only_plain_web_links_are_drawn_as_links():
-    from widgets import SAFE_LINK
+    from dashboard.widgets import SAFE_LINK
 
     for shown in ("http://127.0.0.1:8787/status", "http://[::1]:8787/status", "https://d.example"):
         assert SAFE_LINK.match(shown), shown
@@ -239,7 +239,7 @@ def test_markdown_escaping_keeps_user_text_literal():
 def test_runs_page_resumes_a_cancelled_run_and_deletes_it_after_confirmation(toy_dataset):
     from conftest import tiny_spec
 
-    from lstm_core.training import submit_run
+    from lstm_core.execution.training import submit_run
 
     workspace, dataset_id = toy_dataset
     run_id = submit_run(workspace, tiny_spec(dataset_id, grid={}, cv=0))
@@ -265,7 +265,7 @@ def test_runs_page_resumes_a_cancelled_run_and_deletes_it_after_confirmation(toy
 def test_data_page_deletes_a_saved_dataset_only_when_no_run_uses_it(toy_dataset):
     from conftest import tiny_spec
 
-    from lstm_core.training import submit_run
+    from lstm_core.execution.training import submit_run
 
     workspace, dataset_id = toy_dataset
     run_id = submit_run(workspace, tiny_spec(dataset_id))
@@ -403,7 +403,7 @@ def test_a_bayesian_design_with_ranges_and_its_history_and_importances(toy_datas
     from conftest import TINY, tiny_spec
 
     from lstm_core.api import Engine, Range
-    from lstm_core.training import train
+    from lstm_core.execution.training import train
 
     workspace, dataset_id = toy_dataset
     app = open_app()
@@ -564,9 +564,9 @@ def test_errors_page_threshold_and_why_this_label(workspace):
 
 
 def test_coloured_tokens_escape_what_a_person_typed():
-    from insight_views import coloured_tokens
+    from dashboard.insight_views import coloured_tokens
     from lstm_core.api import Explanation
-    from lstm_core.entities import TokenAttribution
+    from lstm_core.domain.entities import TokenAttribution
 
     tokens = [TokenAttribution("<img src=x onerror=alert(1)>", 0.4, 0.1),
               TokenAttribution('"quoted"', -0.2, 0.1)]  # fmt: skip
@@ -638,7 +638,7 @@ def test_compare_shows_a_grid_run_beside_a_tpe_run_over_a_learning_rate_range(to
     from conftest import tiny_spec
 
     from lstm_core.api import parse_range
-    from lstm_core.training import train
+    from lstm_core.execution.training import train
 
     workspace, dataset_id = toy_dataset
     grid = train(tiny_spec(dataset_id, grid={"units": [4, 8]}, cv=0), workspace)

@@ -7,9 +7,9 @@ import pytest
 from conftest import tiny_spec
 
 from lstm_core.api import Engine, RunStatus, UserError
-from lstm_core.backend import BACKEND_VARIABLE
-from lstm_core.batching import JAX_WIDTH_STEP, padded_width
-from lstm_core.training import submit_run, train
+from lstm_core.execution.training import submit_run, train
+from lstm_core.models.backend import BACKEND_VARIABLE
+from lstm_core.models.batching import JAX_WIDTH_STEP, padded_width
 
 
 def test_a_backend_that_is_not_one_is_refused_at_submit_with_a_sentence(toy_dataset, monkeypatch):

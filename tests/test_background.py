@@ -13,11 +13,11 @@ import time
 import pytest
 from conftest import SAMPLE_SMS, tiny_spec
 
-from lstm_core import jobs
 from lstm_core.api import Engine, RunStatus, TrialStatus, UserError
-from lstm_core.bundle import Bundle
-from lstm_core.processes import process_alive
-from lstm_core.training import submit_run, train
+from lstm_core.domain.processes import process_alive
+from lstm_core.execution.training import submit_run, train
+from lstm_core.jobs import queue
+from lstm_core.models.bundle import Bundle
 
 LONG_EPOCHS = 400  # far longer than any test waits: these runs end only when told to
 
@@ -59,7 +59,7 @@ def test_background_run_returns_at_once_streams_epochs_and_predicts_like_foregro
 ):
     workspace, dataset_id = toy_dataset
     spec = tiny_spec(dataset_id, epochs=6)
-    run_id = jobs.submit(workspace, spec)
+    run_id = queue.submit(workspace, spec)
     assert status_of(workspace, run_id) in ("queued", "running")
     assert workspace.store.epochs(run_id) == []  # nothing trained in the submitting process
 
@@ -92,10 +92,10 @@ def test_background_run_returns_at_once_streams_epochs_and_predicts_like_foregro
 
 def test_cancel_stops_a_running_run_within_seconds(toy_dataset, stop_workers):
     workspace, dataset_id = toy_dataset
-    run_id = jobs.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS))
+    run_id = queue.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS))
     wait_for(lambda: len(workspace.store.epochs(run_id)) >= 2, "a couple of epochs")
     asked = time.monotonic()
-    assert jobs.cancel(workspace, run_id) == "cancelling"
+    assert queue.cancel(workspace, run_id) == "cancelling"
     wait_for(
         lambda: status_of(workspace, run_id) == RunStatus.CANCELLED,
         "the run to be cancelled",
@@ -112,22 +112,22 @@ def test_cancel_stops_a_running_run_within_seconds(toy_dataset, stop_workers):
 def test_cancel_of_a_queued_run_is_immediate(toy_dataset):
     workspace, dataset_id = toy_dataset
     run_id = submit_run(workspace, tiny_spec(dataset_id, epochs=1))  # queued, no dispatch
-    assert jobs.cancel(workspace, run_id) == RunStatus.CANCELLED
+    assert queue.cancel(workspace, run_id) == RunStatus.CANCELLED
     assert status_of(workspace, run_id) == RunStatus.CANCELLED
     with pytest.raises(UserError, match="has already ended \\(cancelled\\)"):
-        jobs.cancel(workspace, run_id)
+        queue.cancel(workspace, run_id)
 
 
 def test_killed_worker_is_marked_interrupted_not_running(toy_dataset, stop_workers):
     workspace, dataset_id = toy_dataset
-    run_id = jobs.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS))
+    run_id = queue.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS))
     wait_for(lambda: workspace.store.epochs(run_id), "training to start")
     pid = workspace.store.get_run(run_id).pid
     os.kill(pid, signal.SIGKILL)
     wait_for(lambda: not process_alive(pid), "the worker to die")
 
     def marked() -> bool:  # a reader's look is skipped while another process writes
-        jobs.refresh(workspace)
+        queue.refresh(workspace)
         return workspace.store.get_run(run_id).status != RunStatus.RUNNING
 
     wait_for(marked, "a reader to mark the run")
@@ -145,7 +145,7 @@ def test_a_claim_whose_worker_never_reported_goes_stale(toy_dataset):
     assert workspace.store.claim_next(max_running=1) is None, "the limit holds"
     with workspace.store._write() as db:
         db.execute("UPDATE runs SET heartbeat_at = heartbeat_at - 120 WHERE id = ?", (run_id,))
-    assert jobs.reap(workspace) == [run_id]
+    assert queue.reap(workspace) == [run_id]
     assert "No worker took the run within 120 s" in workspace.store.get_run(run_id).error
 
 
@@ -154,14 +154,14 @@ def test_queued_runs_wait_for_a_dispatcher_and_then_run(toy_dataset, stop_worker
     workspace, dataset_id = toy_dataset
     run_id = submit_run(workspace, tiny_spec(dataset_id, epochs=1, cv=0, grid={}))
     assert status_of(workspace, run_id) == RunStatus.QUEUED
-    assert jobs.dispatch(workspace) == [run_id]
+    assert queue.dispatch(workspace) == [run_id]
     wait_for(lambda: status_of(workspace, run_id) == RunStatus.COMPLETED, "the dispatched run")
 
 
 @pytest.mark.slow
 def test_parallel_fits_keep_a_candidates_folds_on_one_fit_process(toy_dataset, stop_workers):
     workspace, dataset_id = toy_dataset
-    run_id = jobs.submit(workspace, tiny_spec(dataset_id, epochs=2, n_jobs=2))
+    run_id = queue.submit(workspace, tiny_spec(dataset_id, epochs=2, n_jobs=2))
     wait_for(lambda: status_of(workspace, run_id).finished, "the parallel run")
     run = workspace.store.get_run(run_id)
     assert run.status == RunStatus.COMPLETED, run.error
@@ -207,7 +207,7 @@ def test_resume_after_sigkill_skips_finished_fits_and_ends_like_an_uninterrupted
     workspace, dataset_id = toy_dataset
     spec = tiny_spec(dataset_id, epochs=2, grid=grid, search=search, n_jobs=n_jobs, **more)
     cv_fits = spec.validated().n_fits() - 1
-    run_id = jobs.submit(workspace, spec)
+    run_id = queue.submit(workspace, spec)
 
     def finished_fits():
         return [t for t in workspace.store.trials(run_id) if t.status == TrialStatus.COMPLETED]
@@ -226,7 +226,7 @@ def test_resume_after_sigkill_skips_finished_fits_and_ends_like_an_uninterrupted
     pid = workspace.store.get_run(run_id).pid
     os.kill(pid, signal.SIGKILL)
     wait_for(lambda: not process_alive(pid), "the worker to die")
-    jobs.refresh(workspace)
+    queue.refresh(workspace)
     assert status_of(workspace, run_id) == RunStatus.INTERRUPTED
     done_before = {(t.candidate, t.round, t.fold): t for t in finished_before}
     if kill_at == "refit":
@@ -247,7 +247,7 @@ def test_resume_after_sigkill_skips_finished_fits_and_ends_like_an_uninterrupted
         assert (now.id, now.score, now.pid) == (before.id, before.score, before.pid), "kept"
     assert all(t.status == TrialStatus.INTERRUPTED for t in trials if t not in completed)
 
-    uninterrupted = jobs.submit(workspace, spec)
+    uninterrupted = queue.submit(workspace, spec)
     wait_for(lambda: status_of(workspace, uninterrupted).finished, "the uninterrupted run", 180)
     engine = Engine(workspace.root)
     again, first = engine.result(uninterrupted), engine.result(run_id)
@@ -264,7 +264,7 @@ def test_delete_removes_the_runs_rows_and_files_and_refuses_an_active_run(
     engine = Engine(workspace.root)
     done = train(tiny_spec(dataset_id, grid={}), workspace)
     assert workspace.bundle_dir(done.id).exists()
-    running = jobs.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS))
+    running = queue.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS))
     with pytest.raises(UserError, match="cancel it before deleting it"):
         engine.delete_run(running)
     with pytest.raises(UserError, match="used by 2 run"):
@@ -325,14 +325,14 @@ def test_cli_background_status_and_cancel(tmp_path):
 def test_five_runs_submitted_together_all_finish_one_at_a_time(toy_dataset, stop_workers):
     workspace, dataset_id = toy_dataset
     run_ids = [
-        jobs.submit(workspace, tiny_spec(dataset_id, epochs=1, cv=0, grid={}, seed=s))
+        queue.submit(workspace, tiny_spec(dataset_id, epochs=1, cv=0, grid={}, seed=s))
         for s in range(5)
     ]
     most_at_once = 0
 
     def all_done():
         nonlocal most_at_once
-        jobs.refresh(workspace)
+        queue.refresh(workspace)
         statuses = [status_of(workspace, r) for r in run_ids]
         most_at_once = max(most_at_once, statuses.count(RunStatus.RUNNING))
         return all(s == RunStatus.COMPLETED for s in statuses)
@@ -342,17 +342,17 @@ def test_five_runs_submitted_together_all_finish_one_at_a_time(toy_dataset, stop
 
 
 def test_store_takes_concurrent_writers_without_losing_rows(tmp_path):
-    from lstm_core.entities import Dataset
-    from lstm_core.spec import ExperimentSpec
-    from lstm_core.store import SQLiteRunStore
+    from lstm_core.domain.entities import Dataset
+    from lstm_core.domain.spec import ExperimentSpec
+    from lstm_core.store.sqlite import SQLiteRunStore
 
     store = SQLiteRunStore(tmp_path / "runs.sqlite")
     store.add_dataset(Dataset("d", "toy", "t", "l", 1))
     run_id = store.create_run(ExperimentSpec("d"), 80)
     writer = (
         "import sys\n"
-        "from lstm_core.entities import Epoch, TrialStatus\n"
-        "from lstm_core.store import SQLiteRunStore\n"
+        "from lstm_core.domain.entities import Epoch, TrialStatus\n"
+        "from lstm_core.store.sqlite import SQLiteRunStore\n"
         "store = SQLiteRunStore(sys.argv[1])\n"
         "for t in range(20):\n"
         "    trial = store.start_trial(sys.argv[2], candidate=t, round=0, fold=int(sys.argv[3]),\n"
@@ -377,7 +377,7 @@ def test_resume_takes_back_a_cancelled_and_a_failed_run_and_refuses_without_its_
 ):
     workspace, dataset_id = toy_dataset
     engine = Engine(workspace.root)
-    cancelled = jobs.submit(workspace, tiny_spec(dataset_id, grid={}, cv=0, epochs=LONG_EPOCHS))
+    cancelled = queue.submit(workspace, tiny_spec(dataset_id, grid={}, cv=0, epochs=LONG_EPOCHS))
     wait_for(lambda: workspace.store.epochs(cancelled), "epochs")
     engine.cancel(cancelled)
     wait_for(lambda: status_of(workspace, cancelled) == RunStatus.CANCELLED, "cancelled")
@@ -397,7 +397,7 @@ def test_resume_takes_back_a_cancelled_and_a_failed_run_and_refuses_without_its_
 
 def test_a_fit_process_that_dies_fails_the_run_and_only_its_own_fit(toy_dataset, stop_workers):
     workspace, dataset_id = toy_dataset
-    run_id = jobs.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS, n_jobs=2))
+    run_id = queue.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS, n_jobs=2))
     wait_for(lambda: len({t.pid for t in workspace.store.trials(run_id)}) == 2, "two fits")
     wait_for(lambda: workspace.store.epochs(run_id), "epochs")
     victim = workspace.store.trials(run_id)[0]
@@ -425,7 +425,7 @@ def test_training_runs_below_the_dashboards_priority(toy_dataset, stop_workers):
     own."""
     workspace, dataset_id = toy_dataset
     asker = os.nice(0)  # nobody can raise a process's priority, so training's is at least it
-    run_id = jobs.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS, n_jobs=2))
+    run_id = queue.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS, n_jobs=2))
     trial = wait_for(
         lambda: next((t for t in workspace.store.trials(run_id) if t.progress > 0), None),
         "a fit's first epoch",

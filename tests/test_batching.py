@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lstm_core.batching import bucketed_dataset, padded_tokens, plan_batches, text_lengths
+from lstm_core.models.batching import bucketed_dataset, padded_tokens, plan_batches, text_lengths
 
 
 def post_padded(lengths, width, seed=0) -> np.ndarray:
@@ -76,7 +76,7 @@ def test_validation_batches_are_the_same_every_pass():
 
 def test_a_variable_length_model_traces_its_training_step_once():
     """Batches of many widths must not each trace a new graph (about 1 s apiece)."""
-    from lstm_core.model_zoo import build_model
+    from lstm_core.models.model_zoo import build_model
 
     lengths, y = skewed_lengths(300)
     model = build_model(

@@ -11,10 +11,10 @@ import math
 
 import pytest
 
-from lstm_core.bayes import BayesianSearcher, load_study
-from lstm_core.errors import UserError
-from lstm_core.hyperparams import Range, parse_range
-from lstm_core.spec import ExperimentSpec
+from lstm_core.domain.errors import UserError
+from lstm_core.domain.hyperparams import Range, parse_range
+from lstm_core.domain.spec import ExperimentSpec
+from lstm_core.search.bayes import BayesianSearcher, load_study
 
 needs_torch = pytest.mark.skipif(
     importlib.util.find_spec("torch") is None, reason="the GP sampler needs PyTorch"
@@ -162,7 +162,7 @@ def test_ranges_parse_from_the_command_line_and_survive_the_store():
 
 
 def test_estimates_count_the_budget_and_take_a_range_at_its_middle():
-    from lstm_core.cost_model import estimate_run_seconds
+    from lstm_core.insight.cost_model import estimate_run_seconds
 
     spec = spec_for("tpe", budget=10, grid={})
     assert len(spec.typical_candidates()) == 10

@@ -3,8 +3,8 @@ long ones are cut on the axes (whole on hover), and different labels stay differ
 
 from __future__ import annotations
 
-from chart_text import HOVER_CHARS, LABEL_CHARS, chart_labels, plain
-from widgets import confusion_heatmap
+from dashboard.chart_text import HOVER_CHARS, LABEL_CHARS, chart_labels, plain
+from dashboard.widgets import confusion_heatmap
 
 EVIL = "\u202eevil"  # shown as "live" where the override is obeyed
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"

@@ -13,10 +13,10 @@ from sklearn.base import clone, is_classifier
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, check_cv
 from sklearn.pipeline import Pipeline
 
-from lstm_core.classifier import RecurrentClassifier
-from lstm_core.pipeline import make_pipeline
-from lstm_core.spec import ExperimentSpec
-from lstm_core.vectorizer import SequenceVectorizer
+from lstm_core.data.vectorizer import SequenceVectorizer
+from lstm_core.domain.spec import ExperimentSpec
+from lstm_core.models.classifier import RecurrentClassifier
+from lstm_core.models.pipeline import make_pipeline
 from tests.conftest import TINY, toy_texts
 
 

@@ -13,7 +13,7 @@ import pytest
 from conftest import SAMPLE_SENTIMENT, SAMPLE_SMS, toy_texts
 
 from lstm_core.api import Engine
-from lstm_core.cli import _spec_from_args, build_parser, main
+from lstm_core.cli.main import _spec_from_args, build_parser, main
 
 PRIZE_TEXT = "WINNER!! You have won a £1000 cash prize. Call 09061701461 now to claim your reward!"
 ORDINARY_TEXT = "Are we still meeting for lunch tomorrow? I'll be at the station around noon."
@@ -445,7 +445,7 @@ def test_search_options_left_at_their_defaults_or_that_apply_are_accepted():
 def test_more_parallel_fits_than_fits_start_no_more_processes_and_say_so(tmp_path, monkeypatch):
     """--n-jobs 8 used to start 8 fit processes (about 870 MB each) for a run of 2 fits."""
     monkeypatch.setenv("LSTM_CORE_HOME", str(tmp_path))
-    monkeypatch.setattr("lstm_core.spec.usable_cores", lambda: 16)
+    monkeypatch.setattr("lstm_core.domain.spec.usable_cores", lambda: 16)
     spec = _spec_from_args(build_parser().parse_args([*TRAIN_SMS, "--n-jobs", "8", "--cv", "2"]))
     assert spec.n_candidates() * spec.n_splits() == 2
     assert spec.effective_n_jobs() <= 2
@@ -480,7 +480,7 @@ def test_validate_says_which_rows_train_leaves_out_and_agrees_with_train(
 
 
 def test_every_control_that_moves_or_reorders_text_is_shown_as_an_escape():
-    from lstm_core.cli import printable
+    from lstm_core.cli.main import printable
 
     for control in ("\x1b", "\x07", "\x9b", "\u202e", "\u2067", "\u200e", "\u200f", "\u061c"):
         shown = printable(f"evil{control}live")

@@ -22,9 +22,9 @@ from conftest import ROOT, TINY, tiny_spec, toy_texts
 from streamlit.testing.v1 import AppTest
 from test_background import status_of, wait_for
 
-from lstm_core import jobs
 from lstm_core.api import Engine, ExperimentSpec, RunStatus, TrialStatus, UserError
-from lstm_core.training import train
+from lstm_core.execution.training import train
+from lstm_core.jobs import queue
 
 pytestmark = pytest.mark.slow
 distributed = pytest.importorskip("distributed")
@@ -68,7 +68,7 @@ def one_text_batches(dataset_id: str, address: str, epochs: int = SLOW_EPOCHS):
 def long_epochs_dataset(workspace) -> str:
     """Toy texts enough for epochs of about a second with batches of one text, so that
     "within an epoch" can be told from "a few epochs later"."""
-    from lstm_core.datasets import LabelledTexts, freeze_dataset
+    from lstm_core.data.datasets import LabelledTexts, freeze_dataset
 
     texts, labels = toy_texts(1500)
     values, counts = np.unique(labels, return_counts=True)
@@ -128,7 +128,7 @@ def test_a_grid_on_the_cluster_ends_as_the_same_run_here(toy_dataset, cluster):
 def test_a_background_run_streams_epochs_and_stops_within_an_epoch(workspace, cluster):
     dataset_id = long_epochs_dataset(workspace)
     spec = one_text_batches(dataset_id, cluster.scheduler_address)
-    run_id = jobs.submit(workspace, spec)
+    run_id = queue.submit(workspace, spec)
     wait_for(
         lambda: (
             status_of(workspace, run_id) == RunStatus.RUNNING
@@ -140,7 +140,7 @@ def test_a_background_run_streams_epochs_and_stops_within_an_epoch(workspace, cl
     assert {t.status for t in running} == {TrialStatus.RUNNING}
     assert all(t.worker.startswith("tcp://127.0.0.1:") for t in running)
     asked = time.time()
-    assert jobs.cancel(workspace, run_id) == "cancelling"
+    assert queue.cancel(workspace, run_id) == "cancelling"
     wait_for(lambda: status_of(workspace, run_id) == RunStatus.CANCELLED, "the cancel", 60)
     epochs = workspace.store.epochs(run_id)
     seconds = np.median([e.seconds for e in epochs if e.logged_at < asked])
@@ -160,7 +160,7 @@ def test_a_worker_killed_mid_fit_loses_only_that_fit(workspace):
     dataset_id = long_epochs_dataset(workspace)
     with local_cluster() as own:
         spec = one_text_batches(dataset_id, own.scheduler_address, 3)
-        run_id = jobs.submit(workspace, spec)
+        run_id = queue.submit(workspace, spec)
         first = wait_for(
             lambda: next(
                 (t for t in workspace.store.trials(run_id) if t.status == TrialStatus.RUNNING),
@@ -240,7 +240,7 @@ def test_the_experiment_page_checks_the_cluster_and_launches_onto_it(toy_dataset
     assert not app.exception
     (launched,) = workspace.store.list_runs()
     assert launched.spec.cluster == cluster.scheduler_address
-    jobs.cancel(workspace, launched.id)
+    queue.cancel(workspace, launched.id)
     wait_for(lambda: RunStatus(status_of(workspace, launched.id)).finished, "the cancel", 120)
 
 
@@ -257,9 +257,9 @@ def test_a_cancel_in_the_first_seconds_leaves_nothing_training_on_the_cluster(wo
         distributed.Client(fresh.scheduler_address, set_as_default=False) as client,
     ):
         spec = one_text_batches(dataset_id, fresh.scheduler_address)
-        run_id = jobs.submit(workspace, spec)
+        run_id = queue.submit(workspace, spec)
         wait_for(lambda: fits_executing(client), "a fit begun on a worker")
-        jobs.cancel(workspace, run_id)
+        queue.cancel(workspace, run_id)
         wait_for(lambda: status_of(workspace, run_id) == RunStatus.CANCELLED, "the cancel", 60)
         wait_for(
             lambda: fits_executing(client) == 0,
@@ -349,7 +349,7 @@ def test_a_killed_scheduler_fails_the_run_in_a_sentence_and_it_resumes(workspace
     dataset_id = long_epochs_dataset(workspace)
     port = free_port()
     with separate_cluster(port) as (address, scheduler, workers):
-        run_id = jobs.submit(workspace, one_text_batches(dataset_id, address))
+        run_id = queue.submit(workspace, one_text_batches(dataset_id, address))
         try:
             wait_for(lambda: a_fit_trained_an_epoch(workspace, run_id), "a fit's first epoch")
             kill_group(scheduler)
@@ -363,16 +363,16 @@ def test_a_killed_scheduler_fails_the_run_in_a_sentence_and_it_resumes(workspace
             wait_for(lambda: workers.poll() is not None, "the workers to leave with it", 60)
         finally:
             if not RunStatus(status_of(workspace, run_id)).finished:
-                jobs.cancel(workspace, run_id)
+                queue.cancel(workspace, run_id)
     with separate_cluster(port):  # the same address again: the run goes on there
-        jobs.resume(workspace, run_id)
+        queue.resume(workspace, run_id)
         before = len(workspace.store.epochs(run_id))
         try:
             wait_for(
                 lambda: len(workspace.store.epochs(run_id)) > before, "an epoch after the resume"
             )
         finally:
-            jobs.cancel(workspace, run_id)
+            queue.cancel(workspace, run_id)
             wait_for(lambda: RunStatus(status_of(workspace, run_id)).finished, "the cancel", 60)
 
 
@@ -381,7 +381,7 @@ def test_a_cluster_whose_workers_all_died_goes_on_when_new_ones_join(workspace, 
     monkeypatch.setenv("LSTM_CORE_DASK_WORKERS_WAIT_S", "300")  # far longer than the test
     dataset_id = long_epochs_dataset(workspace)
     with separate_cluster() as (address, _, workers):
-        run_id = jobs.submit(workspace, one_text_batches(dataset_id, address, 2))
+        run_id = queue.submit(workspace, one_text_batches(dataset_id, address, 2))
         wait_for(lambda: a_fit_trained_an_epoch(workspace, run_id), "a fit's first epoch")
         kill_group(workers)
         wait_for(
@@ -409,7 +409,7 @@ def test_a_cluster_left_without_workers_fails_the_run_after_the_wait(workspace, 
     monkeypatch.setenv("LSTM_CORE_DASK_WORKERS_WAIT_S", "3")
     dataset_id = long_epochs_dataset(workspace)
     with separate_cluster() as (address, _, workers):
-        run_id = jobs.submit(workspace, one_text_batches(dataset_id, address))
+        run_id = queue.submit(workspace, one_text_batches(dataset_id, address))
         wait_for(lambda: a_fit_trained_an_epoch(workspace, run_id), "a fit's first epoch")
         kill_group(workers)
         killed = time.monotonic()

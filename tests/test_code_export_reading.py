@@ -26,8 +26,8 @@ import pytest
 from conftest import TINY, toy_texts
 
 from lstm_core.api import Engine, ExperimentSpec, RunStatus
-from lstm_core.code_export import render
-from lstm_core.datasets import load_dataset
+from lstm_core.data.datasets import load_dataset
+from lstm_core.insight.code_export import render
 
 ROWS_PER_CLASS = 20
 

@@ -11,9 +11,9 @@ import time
 from conftest import ROOT, TINY, runs_on_two_data_sets
 from streamlit.testing.v1 import AppTest
 
-from lstm_core import jobs
+from dashboard.widgets import md
 from lstm_core.api import Engine, ExperimentSpec
-from widgets import md
+from lstm_core.jobs import queue
 
 WRITING_WORDS = ("Delete", "Launch", "Cancel", "Resume", "Rename", "Name and note", "Export")
 
@@ -62,8 +62,8 @@ def test_a_demo_link_shows_its_model_and_nothing_to_change_or_leave_by(workspace
 def test_a_demo_link_that_cannot_be_shown_is_one_sentence(workspace):
     engine = Engine(workspace.root)
     run = runs_on_two_data_sets(engine)["spam.csv"]
-    cancelled = jobs.submit(workspace, ExperimentSpec(run.dataset.id, params=TINY).validated())
-    jobs.cancel(workspace, cancelled)
+    cancelled = queue.submit(workspace, ExperimentSpec(run.dataset.id, params=TINY).validated())
+    queue.cancel(workspace, cancelled)
     deadline = time.monotonic() + 120
     while not engine.run(cancelled).status.finished and time.monotonic() < deadline:
         time.sleep(0.1)

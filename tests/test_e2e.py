@@ -139,7 +139,7 @@ def test_headline_flow_in_a_real_browser(server, page, tmp_path):
     steps.done("curves-appear")
 
     # 6. a reload in the middle of the run lands on the same run
-    from lstm_core.workspace import Workspace
+    from lstm_core.store.workspace import Workspace
 
     (run,) = Workspace(home).store.list_runs()
     page.reload()

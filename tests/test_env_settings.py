@@ -1,6 +1,7 @@
 """Durations set through the environment: a bad value never stops a worker."""
 
-from lstm_core import env_settings, jobs
+from lstm_core.domain import env_settings
+from lstm_core.jobs import queue
 
 
 def test_a_duration_is_read_clamped_and_a_bad_one_falls_back(monkeypatch):
@@ -14,7 +15,7 @@ def test_a_duration_is_read_clamped_and_a_bad_one_falls_back(monkeypatch):
 
 
 def test_the_silence_limit_for_a_worker_out_of_sight_can_be_set(monkeypatch):
-    monkeypatch.delenv(jobs.STALE_VARIABLE, raising=False)
-    assert jobs.stale_after_s() == 60.0
-    monkeypatch.setenv(jobs.STALE_VARIABLE, "5")
-    assert jobs.stale_after_s() == 5.0
+    monkeypatch.delenv(queue.STALE_VARIABLE, raising=False)
+    assert queue.stale_after_s() == 60.0
+    monkeypatch.setenv(queue.STALE_VARIABLE, "5")
+    assert queue.stale_after_s() == 5.0

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
-from lstm_core.entities import TestPrediction as Prediction
-from lstm_core.error_analysis import at_threshold, by_length, calibration, held_out
+from lstm_core.domain.entities import TestPrediction as Prediction
+from lstm_core.insight.error_analysis import at_threshold, by_length, calibration, held_out
 
 
 def predictions(n: int = 200, seed: int = 0) -> list[Prediction]:
@@ -79,7 +79,7 @@ def test_length_slices_score_the_model_and_the_baseline_like_scikit_learn():
 
 
 def _bucket(tokens: int) -> str:
-    from lstm_core.error_analysis import length_label
+    from lstm_core.insight.error_analysis import length_label
 
     return length_label(tokens)
 

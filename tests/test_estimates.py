@@ -8,16 +8,16 @@ import time
 import pytest
 from conftest import tiny_spec
 
-from lstm_core import estimates
 from lstm_core.api import Engine
-from lstm_core.cost_model import (
+from lstm_core.domain.entities import Epoch, Evaluation, RunResult, TrialStatus
+from lstm_core.domain.processes import WorkerIdentity
+from lstm_core.domain.spec import ExperimentSpec
+from lstm_core.insight import estimates
+from lstm_core.insight.cost_model import (
     KEPT_FIRST_EPOCH_S,
     TRACE_SECONDS_PER_FIT,
     estimate_run_seconds,
 )
-from lstm_core.entities import Epoch, Evaluation, RunResult, TrialStatus
-from lstm_core.processes import WorkerIdentity
-from lstm_core.spec import ExperimentSpec
 
 FIRST, LATER, FIXED, START, OUTSIDE = 2.0, 0.5, 1.0, 8.0, 2.0  # seconds of a recorded run
 DESIGN = {"params": {"epochs": 3, "units": 16}, "cv": 2, "n_jobs": 1}
@@ -83,7 +83,7 @@ def toy_frame(engine, dataset_id):
     """The toy dataset's rows, to freeze in another workspace."""
     import pandas as pd
 
-    from lstm_core.datasets import load_dataset
+    from lstm_core.data.datasets import load_dataset
 
     data = load_dataset(engine.workspace, dataset_id)
     return pd.DataFrame({"text": data.texts, "label": data.labels}), "text", "label"
@@ -128,7 +128,7 @@ def history(toy_dataset, monkeypatch):
     workspace, dataset_id = toy_dataset
     monkeypatch.setattr(estimates, "usable_cores", lambda: 2)
     monkeypatch.setattr(estimates, "runnable_others", lambda: 0.0)
-    monkeypatch.setattr("lstm_core.standby.alive", lambda workspace: True)
+    monkeypatch.setattr("lstm_core.jobs.standby.alive", lambda workspace: True)
     estimates._timings.clear()
     return workspace, dataset_id, Engine(workspace.root)
 
@@ -157,9 +157,9 @@ def test_an_estimate_learns_what_this_machine_takes_from_earlier_runs(history, m
     # The repeat keeps its models and skips the cold start: a little less than that run.
     assert 0.5 * wall < learned.seconds < wall
     # With no warm worker waiting, a new worker pays the start that run's first fit paid.
-    monkeypatch.setattr("lstm_core.standby.alive", lambda workspace: False)
+    monkeypatch.setattr("lstm_core.jobs.standby.alive", lambda workspace: False)
     assert engine.estimate(spec).seconds == pytest.approx(learned.seconds + START, rel=1e-3)
-    monkeypatch.setattr("lstm_core.standby.alive", lambda workspace: True)
+    monkeypatch.setattr("lstm_core.jobs.standby.alive", lambda workspace: True)
 
     # The same runs on a machine three times slower: three times the estimate.
     estimates._timings.clear()
@@ -210,7 +210,7 @@ def test_a_real_run_learned_from_accounts_for_its_own_time(toy_dataset, monkeypa
     however busy the machine was (a check of the recorded seconds, not of its speed)."""
     import keras  # noqa: F401  (this process starts warm, as the estimate with here=True assumes)
 
-    from lstm_core import training
+    from lstm_core.execution import training
 
     monkeypatch.setattr(training, "runnable_others", lambda: 0.0)
     monkeypatch.setattr(estimates, "runnable_others", lambda: 0.0)

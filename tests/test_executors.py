@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from lstm_core.executors import pick_next
-from lstm_core.spec import ExperimentSpec
-from lstm_core.trial import TrialTask
+from lstm_core.domain.spec import ExperimentSpec
+from lstm_core.execution.executors import pick_next
+from lstm_core.execution.trial import TrialTask
 
 
 def task(candidate: int, fold: int, units: int) -> TrialTask:
@@ -79,8 +79,8 @@ def test_a_fit_process_stops_when_the_process_that_started_it_is_gone(tmp_path):
         """
         import os, sys, time, multiprocessing
         import numpy as np
-        from lstm_core import fit_process
-        from lstm_core.trial import TrainingData
+        from lstm_core.execution import fit_process
+        from lstm_core.execution.trial import TrainingData
         context = multiprocessing.get_context("spawn")
         receiving, sending = context.Pipe(duplex=False)
         tasks = context.Queue()
@@ -103,7 +103,7 @@ def test_a_fit_process_stops_when_the_process_that_started_it_is_gone(tmp_path):
     parent.wait()
     from test_background import wait_for
 
-    from lstm_core.processes import process_alive
+    from lstm_core.domain.processes import process_alive
 
     wait_for(lambda: not process_alive(child), "the orphaned fit process to exit", timeout=20)
 
@@ -113,13 +113,13 @@ def test_a_stop_that_comes_as_a_fit_finishes_ends_the_wait_instead_of_hanging(tm
     for a fit that will never start."""
     from conftest import TINY, toy_texts
 
-    from lstm_core.entities import Dataset, TrialStatus
-    from lstm_core.errors import RunCancelled
-    from lstm_core.executors import FitProcesses
-    from lstm_core.processes import WorkerIdentity
-    from lstm_core.run_loop import StoreRecorder
-    from lstm_core.store import SQLiteRunStore
-    from lstm_core.trial import TrainingData
+    from lstm_core.domain.entities import Dataset, TrialStatus
+    from lstm_core.domain.errors import RunCancelled
+    from lstm_core.domain.processes import WorkerIdentity
+    from lstm_core.execution.executors import FitProcesses
+    from lstm_core.execution.run_loop import StoreRecorder
+    from lstm_core.execution.trial import TrainingData
+    from lstm_core.store.sqlite import SQLiteRunStore
 
     store = SQLiteRunStore(tmp_path / "runs.sqlite")
     store.add_dataset(Dataset("d", "toy", "text", "label", 60))

@@ -8,8 +8,8 @@ import pytest
 from conftest import tiny_spec
 
 from lstm_core.api import Engine, RunStatus, show_value
-from lstm_core.entities import Evaluation, Progress, RunResult
-from lstm_core.training import submit_run
+from lstm_core.domain.entities import Evaluation, Progress, RunResult
+from lstm_core.execution.training import submit_run
 
 
 @pytest.mark.parametrize(
@@ -72,7 +72,7 @@ def test_a_queued_run_says_what_it_waits_behind(toy_dataset):
 def test_the_embedding_note_gives_the_rows_the_model_has():
     """'(8,545 …) rounded up to a power of two' beside a 10,000-row table read as wrong."""
     from lstm_core.api import embedding_rows_note
-    from lstm_core.model_zoo import embedding_rows
+    from lstm_core.models.model_zoo import embedding_rows
 
     for words, cap in ((8_545, 10_000), (446, 10_000), (1_024, 10_000), (300, 256)):
         note = embedding_rows_note(words, cap)
@@ -108,7 +108,7 @@ def test_a_logged_epoch_moves_the_progress_bar_before_the_fits_first_report(toy_
     at 0 beside it."""
     import time
 
-    from lstm_core.entities import Epoch
+    from lstm_core.domain.entities import Epoch
 
     workspace, dataset_id = toy_dataset
     run_id = submit_run(workspace, tiny_spec(dataset_id, epochs=4))

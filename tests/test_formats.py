@@ -18,11 +18,11 @@ import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
+from dashboard.widgets import md
 from lstm_core.api import Engine, Reading
-from lstm_core.cli import main
-from lstm_core.errors import UserError
-from lstm_core.intake import read_path, read_table
-from widgets import md
+from lstm_core.cli.main import main
+from lstm_core.data.intake import read_path, read_table
+from lstm_core.domain.errors import UserError
 
 REPLACEMENT = "\ufffd"
 

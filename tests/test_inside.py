@@ -9,9 +9,9 @@ import keras
 import numpy as np
 import pytest
 
-from lstm_core.inside import gate_trace, integrated_gradients, tokens_and_ids
-from lstm_core.model_zoo import build_model, embedding_layer, recurrent_layers
-from lstm_core.vectorizer import SequenceVectorizer
+from lstm_core.data.vectorizer import SequenceVectorizer
+from lstm_core.insight.inside import gate_trace, integrated_gradients, tokens_and_ids
+from lstm_core.models.model_zoo import build_model, embedding_layer, recurrent_layers
 
 IDS = np.array([5, 3, 9, 1, 12, 7], dtype=np.int32)
 
@@ -70,7 +70,7 @@ def test_attributions_add_up_to_the_change_from_the_baseline(arch):
 
 
 def _after(model, embedded):
-    from lstm_core.inside import _after_embedding
+    from lstm_core.insight.inside import _after_embedding
 
     return _after_embedding(model)(embedded)
 
@@ -87,8 +87,8 @@ def test_tokens_are_cut_as_the_model_reads_them_and_an_empty_text_is_one_unknown
 def test_a_model_padded_to_a_fixed_length_is_explained_as_it_predicts():
     """Without length buckets the model takes exactly `sequence_length` ids; an explained
     text is shorter, and its probabilities must still be the model's own."""
-    from lstm_core.bundle import Bundle
-    from lstm_core.inside import explain
+    from lstm_core.insight.inside import explain
+    from lstm_core.models.bundle import Bundle
 
     vectorizer = SequenceVectorizer(sequence_length=8).fit(["free cash now", "see you soon"])
     keras.utils.set_random_seed(0)

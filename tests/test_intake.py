@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from lstm_core.errors import UserError
-from lstm_core.intake import read_path, read_table
+from lstm_core.data.intake import read_path, read_table
+from lstm_core.domain.errors import UserError
 
 ROWS = [
     ("ham", "See you at the café later"),
@@ -166,10 +166,10 @@ def test_intake_path_does_not_import_tensorflow(tmp_path):
     """The data page must stay fast: reading and validating a file never loads TensorFlow."""
     code = (
         "import sys\n"
-        "from lstm_core.intake import read_table\n"
-        "from lstm_core.validation import select_columns\n"
-        "from lstm_core.model_zoo import count_params\n"
-        "from lstm_core.spec import ExperimentSpec\n"
+        "from lstm_core.data.intake import read_table\n"
+        "from lstm_core.data.validation import select_columns\n"
+        "from lstm_core.models.model_zoo import count_params\n"
+        "from lstm_core.domain.spec import ExperimentSpec\n"
         "df, r = read_table(open(sys.argv[1], 'rb').read())\n"
         "select_columns(df, r.suggested_text, r.suggested_label, cv=2, test_size=0.2)\n"
         "count_params('bilstm', 2)\n"

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from lstm_core import machine_load
+from lstm_core.execution import machine_load
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ import pytest
 from conftest import toy_texts
 
 from lstm_core.api import Engine, ExperimentSpec
-from lstm_core.cli import main
-from lstm_core.markup import has_markup, markup_share, strip_markup
-from lstm_core.vectorizer import SequenceVectorizer
+from lstm_core.cli.main import main
+from lstm_core.data.markup import has_markup, markup_share, strip_markup
+from lstm_core.data.vectorizer import SequenceVectorizer
 
 ROOT = Path(__file__).resolve().parents[1]
 OLD_WORKSPACE = Path(__file__).parent / "fixtures" / "workspace_v1"
@@ -194,7 +194,7 @@ def test_data_page_says_the_share_of_texts_with_html_and_the_shorter_auto_length
 ):
     from streamlit.testing.v1 import AppTest
 
-    import widgets
+    from dashboard import widgets
 
     path = tmp_path / "reviews.csv"
     reviews = html_reviews()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from lstm_core.api import Engine, RunStatus, UserError
-from lstm_core.migrations import SCHEMA_VERSION, NewerSchema
+from lstm_core.store.migrations import SCHEMA_VERSION, NewerSchema
 
 FIXTURE = Path(__file__).parent / "fixtures" / "workspace_v1"
 

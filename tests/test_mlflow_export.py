@@ -16,7 +16,7 @@ mlflow = pytest.importorskip("mlflow", reason='MLflow is an extra: pip install -
 from mlflow import MlflowClient  # noqa: E402
 
 from lstm_core.api import Engine, RunStatus, UserError  # noqa: E402
-from lstm_core.cli import main  # noqa: E402
+from lstm_core.cli.main import main  # noqa: E402
 
 EPOCHS = 2
 
@@ -169,9 +169,11 @@ def test_the_runs_page_shows_the_serve_command_and_exports(trained, monkeypatch)
     assert len(found["children"]) == 2
     assert (engine.root / "mlruns").is_dir(), "the artifacts sit beside the database"
 
-    from lstm_core.mlflow_export import MISSING
-    from widgets import md
+    from dashboard.widgets import md
+    from lstm_core.insight.mlflow_export import MISSING
 
-    monkeypatch.setattr("lstm_core.mlflow_export.missing", lambda: MISSING)  # as if not installed
+    monkeypatch.setattr(
+        "lstm_core.insight.mlflow_export.missing", lambda: MISSING
+    )  # as if not installed
     app.run()
     assert md(MISSING) in [i.value for i in app.info]

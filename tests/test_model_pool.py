@@ -6,9 +6,9 @@ import keras
 import numpy as np
 import pytest
 
-from lstm_core import model_pool
-from lstm_core.pipeline import make_pipeline
-from lstm_core.spec import ExperimentSpec
+from lstm_core.domain.spec import ExperimentSpec
+from lstm_core.models import model_pool
+from lstm_core.models.pipeline import make_pipeline
 from tests.conftest import TINY, toy_texts
 
 TEXTS, LABELS = toy_texts(20)

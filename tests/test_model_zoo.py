@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lstm_core.hyperparams import ACTIVATIONS, INIT_MODES, OPTIMIZERS
-from lstm_core.model_zoo import CELLS, build_model, count_params, embedding_rows, layer_table
+from lstm_core.domain.hyperparams import ACTIVATIONS, INIT_MODES, OPTIMIZERS
+from lstm_core.models.model_zoo import CELLS, build_model, count_params, embedding_rows, layer_table
 
 SMALL = {"max_tokens": 50, "embedding_dim": 4, "units": 3}
 

@@ -21,10 +21,10 @@ import pytest
 from conftest import ROOT, TINY, toy_texts
 from streamlit.testing.v1 import AppTest
 
-from lstm_core import jobs
 from lstm_core.api import Engine, ExperimentSpec, RunStatus, parse_range
-from lstm_core.training import submit_run
-from lstm_core.workspace import HOME_VARIABLE, Workspace
+from lstm_core.execution.training import submit_run
+from lstm_core.jobs import queue
+from lstm_core.store.workspace import HOME_VARIABLE, Workspace
 
 pytestmark = pytest.mark.slow
 
@@ -108,7 +108,7 @@ def matrix(tmp_path_factory):
         runs["parent deleted"] = trained(
             engine, spec(two.id, params={**TINY, "units": 6}, parent=gone)
         )
-        jobs.delete(workspace, gone)
+        queue.delete(workspace, gone)
 
         resumed = submit_run(workspace, spec(two.id), foreground=True)
         workspace.store.interrupt_run(resumed, "stopped by the test")

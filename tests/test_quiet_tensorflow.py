@@ -1,4 +1,4 @@
-"""TensorFlow's load-time log lines stay off stderr (lstm_core.quiet_tensorflow)."""
+"""TensorFlow's load-time log lines stay off stderr (lstm_core.models.quiet_tensorflow)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def test_loading_tensorflow_through_the_engine_writes_nothing_to_stderr():
 def test_stderr_is_back_after_the_import_and_errors_still_show():
     shown = python(
         "import lstm_core, os, tensorflow\n"
-        "from lstm_core.quiet_tensorflow import native_stderr_silenced\n"
+        "from lstm_core.models.quiet_tensorflow import native_stderr_silenced\n"
         "with native_stderr_silenced():\n"
         "    os.write(2, b'dropped')\n"
         "os.write(2, b'after the import')\n"

@@ -18,13 +18,13 @@ import pytest
 from conftest import SAMPLE_SENTIMENT, SAMPLE_SMS, tiny_spec
 from test_background import LONG_EPOCHS, status_of, wait_for
 
-from lstm_core import jobs
 from lstm_core.api import Engine, RunStatus, TrialStatus
-from lstm_core.errors import DiskFull
-from lstm_core.processes import process_alive, this_host
-from lstm_core.store_errors import StoreDamaged
-from lstm_core.training import submit_run, train
-from lstm_core.workspace import Workspace
+from lstm_core.domain.errors import DiskFull
+from lstm_core.domain.processes import process_alive, this_host
+from lstm_core.execution.training import submit_run, train
+from lstm_core.jobs import queue
+from lstm_core.store.store_errors import StoreDamaged
+from lstm_core.store.workspace import Workspace
 
 
 def cli(*args: str, home, **kwargs) -> subprocess.CompletedProcess:
@@ -66,14 +66,14 @@ def stop_all(toy_dataset):
 
 def test_a_killed_worker_leaves_no_fit_process(toy_dataset, stop_all):
     workspace, dataset_id = toy_dataset
-    run_id = jobs.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS, n_jobs=2))
+    run_id = queue.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS, n_jobs=2))
     wait_for(lambda: len(fit_pids(workspace, run_id)) == 2, "both fit processes fitting")
     worker, children = workspace.store.get_run(run_id).pid, fit_pids(workspace, run_id)
     os.kill(worker, signal.SIGKILL)
     killed = time.monotonic()
     wait_for(lambda: not any(process_alive(p) for p in children), "its fit processes", 10)
     print(f"\nfit processes gone {time.monotonic() - killed:.1f} s after the kill")
-    jobs.refresh(workspace)
+    queue.refresh(workspace)
     assert status_of(workspace, run_id) == RunStatus.INTERRUPTED
     assert {t.status for t in workspace.store.trials(run_id)} == {TrialStatus.INTERRUPTED}
 
@@ -82,7 +82,7 @@ def test_a_worker_whose_run_was_taken_from_it_writes_nothing_more(toy_dataset, s
     """Paused, then its run interrupted by another reader: when it goes on, it finds the
     run no longer its own and stops, without a fit, an epoch or a file more."""
     workspace, dataset_id = toy_dataset
-    run_id = jobs.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS, grid={}, cv=0))
+    run_id = queue.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS, grid={}, cv=0))
     wait_for(lambda: workspace.store.epochs(run_id), "epochs")
     worker = workspace.store.get_run(run_id).pid
     os.kill(worker, signal.SIGSTOP)
@@ -129,18 +129,18 @@ def test_a_worker_paused_past_the_silence_limit_finishes_its_run_and_the_limit_h
 ):
     """A stopped worker sends no heartbeat, yet on this machine it is alive: its run is not
     taken from it however long it stays silent, and the queued run keeps waiting."""
-    monkeypatch.setenv(jobs.STALE_VARIABLE, "4")  # the default 60 s, shortened
-    silence = jobs.stale_after_s() + 6
+    monkeypatch.setenv(queue.STALE_VARIABLE, "4")  # the default 60 s, shortened
+    silence = queue.stale_after_s() + 6
     workspace, dataset_id = toy_dataset
-    first = jobs.submit(workspace, tiny_spec(dataset_id, epochs=8, grid={}, cv=0))
-    second = jobs.submit(workspace, tiny_spec(dataset_id, epochs=1, grid={}, cv=0, seed=7))
+    first = queue.submit(workspace, tiny_spec(dataset_id, epochs=8, grid={}, cv=0))
+    second = queue.submit(workspace, tiny_spec(dataset_id, epochs=1, grid={}, cv=0, seed=7))
     wait_for(lambda: workspace.store.epochs(first), "the first run's epochs")
     worker = workspace.store.get_run(first).pid
     os.kill(worker, signal.SIGSTOP)
     paused, most_at_once = time.monotonic(), 0
     try:
         while time.monotonic() - paused < silence:
-            jobs.refresh(workspace)  # a reader looks, as the dashboard would
+            queue.refresh(workspace)  # a reader looks, as the dashboard would
             statuses = [status_of(workspace, r) for r in (first, second)]
             most_at_once = max(most_at_once, statuses.count(RunStatus.RUNNING))
             assert statuses == [RunStatus.RUNNING, RunStatus.QUEUED], statuses
@@ -159,8 +159,8 @@ def test_a_queued_run_starts_within_10_s_of_its_predecessors_death_with_no_reade
     toy_dataset, stop_all
 ):
     workspace, dataset_id = toy_dataset
-    first = jobs.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS, grid={}, cv=0))
-    second = jobs.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS, grid={}, seed=3))
+    first = queue.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS, grid={}, cv=0))
+    second = queue.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS, grid={}, seed=3))
     wait_for(lambda: workspace.store.epochs(first), "the first run's epochs")
     assert status_of(workspace, second) == RunStatus.QUEUED
     os.kill(workspace.store.get_run(first).pid, signal.SIGKILL)
@@ -178,12 +178,12 @@ def test_a_cancel_while_the_worker_starts_or_trains_stops_it_all(toy_dataset, st
     workspace, dataset_id = toy_dataset
     latencies = []
     for when in ("starting", "training"):
-        run_id = jobs.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS, n_jobs=2))
+        run_id = queue.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS, n_jobs=2))
         worker = wait_for(lambda run_id=run_id: workspace.store.get_run(run_id).pid, "a worker")
         if when == "training":
             wait_for(lambda run_id=run_id: workspace.store.epochs(run_id), "epochs")
         asked = time.monotonic()
-        jobs.cancel(workspace, run_id)
+        queue.cancel(workspace, run_id)
         wait_for(lambda run_id=run_id: status_of(workspace, run_id).finished, "cancel", 120)
         latencies.append(round(time.monotonic() - asked, 2))
         assert status_of(workspace, run_id) == RunStatus.CANCELLED
@@ -327,14 +327,14 @@ def test_a_full_disk_fails_the_run_with_a_sentence_and_leaves_no_partial_file(
 ):
     from conftest import toy_texts
 
-    from lstm_core.datasets import LabelledTexts, freeze_dataset
+    from lstm_core.data.datasets import LabelledTexts, freeze_dataset
 
     monkeypatch.setenv("LSTM_CORE_HOME", str(small_disk / "ws"))
     workspace = Workspace()
     texts, labels = toy_texts()
     data = LabelledTexts(texts, labels, {"ham": 30, "spam": 30})
     dataset_id = freeze_dataset(workspace, data, "toy", "text", "label").id
-    run_id = jobs.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS, grid={}, cv=0))
+    run_id = queue.submit(workspace, tiny_spec(dataset_id, epochs=LONG_EPOCHS, grid={}, cv=0))
     try:
         wait_for(lambda: workspace.store.epochs(run_id), "epochs")
         filler = small_disk / "filler"
@@ -534,7 +534,7 @@ def test_a_run_whose_worker_cannot_start_fails_at_once_with_the_reason(toy_datas
     run_id = submit_run(workspace, tiny_spec(dataset_id))
     log = workspace.worker_log(run_id)
     log.mkdir(parents=True)  # the log file cannot be opened: no worker can start
-    jobs.dispatch(workspace)
+    queue.dispatch(workspace)
     run = workspace.store.get_run(run_id)
     assert run.status == RunStatus.FAILED and run.error.startswith("No worker could be started")
     assert workspace.store.claim_next(1) is None  # nothing holds a place in the queue

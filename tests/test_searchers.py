@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from lstm_core.searchers import Candidate, make_searcher
-from lstm_core.spec import ExperimentSpec
+from lstm_core.domain.spec import ExperimentSpec
+from lstm_core.search.searchers import Candidate, make_searcher
 
 
 def spec(**changes) -> ExperimentSpec:

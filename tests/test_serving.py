@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT, TINY, toy_texts
 
 from lstm_core.api import Engine, ExperimentSpec, RunStatus
-from lstm_core.cli import main
+from lstm_core.cli.main import main
 
 SPAM_TEXT = "<b>WIN</b> a free cash prize, call now"  # the tags go: the run strips HTML
 HAM_TEXT = "see you at home later, thanks mum"

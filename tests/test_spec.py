@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from lstm_core.errors import UserError
-from lstm_core.hyperparams import parse_assignment
-from lstm_core.spec import ExperimentSpec
+from lstm_core.domain.errors import UserError
+from lstm_core.domain.hyperparams import parse_assignment
+from lstm_core.domain.spec import ExperimentSpec
 
 
 def test_grid_values_are_parsed_to_canonical_types():
@@ -65,7 +65,7 @@ def test_the_dense_activation_is_searched_only_where_there_is_a_dense_layer():
         "d", grid={"activation": activations, "dense_units": [0, 16]}, search="random", n_iter=9
     ).validated()
     assert sampled.n_candidates() == 3
-    from lstm_core.searchers import make_searcher
+    from lstm_core.search.searchers import make_searcher
 
     drawn = [
         (c.config["dense_units"], c.config["activation"]) for c in make_searcher(sampled).ask()
@@ -81,8 +81,8 @@ def test_random_search_is_capped_by_the_grid_size():
 
 
 def test_default_parallelism_is_one_fit_per_core_but_no_more_than_the_fits(monkeypatch):
-    monkeypatch.setattr("lstm_core.spec.usable_cores", lambda: 8)
-    monkeypatch.setattr("lstm_core.spec.available_memory", lambda: None)
+    monkeypatch.setattr("lstm_core.domain.spec.usable_cores", lambda: 8)
+    monkeypatch.setattr("lstm_core.domain.spec.available_memory", lambda: None)
     assert ExperimentSpec("d", grid={"units": [4, 8]}, cv=2).validated().effective_n_jobs() == 4
     assert ExperimentSpec("d", cv=0).validated().effective_n_jobs() == 1
     assert ExperimentSpec("d", cv=5, n_jobs=3).validated().effective_n_jobs() == 3
@@ -147,7 +147,7 @@ def test_counts_that_are_not_whole_numbers_are_refused(field):
 
 
 def test_parallel_fits_are_capped_by_cores_fits_and_memory():
-    from lstm_core.spec import FIT_PROCESS_BYTES, parallel_fits
+    from lstm_core.domain.spec import FIT_PROCESS_BYTES, parallel_fits
 
     plenty = 64 * FIT_PROCESS_BYTES
     assert parallel_fits(0, fits=8, cores=4, memory=plenty) == 4
@@ -159,8 +159,8 @@ def test_parallel_fits_are_capped_by_cores_fits_and_memory():
 
 
 def test_more_parallel_fits_than_can_run_at_once_are_capped_and_said(monkeypatch):
-    monkeypatch.setattr("lstm_core.spec.usable_cores", lambda: 8)
-    monkeypatch.setattr("lstm_core.spec.available_memory", lambda: None)
+    monkeypatch.setattr("lstm_core.domain.spec.usable_cores", lambda: 8)
+    monkeypatch.setattr("lstm_core.domain.spec.available_memory", lambda: None)
     two_fits = ExperimentSpec("d", cv=2, n_jobs=8).validated()
     assert two_fits.effective_n_jobs() == 2
     assert two_fits.parallel_fits_note() == (
@@ -171,19 +171,19 @@ def test_more_parallel_fits_than_can_run_at_once_are_capped_and_said(monkeypatch
     assert "this machine has 8 core(s)" in huge.parallel_fits_note()
     assert ExperimentSpec("d", cv=2, n_jobs=2).validated().parallel_fits_note() == ""
     assert ExperimentSpec("d", cv=5).validated().parallel_fits_note() == "", "auto: not asked"
-    from lstm_core.spec import FIT_PROCESS_BYTES
+    from lstm_core.domain.spec import FIT_PROCESS_BYTES
 
-    monkeypatch.setattr("lstm_core.spec.available_memory", lambda: 3 * FIT_PROCESS_BYTES)
+    monkeypatch.setattr("lstm_core.domain.spec.available_memory", lambda: 3 * FIT_PROCESS_BYTES)
     auto = ExperimentSpec("d", cv=5).validated()
     assert auto.effective_n_jobs() == 3
     assert "free memory holds 3 fit process(es) of about 900 MB" in auto.parallel_fits_note()
-    from lstm_core.standby import shape_of
+    from lstm_core.jobs.standby import shape_of
 
     assert shape_of(two_fits)[0] == 2, "a warm worker's pool gets the same count"
 
 
 def test_available_memory_is_read_from_proc_meminfo(tmp_path, monkeypatch):
-    from lstm_core import spec
+    from lstm_core.domain import spec
 
     meminfo = tmp_path / "meminfo"
     meminfo.write_text("MemTotal:  16000000 kB\nMemAvailable:   2048 kB\n")

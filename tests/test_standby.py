@@ -6,9 +6,9 @@ import pytest
 from conftest import tiny_spec
 from test_background import wait_for
 
-from lstm_core import jobs, standby
 from lstm_core.api import RunStatus
-from lstm_core.processes import process_alive
+from lstm_core.domain.processes import process_alive
+from lstm_core.jobs import queue, standby
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ def warm(toy_dataset, monkeypatch):
     workspace, dataset_id = toy_dataset
     yield workspace, dataset_id
     for run in workspace.store.runs_with_status(RunStatus.RUNNING):
-        jobs.cancel(workspace, run.id)
+        queue.cancel(workspace, run.id)
     pid = standby.stop(workspace)
     if pid is not None:
         wait_for(lambda: not process_alive(pid), "the warm worker to exit", 30)
@@ -38,17 +38,17 @@ def finished(workspace, run_id: str):
 
 def test_a_reader_starts_a_warm_worker_that_takes_runs_with_the_same_processes(warm):
     workspace, dataset_id = warm
-    jobs.refresh(workspace)  # what the dashboard does when a page opens
+    queue.refresh(workspace)  # what the dashboard does when a page opens
     wait_for(lambda: standby.waiting(workspace), "a warm worker waiting for runs", 90)
     worker = int((workspace.root / standby.LOCK_FILE).read_text())
-    jobs.refresh(workspace)
+    queue.refresh(workspace)
     assert int((workspace.root / standby.LOCK_FILE).read_text()) == worker, "one per workspace"
 
     spec = tiny_spec(dataset_id, n_jobs=2)
-    first = finished(workspace, jobs.submit(workspace, spec))
+    first = finished(workspace, queue.submit(workspace, spec))
     assert first.status == RunStatus.COMPLETED, first.error
     assert first.pid == worker, "the warm worker trained it, no new worker was started"
-    second = finished(workspace, jobs.submit(workspace, spec))
+    second = finished(workspace, queue.submit(workspace, spec))
     assert second.status == RunStatus.COMPLETED, second.error
     assert second.pid == worker
     assert fit_pids(workspace, second.id) == fit_pids(workspace, first.id), (
@@ -68,14 +68,14 @@ def test_a_reader_starts_a_warm_worker_that_takes_runs_with_the_same_processes(w
 
 def test_after_a_cancel_the_warm_worker_trains_the_next_run(warm):
     workspace, dataset_id = warm
-    long_run = jobs.submit(workspace, tiny_spec(dataset_id, epochs=400, n_jobs=2))
+    long_run = queue.submit(workspace, tiny_spec(dataset_id, epochs=400, n_jobs=2))
     wait_for(lambda: workspace.store.epochs(long_run), "the first epoch")
     worker = workspace.store.get_run(long_run).pid
-    jobs.cancel(workspace, long_run)
+    queue.cancel(workspace, long_run)
     assert finished(workspace, long_run).status == RunStatus.CANCELLED
     wait_for(lambda: standby.waiting(workspace), "the worker waiting, warm, after the cancel")
 
-    after = finished(workspace, jobs.submit(workspace, tiny_spec(dataset_id, n_jobs=2)))
+    after = finished(workspace, queue.submit(workspace, tiny_spec(dataset_id, n_jobs=2)))
     assert after.status == RunStatus.COMPLETED, after.error
     assert after.pid == worker
 
@@ -83,7 +83,7 @@ def test_after_a_cancel_the_warm_worker_trains_the_next_run(warm):
 def test_a_warm_worker_leaves_when_nothing_comes(warm, monkeypatch):
     workspace, dataset_id = warm
     monkeypatch.setenv(standby.WARM_VARIABLE, "1")
-    run = finished(workspace, jobs.submit(workspace, tiny_spec(dataset_id, n_jobs=2)))
+    run = finished(workspace, queue.submit(workspace, tiny_spec(dataset_id, n_jobs=2)))
     assert run.status == RunStatus.COMPLETED, run.error
     fits = fit_pids(workspace, run.id)
     wait_for(lambda: not process_alive(run.pid), "the idle worker to leave", 60)
@@ -95,8 +95,8 @@ def test_a_run_queued_behind_another_is_taken_warm_by_the_worker_that_finished(w
     """The supervisor looks every second: it must leave the queued run to the worker that
     is finishing, not start a cold one."""
     workspace, dataset_id = warm
-    first = jobs.submit(workspace, tiny_spec(dataset_id, n_jobs=2))
-    second = jobs.submit(workspace, tiny_spec(dataset_id, n_jobs=2, seed=3))
+    first = queue.submit(workspace, tiny_spec(dataset_id, n_jobs=2))
+    second = queue.submit(workspace, tiny_spec(dataset_id, n_jobs=2, seed=3))
     runs = [finished(workspace, first), finished(workspace, second)]
     assert [r.status for r in runs] == [RunStatus.COMPLETED] * 2, [r.error for r in runs]
     assert runs[0].pid == runs[1].pid

@@ -6,11 +6,11 @@ import sqlite3
 
 import pytest
 
-from lstm_core.entities import Dataset, Epoch, RunStatus, TrialStatus
-from lstm_core.migrations import SCHEMA_VERSION
-from lstm_core.processes import WorkerIdentity
-from lstm_core.spec import ExperimentSpec
-from lstm_core.store import InvalidTransition, SQLiteRunStore
+from lstm_core.domain.entities import Dataset, Epoch, RunStatus, TrialStatus
+from lstm_core.domain.processes import WorkerIdentity
+from lstm_core.domain.spec import ExperimentSpec
+from lstm_core.store.migrations import SCHEMA_VERSION
+from lstm_core.store.sqlite import InvalidTransition, SQLiteRunStore
 
 WORKER = WorkerIdentity(1, "here", None)
 

@@ -19,11 +19,11 @@ import pytest
 from conftest import tiny_spec
 from test_reliability import cli, one_line_error
 
-from lstm_core import store as store_module
 from lstm_core.api import Engine, RunStatus
-from lstm_core.store import SQLiteRunStore
-from lstm_core.store_errors import WorkspaceBusy
-from lstm_core.training import train
+from lstm_core.execution.training import train
+from lstm_core.store import sqlite as store_module
+from lstm_core.store.sqlite import SQLiteRunStore
+from lstm_core.store.store_errors import WorkspaceBusy
 
 
 def completed(workspace, dataset_id, **changes) -> str:
@@ -187,7 +187,7 @@ def test_a_run_whose_folder_or_model_was_removed_is_reported_everywhere(toy_data
 def test_listing_runs_and_their_status_starts_no_process(toy_dataset, monkeypatch):
     """Only the dashboard and `train` start workers: a warm worker started by `runs` held
     TensorFlow in three processes (~2 GB) for five minutes."""
-    from lstm_core import standby, supervisor
+    from lstm_core.jobs import standby, supervisor
 
     workspace, dataset_id = toy_dataset
     run_id = completed(workspace, dataset_id)

@@ -13,10 +13,10 @@ import pytest
 from conftest import TINY, tiny_spec
 
 from lstm_core.api import Engine, RunStatus, TrialStatus
-from lstm_core.bundle import Bundle, export_zip
-from lstm_core.datasets import load_dataset
-from lstm_core.run_loop import fold_rows, holdout_split
-from lstm_core.training import execute_run, submit_run, train
+from lstm_core.data.datasets import load_dataset
+from lstm_core.execution.run_loop import fold_rows, holdout_split
+from lstm_core.execution.training import execute_run, submit_run, train
+from lstm_core.models.bundle import Bundle, export_zip
 
 
 def test_grid_run_records_every_fit_with_its_candidate_and_fold(toy_dataset):
@@ -101,7 +101,7 @@ def test_bundle_predicts_the_same_in_a_fresh_process(toy_dataset, tmp_path):
     texts = ["win cash prize now", "see you at home tonight"]
     here = Bundle.load(folder).predict(texts)
     code = (
-        "import json,sys; from lstm_core.bundle import Bundle; from lstm_core.entities import "
+        "import json,sys; from lstm_core.models.bundle import Bundle; from lstm_core.domain.entities import "
         "to_plain; print(json.dumps(to_plain(Bundle.load(sys.argv[1]).predict(sys.argv[2:]))))"
     )
     out = subprocess.run(
@@ -202,7 +202,7 @@ def test_a_fit_that_raises_fails_the_run_with_the_fits_traceback(toy_dataset, mo
     def broken(*args, **kwargs):
         raise MemoryError("no room for the model")
 
-    monkeypatch.setattr("lstm_core.classifier.build_model", broken)
+    monkeypatch.setattr("lstm_core.models.classifier.build_model", broken)
     # settings no other test uses, so no kept model of them exists in this process
     run = train(
         tiny_spec(dataset_id, grid={}, params={**TINY, "units": 9, "embedding_dim": 3}), workspace

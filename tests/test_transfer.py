@@ -34,7 +34,7 @@ def trained(engine: Engine, dataset_id: str, **spec) -> str:
 
 def layer_weights(engine: Engine, run_id: str) -> dict[str, list[np.ndarray]]:
     """Weights of the saved model's embedding and recurrent layers, by kind."""
-    from lstm_core.model_zoo import embedding_layer, recurrent_layers
+    from lstm_core.models.model_zoo import embedding_layer, recurrent_layers
 
     model = engine.load_model(run_id).model
     return {
@@ -187,7 +187,7 @@ def test_a_parent_on_the_same_data_must_share_the_test_split(parent):
 
 def test_a_parent_with_an_unfinished_child_is_kept(parent):
     """A cancelled child reads its parent's model when resumed, so the parent stays."""
-    from lstm_core.training import submit_run
+    from lstm_core.execution.training import submit_run
 
     engine, parent_id, mood = parent
     child = submit_run(engine.workspace, ExperimentSpec(mood, cv=0, parent=parent_id))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from lstm_core.errors import UserError
-from lstm_core.spec import min_examples_per_class
-from lstm_core.validation import column_problems, select_columns
+from lstm_core.data.validation import column_problems, select_columns
+from lstm_core.domain.errors import UserError
+from lstm_core.domain.spec import min_examples_per_class
 
 
 def frame(texts, labels) -> pd.DataFrame:
@@ -80,7 +80,7 @@ def test_select_raises_all_problems_in_one_error():
 
 
 def test_numbers_that_are_one_label_written_three_ways_get_a_warning():
-    from lstm_core.validation import column_warnings
+    from lstm_core.data.validation import column_warnings
 
     df = frame([f"some words {i}" for i in range(30)], ["1", "1.0", "01"] * 9 + ["2"] * 3)
     (warning,) = column_warnings(df, "text", "label")
@@ -89,7 +89,7 @@ def test_numbers_that_are_one_label_written_three_ways_get_a_warning():
 
 
 def test_a_text_column_of_numbers_or_ids_gets_a_warning():
-    from lstm_core.validation import column_warnings
+    from lstm_core.data.validation import column_warnings
 
     df = frame([f"{1000 + i}" for i in range(40)], ["ham", "spam"] * 20)
     (warning,) = column_warnings(df, "text", "label")
@@ -98,7 +98,7 @@ def test_a_text_column_of_numbers_or_ids_gets_a_warning():
 
 def test_rows_left_out_are_counted_before_training():
     """validate used to say 'can be trained on' without the rows train then drops."""
-    from lstm_core.validation import column_warnings
+    from lstm_core.data.validation import column_warnings
 
     df = frame(["a b", "", "c d", "e f"] * 10, ["x", "y", "", "y"] * 10)
     assert column_warnings(df, "text", "label") == [
@@ -109,7 +109,7 @@ def test_rows_left_out_are_counted_before_training():
 def test_missing_values_are_empty_cells_for_validate_and_train_alike():
     """pandas 3 keeps NaN and None through astype(str): they used to count as usable in
     validate and be saved as the text or class 'nan'."""
-    from lstm_core.validation import column_warnings
+    from lstm_core.data.validation import column_warnings
 
     df = frame(["a b", None, "c d", "e f"] * 10, ["x", "y", None, "y"] * 10)
     (warning,) = column_warnings(df, "text", "label")
@@ -125,7 +125,7 @@ def test_missing_values_are_empty_cells_for_validate_and_train_alike():
 
 
 def test_a_label_that_reads_as_missing_is_kept_as_a_class_and_said():
-    from lstm_core.validation import column_warnings
+    from lstm_core.data.validation import column_warnings
 
     df = frame([f"t {i}" for i in range(40)], ["ham", "spam", "NaN", "null"] * 10)
     assert column_warnings(df, "text", "label") == [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lstm_core.vectorizer import OOV_ID, PAD_ID, SequenceVectorizer
+from lstm_core.data.vectorizer import OOV_ID, PAD_ID, SequenceVectorizer
 
 
 def test_auto_length_is_the_95th_percentile_of_training_lengths():

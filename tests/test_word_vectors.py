@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from lstm_core.api import Engine, UserError
-from lstm_core.word_vectors import (
+from lstm_core.data.word_vectors import (
     RANDOM_SCALE,
     coverage,
     embedding_matrix,
@@ -71,7 +71,7 @@ def test_coverage_counts_words_and_running_tokens():
 
 
 def read_vectors_from(table: dict[str, np.ndarray]):
-    from lstm_core.word_vectors import WordVectors
+    from lstm_core.data.word_vectors import WordVectors
 
     return WordVectors(tuple(table), np.stack(list(table.values())).astype(np.float32))
 
@@ -126,7 +126,7 @@ def test_self_trained_vectors_are_the_same_in_another_process(tmp_path):
     here = train_word2vec(sentences, dim=DIM, seed=3)
     code = (
         "import sys, numpy as np\n"
-        "from lstm_core.word_vectors import train_word2vec\n"
+        "from lstm_core.data.word_vectors import train_word2vec\n"
         "s = [['free', 'prize', 'call', 'now'], ['see', 'you', 'at', 'lunch']] * 20\n"
         "v = train_word2vec(s, dim=8, seed=3)\n"
         "np.save(sys.argv[1], v.matrix); print(' '.join(v.words))\n"

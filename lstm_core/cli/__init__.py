@@ -1,0 +1,1 @@
+"""The `lstm-core` command line."""

@@ -1,0 +1,1 @@
+"""Reading people's files faithfully and turning texts into token sequences."""

@@ -1,0 +1,1 @@
+"""What the engine talks about: entities, specs, hyperparameters, errors. No I/O."""

@@ -1,0 +1,1 @@
+"""What a run tells: error analysis, attribution, gates, estimates, exports."""

@@ -1,0 +1,1 @@
+"""Background runs: the queue, worker processes, the supervisor and warm standby."""

@@ -1,0 +1,1 @@
+"""Keras models: the architectures, their training wrapper, bundles and scores."""

@@ -1,0 +1,1 @@
+"""Search strategies: grid, random, halving and Optuna's samplers."""
