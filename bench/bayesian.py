@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import SAMPLE, SPAM, load_texts  # noqa: E402
+from fits import SAMPLE, SPAM, load_texts  # noqa: E402
 
 SPACE = {"arch": ["lstm", "gru"], "units": [8, 32], "learning_rate": [0.0003, 0.003, 0.03]}
 WAYS = ("grid", "random", "tpe", "gp")

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import BATCH, SAMPLE, SPAM, load_texts, steady, workbench_fit  # noqa: E402
+from fits import BATCH, SAMPLE, SPAM, load_texts, steady, workbench_fit  # noqa: E402
 
 
 def main() -> None:

@@ -153,7 +153,7 @@ def measure(quick: bool = True) -> dict:
         run = engine.train(ExperimentSpec(dataset.id, params=params, cv=0, n_jobs=1))
         assert run.status == RunStatus.COMPLETED, run.error
         sentences, labels = alternating_sentences(
-            engine.load_model(run.id), frame["message"].tolist(), 2 * n + 1
+            lambda batch: engine.predict(run.id, batch), frame["message"].tolist(), 2 * n + 1
         )
         workspace = Workspace(home)
         launched = ExperimentSpec(dataset.id, params={"epochs": LONG_EPOCHS}).validated()

@@ -27,7 +27,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import SAMPLE, load_texts  # noqa: E402
+from fits import SAMPLE, load_texts  # noqa: E402
 
 EPOCHS = 400  # the run never gets there: it ends when cancelled
 POLL_S = 0.02

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import SAMPLE, load_texts  # noqa: E402
+from fits import SAMPLE, load_texts  # noqa: E402
 
 GRID = {"arch": ["lstm", "gru"], "units": [16, 32]}
 FIXED = {"epochs": 2, "embedding_dim": 32, "batch_size": 32}
@@ -63,7 +63,7 @@ def nothing(task, shipped) -> int:
 def shipping(address: str, texts, labels) -> dict:
     from distributed import Client
 
-    from lstm_core.execution.cluster_worker import ShippedData
+    from lstm_core.execution.dask_worker import ShippedData
     from lstm_core.execution.trial import TrainingData, TrialTask
 
     shipped = ShippedData(TrainingData(texts, labels), "tensorflow", {"127.0.0.1": 2})

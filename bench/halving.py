@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import SAMPLE, SPAM, load_texts  # noqa: E402
+from fits import SAMPLE, SPAM, load_texts  # noqa: E402
 
 GRID = {"arch": ["lstm", "gru"], "units": [8, 32], "dropout_rate": [0.0, 0.5]}
 WAYS = {

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import SAMPLE, SPAM, load_texts  # noqa: E402
+from fits import SAMPLE, SPAM, load_texts  # noqa: E402
 
 MODEL = {"arch": "lstm", "units": 32, "embedding_dim": 32, "batch_size": 32}
 STARTS = {

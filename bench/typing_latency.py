@@ -46,8 +46,9 @@ def measure(quick: bool = True) -> dict:
         params = {"units": 16, "embedding_dim": 16, "epochs": 3}
         run = engine.train(ExperimentSpec(dataset.id, params=params, cv=0, n_jobs=1))
         assert run.status == RunStatus.COMPLETED, run.error
-        bundle = engine.load_model(run.id)
-        sentences, labels = alternating_sentences(bundle, frame["message"].tolist(), n + 1)
+        sentences, labels = alternating_sentences(
+            lambda batch: engine.predict(run.id, batch), frame["message"].tolist(), n + 1
+        )
         with dashboard(home, Path(folder) / "server.log") as url, chromium() as new_tab:
             page = new_tab()
             page.goto(f"{url}/predict?run={run.id}")

@@ -14,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from lstm_core.api import HYPERPARAMETERS, ExperimentSpec
+from lstm_core.api import ARCHITECTURES, HYPERPARAMETERS, ExperimentSpec, architecture
 
 DESIGNS = "_designs"  # dataset id -> {name: value}
 SHOWN = "_design_shown_for"  # the dataset whose design the widgets hold now
@@ -22,13 +22,13 @@ PREFIX = "exp_"
 SETTINGS = ("search", "n_iter", "cv", "test_size", "scoring", "seed", "time_budget_s", "prune")
 RANGED = "ranged"  # the names searched between bounds; each bound is `range_<name>_low` ...
 # The starting point (starting_point.py): what to start from, and how.
+MOST_LAYERS = int(HYPERPARAMETERS["layers"].high)
 START = (
     "start",
     "parent",
-    "freeze_embedding",
-    "freeze_recurrent_1",
-    "freeze_recurrent_2",
-    "freeze_recurrent_3",
+    *dict.fromkeys(
+        f"freeze_{name}" for a in ARCHITECTURES for name in architecture(a).freezable(MOST_LAYERS)
+    ),
     "fine_tune_epochs",
     "vectors",
     "train_vectors",
@@ -65,14 +65,13 @@ def range_keys(name: str, low, high, log: bool) -> dict[str, Any]:
 def start_of(spec: ExperimentSpec) -> dict[str, Any]:
     """The starting-point choices that give `spec`'s saved model or word vectors."""
     if spec.parent:
+        frozen = spec.frozen()
+        embedding, group, *body = architecture(spec.fixed()["arch"]).freezable(MOST_LAYERS)
         return {
             "start": "parent",
             "parent": spec.parent,
-            "freeze_embedding": "embedding" in spec.frozen(),
-            **{
-                f"freeze_recurrent_{d}": bool({"recurrent", f"recurrent_{d}"} & spec.frozen())
-                for d in (1, 2, 3)
-            },
+            f"freeze_{embedding}": embedding in frozen,
+            **{f"freeze_{name}": bool({group, name} & frozen) for name in body},
             "fine_tune_epochs": spec.fine_tune_epochs,
         }
     if spec.vectors:

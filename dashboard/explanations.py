@@ -8,14 +8,6 @@ dimension for the first layer).
 
 import streamlit as st
 
-ARCHITECTURE_HELP = (
-    "SimpleRNN: one state updated word by word; forgets quickly. "
-    "LSTM: a separate memory cell with forget, input and output gates; keeps information "
-    "over long texts. GRU: two gates and no separate cell; close to LSTM with fewer weights. "
-    "Bi-: the same layer run in both directions, outputs joined. Each one you pick is "
-    "searched as a value of the grid."
-)
-
 
 def architecture_guide() -> None:
     with st.expander("What do SimpleRNN, LSTM, GRU and the bidirectional layers compute?"):

@@ -12,18 +12,20 @@ import streamlit as st
 from dashboard.chart_text import chart_labels
 from dashboard.insight_views import coloured_tokens, gate_heatmaps, gradient_bars
 from dashboard.widgets import engine, md
+from lstm_core.api import Explanation, ModelCard
 
 TYPING_PAUSE = "250ms"  # the answer follows the typing, one prediction per pause
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading the model...")
-def load_model(root: str, run_id: str):
+@st.cache_data(max_entries=16, show_spinner="Loading the model...")
+def load_model(root: str, run_id: str) -> ModelCard:
+    """The run's model loaded into the engine (shared by every session), and its card."""
     return engine().load_model(run_id)
 
 
 @st.cache_data(max_entries=64, show_spinner="Looking inside the model...")
-def explained(root: str, run_id: str, text: str):
-    return engine().explain(run_id, text, load_model(root, run_id))
+def explained(root: str, run_id: str, text: str) -> Explanation:
+    return engine().explain(run_id, text)
 
 
 def probabilities_chart(probabilities: dict) -> go.Figure:
@@ -51,18 +53,19 @@ def probabilities_chart(probabilities: dict) -> go.Figure:
 @st.fragment
 def typed(run_id: str, names: dict[str, str]) -> None:
     """The typed sentence's label, then why: all that a pause in typing reruns."""
-    bundle = load_model(str(engine().root), run_id)
+    workbench = engine()
+    card = load_model(str(workbench.root), run_id)
     sentence = st.text_input(
         "Type a sentence",
         key="pred_sentence",
-        placeholder=f"A text for this model to label as {' or '.join(bundle.labels)}",
+        placeholder=f"A text for this model to label as {' or '.join(card.labels)}",
         help="The answer updates as you pause typing.",
         live=TYPING_PAUSE,
     )
     if not sentence.strip():
         return
-    prediction = bundle.predict([sentence])[0]
-    cleaned = " ".join(bundle.cleaned(sentence).split())
+    prediction = workbench.predict(run_id, [sentence])[0]
+    cleaned = " ".join(workbench.reads(run_id, sentence).split())
     if cleaned != " ".join(sentence.split()):
         st.caption(
             "This model removes HTML tags and entities first, as from its training texts; "
@@ -88,8 +91,8 @@ def typed(run_id: str, names: dict[str, str]) -> None:
 
 def why(run_id: str, sentence: str, names: dict[str, str]) -> None:
     """Token attributions, a what-if edit, the first layer's gates, and gradients."""
-    root = str(engine().root)
-    bundle = load_model(root, run_id)
+    workbench = engine()
+    root = str(workbench.root)
     explanation = explained(root, run_id, sentence)
     st.subheader("Why this label")
     st.html(coloured_tokens(explanation))
@@ -110,7 +113,7 @@ def why(run_id: str, sentence: str, names: dict[str, str]) -> None:
         st.session_state[key] = st.session_state[f"{key}_of"] = sentence
     edited = st.text_input("What if the sentence read...", key=key)
     if edited.strip() and edited != sentence:
-        after = bundle.predict([edited])[0].probabilities
+        after = workbench.predict(run_id, [edited])[0].probabilities
         st.dataframe(
             [
                 {

@@ -27,6 +27,7 @@ from lstm_core.api import (
     RunStatus,
     UserError,
     VectorsCoverage,
+    architecture,
 )
 
 KINDS = {
@@ -121,14 +122,12 @@ def _from_saved_model(workbench: Engine, dataset: Dataset) -> StartChoice:
     config = result.best_config
     left, right = st.columns(2)
     cell = ARCHITECTURE_NAMES[config["arch"]]
+    embedding, _, *body = architecture(config["arch"]).freezable(config["layers"])
     frozen = [
         name
         for name, label in [
-            ("embedding", "Freeze the embedding"),
-            *(
-                (f"recurrent_{d}", f"Freeze {cell} layer {d}")
-                for d in range(1, config["layers"] + 1)
-            ),
+            (embedding, "Freeze the embedding"),
+            *((name, f"Freeze {cell} layer {d}") for d, name in enumerate(body, start=1)),
         ]
         if kept(left.checkbox, label, dataset_id=dataset.id, name=f"freeze_{name}", default=True)
     ]

@@ -61,13 +61,11 @@ def md(text: object) -> str:
 
 @st.cache_resource
 def _open_engine(root: str) -> Engine:
-    engine = Engine(root)
-    engine.refresh()
-    return engine
+    return Engine(root)
 
 
 def engine() -> Engine:
-    """One per server and folder; on first use dead workers are marked and queued runs start."""
+    """One per server and folder, so its loaded models and caches serve every session."""
     return _open_engine(str(Engine().root))
 
 
@@ -83,7 +81,7 @@ def sidebar(pages: list[st.Page]) -> None:
             st.page_link(page)
         st.divider()
     workbench = engine()
-    workbench.refresh()
+    workbench.reap()  # dead workers marked; reading starts no process
     with st.sidebar:
         st.caption("Workspace")
         st.text(str(workbench.root))

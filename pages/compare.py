@@ -156,8 +156,8 @@ if bayesian:
     run_id = st.selectbox(
         "Bayesian run", bayesian, format_func=lambda i: run_label(here[i]), key="cmp_bayes_run"
     )
-    study = workbench.study(run_id)
-    figure = study and importances(study)
+    history = workbench.search_history(run_id)
+    figure = history and importances(history)
     if figure is None:
         st.caption("Importances need at least three scored candidates that differ.")
     else:
@@ -166,7 +166,7 @@ if bayesian:
             "PED-ANOVA importance over this run's candidates)."
         )
         st.plotly_chart(figure, key="cmp_importances")
-    numeric = numeric_parameters(study) if study else []
+    numeric = numeric_parameters(history) if history else []
     if len(numeric) >= 2:
         pair = st.multiselect(
             "Score heatmap across two hyperparameters",
@@ -175,7 +175,7 @@ if bayesian:
             max_selections=2,
             key=f"cmp_heat_{run_id}",
         )
-        heatmap = score_heatmap(study, *pair) if len(pair) == 2 else None
+        heatmap = score_heatmap(history, *pair) if len(pair) == 2 else None
         if heatmap is not None:
             st.caption("The CV score between the candidates tried (dots), interpolated.")
             st.plotly_chart(heatmap, key="cmp_heatmap")

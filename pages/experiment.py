@@ -5,20 +5,19 @@ import streamlit as st
 from dashboard import design_memory
 from dashboard.cluster_setting import where_fits_run
 from dashboard.design_memory import kept
-from dashboard.explanations import ARCHITECTURE_HELP, architecture_guide
+from dashboard.explanations import architecture_guide
 from dashboard.starting_point import coverage, start_choice
 from dashboard.widgets import choose, duration, engine, md, preset
 from lstm_core.api import (
     ARCHITECTURE_NAMES,
     ARCHITECTURES,
-    BAYESIAN,
     HYPERPARAMETERS,
     MAX_SEED,
     PRUNERS,
     SCORING_NAMES,
     SCORINGS,
-    SEARCHES,
     SPEC_DEFAULTS,
+    STRATEGIES,
     ExperimentSpec,
     MarkupShare,
     Range,
@@ -28,37 +27,17 @@ from lstm_core.api import (
     numeric,
 )
 
-GROUPS = {
-    "Network": ["units", "layers", "embedding_dim", "dense_units", "activation", "init_mode"],
-    "Regularisation": ["dropout_rate", "recurrent_dropout", "class_weight", "patience"],
-    "Training": [
-        "optimizer",
-        "learning_rate",
-        "batch_size",
-        "epochs",
-        "validation_split",
-        "length_buckets",
-    ],
-    "Text": ["max_tokens", "sequence_length", "lowercase", "strip_punctuation", "strip_html"],
-}
+GROUPS: dict[str, list[str]] = {}  # each group's hyperparameters, in the table's order
+for _parameter in HYPERPARAMETERS.values():
+    if _parameter.group:
+        GROUPS.setdefault(_parameter.group, []).append(_parameter.name)
 FOLD_CHOICES = [0, 2, 3, 5, 10]
-PRUNER_NAMES = {
-    "none": "off: every candidate trains to the end",
-    "median": "median: stop one behind the median of the finished ones",
-    "hyperband": "Hyperband: successive halving over epochs",
-}
-STRATEGY_NAMES = {
-    "grid": "Every combination",
-    "random": "Random sample",
-    "halving": "Successive halving",
-    "tpe": "Bayesian: TPE",
-    "gp": "Bayesian: Gaussian process",
-}
-LABELS = {  # where a hyperparameter's own name would mislead
-    "arch": "architectures",
-    "activation": "dense layer activation (with dense units > 0)",
-    "strip_html": "strip HTML",
-}
+STRATEGY = {s.code: s for s in STRATEGIES}
+
+
+def label(name: str) -> str:
+    """A hyperparameter's name as the page shows it (with when it matters)."""
+    return HYPERPARAMETERS[name].shown_label()
 
 
 def show(value) -> str:
@@ -81,6 +60,7 @@ def markup(dataset_id: str) -> MarkupShare:
 
 st.title("Experiment")
 workbench = engine()
+workbench.warm_up()  # a worker waits, warm, so the first epoch follows Launch in seconds
 datasets = workbench.datasets()
 if not datasets:
     st.info("There is no dataset yet: load a file and confirm its columns first.")
@@ -125,13 +105,14 @@ if "arch" not in start.fixed:
         name="arch",
         default=["lstm", "gru"],
         format_func=ARCHITECTURE_NAMES.get,
-        help=ARCHITECTURE_HELP,
+        help=HYPERPARAMETERS["arch"].help
+        + " Each one you pick is searched as a value of the grid.",
     )
 architecture_guide()
 if start.fixed:
     st.caption(
         "Taken from the starting point, so not offered below: "
-        + ", ".join(LABELS.get(n, n.replace("_", " ")) for n in start.fixed)
+        + ", ".join(label(n) for n in start.fixed)
         + "."
     )
 if start.vectors:
@@ -149,7 +130,7 @@ for group, names in GROUPS.items():
             default = suggested.get(name, parameter.default)
             chosen[name] = kept(
                 cells[index % 3].multiselect,
-                LABELS.get(name, name.replace("_", " ")),
+                label(name),
                 remembered_or(name, [default], list(parameter.offered())),
                 dataset_id=dataset.id,
                 name=name,
@@ -166,12 +147,6 @@ for group, names in GROUPS.items():
                     else "; so few that stripping them is off by default."
                 )
             )
-if len(chosen["activation"]) > 1 and chosen["dense_units"] == [0]:
-    st.caption(
-        "With 0 dense units there is no dense layer, so the activations are not searched: "
-        "add dense units to compare them."
-    )
-
 st.subheader("Search")
 left, middle, right = st.columns(3)
 
@@ -185,11 +160,10 @@ def setting(widget, label: str, *args, name: str, **kwargs):
 search = setting(
     left.radio,
     "Strategy",
-    SEARCHES,
+    list(STRATEGY),
     name="search",
-    format_func=STRATEGY_NAMES.get,
-    help="Bayesian searches propose each candidate from the scores of the ones before "
-    "(tree-structured Parzen estimators, or a Gaussian process with expected improvement).",
+    format_func=lambda code: STRATEGY[code].label,
+    help=" ".join(f"{s.label}: {s.help}" for s in STRATEGIES),
 )
 n_iter = (
     setting(
@@ -199,7 +173,7 @@ n_iter = (
         10_000,
         name="n_iter",
     )
-    if search in ("random", *BAYESIAN)
+    if "n_iter" in STRATEGY[search].settings
     else design_memory.remembered(dataset.id, "n_iter", SPEC_DEFAULTS.n_iter)
 )
 cv = setting(
@@ -231,7 +205,7 @@ def range_editor() -> dict[str, Range]:
         dataset_id=dataset.id,
         name=design_memory.RANGED,
         default=["learning_rate"],
-        format_func=lambda n: LABELS.get(n, n.replace("_", " ")),
+        format_func=label,
         help="Any value between the bounds can be tried; the values picked in the grid "
         "above are then not used for it.",
     )
@@ -246,22 +220,22 @@ def range_editor() -> dict[str, Range]:
         else:  # a click moves a bound by a tenth of a decade or a tenth of the range
             step = usual.low / 10 if usual.low > 0 else (usual.high - usual.low) / 10
             shape.update(format="%g", step=float(step))
-        label = LABELS.get(name, name.replace("_", " "))
+        shown = label(name)
         keys = design_memory.range_keys(name, cast(usual.low), cast(usual.high), usual.log)
         low_key, high_key, log_key = keys
         low_cell, high_cell, log_cell = st.columns([2, 2, 1], vertical_alignment="bottom")
-        low = kept(low_cell.number_input, f"{label}: from", dataset_id=dataset.id,
+        low = kept(low_cell.number_input, f"{shown}: from", dataset_id=dataset.id,
                    name=low_key, default=keys[low_key], **shape)  # fmt: skip
-        high = kept(high_cell.number_input, f"{label}: to", dataset_id=dataset.id,
+        high = kept(high_cell.number_input, f"{shown}: to", dataset_id=dataset.id,
                     name=high_key, default=keys[high_key], **shape)  # fmt: skip
-        log = kept(log_cell.checkbox, f"{label}: log scale", dataset_id=dataset.id,
+        log = kept(log_cell.checkbox, f"{shown}: log scale", dataset_id=dataset.id,
                    name=log_key, default=keys[log_key])  # fmt: skip
         ranges[name] = Range(low, high, log)
     return ranges
 
 
 time_budget_s, prune, ranges = 0.0, "none", {}
-if search in BAYESIAN:
+if STRATEGY[search].learns:
     bayes_left, bayes_right = st.columns(2)
     time_budget_s = setting(
         bayes_left.number_input,
@@ -276,9 +250,9 @@ if search in BAYESIAN:
     prune = setting(
         bayes_right.selectbox,
         "Pruning after each epoch",
-        PRUNERS,
+        list(PRUNERS),
         name="prune",
-        format_func=PRUNER_NAMES.get,
+        format_func=PRUNERS.get,
         help="Judged on each candidate's first fold's validation loss; pruned fits keep "
         "their epochs in the learning curves.",
     )
@@ -288,11 +262,7 @@ cluster = where_fits_run(workbench)
 
 empty = [name for name, values in chosen.items() if not values and name not in ranges]
 if empty:
-    st.error(
-        "Choose at least one value for: "
-        + ", ".join(LABELS.get(n, n.replace("_", " ")) for n in empty)
-        + "."
-    )
+    st.error("Choose at least one value for: " + ", ".join(label(n) for n in empty) + ".")
     st.stop()
 try:
     spec = ExperimentSpec(

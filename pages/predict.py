@@ -64,7 +64,7 @@ run_id = choose(
     format_func=describe,
     version=[(r.id, r.name) for r in models.values()],
 )
-bundle = load_model(root, run_id)
+load_model(root, run_id)  # loaded once here, with a spinner, not in the typing fragment
 
 
 typed(run_id, {i: describe(i) for i in models})
@@ -98,7 +98,7 @@ with upload:
 if any(t.strip() for t in texts):
     labelled = [i for i, t in enumerate(texts) if t.strip()]
     with st.spinner(f"Labelling {len(labelled):,} texts..."):
-        predictions = bundle.predict([texts[i] for i in labelled])
+        predictions = workbench.predict(run_id, [texts[i] for i in labelled])
     found = pd.DataFrame(
         [{"predicted label": p.label, **{f"p({k})": v for k, v in p.probabilities.items()}}
          for p in predictions],

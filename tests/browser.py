@@ -193,12 +193,12 @@ def typed_label_latencies(page, sentences: list[str], labels: list[str]) -> list
     return seconds
 
 
-def alternating_sentences(bundle, texts, n: int, longest: int = 60) -> tuple[list, list]:
-    """`n` texts (cut to `longest` characters) whose predicted labels alternate, with
-    those labels, for `typed_label_latencies`."""
+def alternating_sentences(predict, texts, n: int, longest: int = 60) -> tuple[list, list]:
+    """`n` texts (cut to `longest` characters) whose labels by `predict` (a list of texts
+    to their `LabelledText`s) alternate, with those labels, for `typed_label_latencies`."""
     cut = [" ".join(str(t)[:longest].split()) for t in texts]
     cut = [t for t in dict.fromkeys(cut) if t]
-    predicted = [p.label for p in bundle.predict(cut)]
+    predicted = [p.label for p in predict(cut)]
     sentences, labels = [], []
     for text, label in zip(cut, predicted, strict=True):
         if len(sentences) < n and (not labels or label != labels[-1]):

@@ -32,9 +32,11 @@ def engine_modules(path) -> set[str]:
     return {name for name in names if name.split(".")[0] == "lstm_core"}
 
 
-@pytest.mark.parametrize("path", ENGINE_USERS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", ENGINE_USERS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_pages_and_the_cli_use_only_the_engine_api(path):
-    assert engine_modules(path) <= {"lstm_core.api"}, f"{path.name} reaches past lstm_core.api"
+    """The CLI's own modules aside (each command group is one), only the door."""
+    reached = {m for m in engine_modules(path) if m.split(".")[:2] != ["lstm_core", "cli"]}
+    assert reached <= {"lstm_core.api"}, f"{path.name} reaches past lstm_core.api"
 
 
 def test_importing_the_api_loads_no_heavy_library():

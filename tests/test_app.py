@@ -67,6 +67,32 @@ def test_home_and_data_pages_do_not_import_tensorflow(page, workspace):
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
+def test_reading_starts_no_process_and_the_experiment_page_readies_a_warm_worker(
+    toy_dataset, monkeypatch
+):
+    """Every page but Experiment only reads: no warm worker, no supervisor is started.
+    Experiment asks for a warm worker by name (`Engine.warm_up`), so Launch finds one."""
+    from test_background import wait_for
+
+    from lstm_core.domain.processes import process_alive
+    from lstm_core.jobs import standby, supervisor
+
+    workspace, _ = toy_dataset
+    monkeypatch.setenv(standby.WARM_VARIABLE, "120")
+    app = open_app()
+    for page in PAGES:
+        if page != "pages/experiment.py":
+            app.switch_page(page).run()
+            assert not app.exception, page
+    logs = [standby.LOG_FILE, supervisor.LOG_FILE]
+    assert [f for f in logs if (workspace.root / f).exists()] == [], "reading started one"
+    app.switch_page("pages/experiment.py").run()
+    assert not app.exception
+    wait_for(lambda: standby.alive(workspace), "the warm worker", 60)
+    pid = wait_for(lambda: standby.stop(workspace), "the warm worker's pid", 30)
+    wait_for(lambda: not process_alive(pid), "the warm worker to exit", 30)
+
+
 def test_data_page_reports_the_sample_and_refuses_bad_columns(workspace):
     app = open_app()
     app.button(key="home_sample").click().run()
@@ -402,7 +428,7 @@ def test_compare_never_mixes_data_sets(workspace):
 def test_a_bayesian_design_with_ranges_and_its_history_and_importances(toy_dataset):
     from conftest import TINY, tiny_spec
 
-    from lstm_core.api import Engine, Range
+    from lstm_core.api import Dimension, Engine, Range
     from lstm_core.execution.training import train
 
     workspace, dataset_id = toy_dataset
@@ -443,6 +469,11 @@ def test_a_bayesian_design_with_ranges_and_its_history_and_importances(toy_datas
         workspace,
     )
     assert Engine(workspace.root).result(run.id) is not None, run.error
+    history = Engine(workspace.root).search_history(run.id)
+    assert [t.number for t in history.trials] == [0, 1, 2, 3]
+    assert all(t.value is not None for t in history.scored()) and history.scored()
+    assert history.space["learning_rate"] == Dimension(low=0.001, high=0.1, log=True)
+    assert history.space["units"] == Dimension(low=2, high=8, integer=True)
     app.session_state["run"] = run.id
     app.switch_page("pages/runs.py").run()
     assert not app.exception
@@ -566,7 +597,7 @@ def test_errors_page_threshold_and_why_this_label(workspace):
 def test_coloured_tokens_escape_what_a_person_typed():
     from dashboard.insight_views import coloured_tokens
     from lstm_core.api import Explanation
-    from lstm_core.domain.entities import TokenAttribution
+    from lstm_core.domain.analysis import TokenAttribution
 
     tokens = [TokenAttribution("<img src=x onerror=alert(1)>", 0.4, 0.1),
               TokenAttribution('"quoted"', -0.2, 0.1)]  # fmt: skip

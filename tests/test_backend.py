@@ -10,6 +10,7 @@ from lstm_core.api import Engine, RunStatus, UserError
 from lstm_core.execution.training import submit_run, train
 from lstm_core.models.backend import BACKEND_VARIABLE
 from lstm_core.models.batching import JAX_WIDTH_STEP, padded_width
+from lstm_core.models.bundle import Bundle
 
 
 def test_a_backend_that_is_not_one_is_refused_at_submit_with_a_sentence(toy_dataset, monkeypatch):
@@ -41,7 +42,7 @@ def test_a_run_trained_on_jax_saves_a_bundle_that_tensorflow_loads_and_agrees_wi
 
     assert keras.backend.backend() == "tensorflow"
     held_out = engine.test_predictions(run.id)
-    bundle = engine.load_model(run.id)
+    bundle = Bundle.load(engine.workspace.bundle_dir(run.id))
     mine = bundle.predict_proba([p.text for p in held_out])
     theirs = np.array([[p.probabilities[label] for label in bundle.labels] for p in held_out])
     np.testing.assert_allclose(mine, theirs, atol=1e-5)

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -16,7 +17,7 @@ from conftest import SAMPLE_SMS, tiny_spec
 from lstm_core.api import Engine, RunStatus, TrialStatus, UserError
 from lstm_core.domain.processes import process_alive
 from lstm_core.execution.training import submit_run, train
-from lstm_core.jobs import queue
+from lstm_core.jobs import dispatch, queue
 from lstm_core.models.bundle import Bundle
 
 LONG_EPOCHS = 400  # far longer than any test waits: these runs end only when told to
@@ -143,9 +144,11 @@ def test_a_claim_whose_worker_never_reported_goes_stale(toy_dataset):
     run_id = submit_run(workspace, tiny_spec(dataset_id, epochs=1))
     assert workspace.store.claim_next(max_running=1).id == run_id
     assert workspace.store.claim_next(max_running=1) is None, "the limit holds"
-    with workspace.store._write() as db:
+    db = sqlite3.connect(workspace.database)
+    with db:
         db.execute("UPDATE runs SET heartbeat_at = heartbeat_at - 120 WHERE id = ?", (run_id,))
-    assert queue.reap(workspace) == [run_id]
+    db.close()
+    assert dispatch.reap(workspace) == [run_id]
     assert "No worker took the run within 120 s" in workspace.store.get_run(run_id).error
 
 
@@ -154,7 +157,7 @@ def test_queued_runs_wait_for_a_dispatcher_and_then_run(toy_dataset, stop_worker
     workspace, dataset_id = toy_dataset
     run_id = submit_run(workspace, tiny_spec(dataset_id, epochs=1, cv=0, grid={}))
     assert status_of(workspace, run_id) == RunStatus.QUEUED
-    assert queue.dispatch(workspace) == [run_id]
+    assert dispatch.dispatch(workspace) == [run_id]
     wait_for(lambda: status_of(workspace, run_id) == RunStatus.COMPLETED, "the dispatched run")
 
 
@@ -344,16 +347,17 @@ def test_five_runs_submitted_together_all_finish_one_at_a_time(toy_dataset, stop
 def test_store_takes_concurrent_writers_without_losing_rows(tmp_path):
     from lstm_core.domain.entities import Dataset
     from lstm_core.domain.spec import ExperimentSpec
-    from lstm_core.store.sqlite import SQLiteRunStore
+    from lstm_core.store.store_url import open_store, sqlite_url
 
-    store = SQLiteRunStore(tmp_path / "runs.sqlite")
+    url = sqlite_url(tmp_path / "runs.sqlite")
+    store = open_store(url)
     store.add_dataset(Dataset("d", "toy", "t", "l", 1))
     run_id = store.create_run(ExperimentSpec("d"), 80)
     writer = (
         "import sys\n"
         "from lstm_core.domain.entities import Epoch, TrialStatus\n"
-        "from lstm_core.store.sqlite import SQLiteRunStore\n"
-        "store = SQLiteRunStore(sys.argv[1])\n"
+        "from lstm_core.store.store_url import open_store\n"
+        "store = open_store(sys.argv[1])\n"
         "for t in range(20):\n"
         "    trial = store.start_trial(sys.argv[2], candidate=t, round=0, fold=int(sys.argv[3]),\n"
         "        params={'t': t}, n_train=10, epochs_planned=10, pid=None, worker='local')\n"
@@ -362,8 +366,7 @@ def test_store_takes_concurrent_writers_without_losing_rows(tmp_path):
         "    store.finish_trial(trial, TrialStatus.COMPLETED, 0.5)\n"
     )
     writers = [
-        subprocess.Popen([sys.executable, "-c", writer, str(store.path), run_id, str(w)])
-        for w in range(4)
+        subprocess.Popen([sys.executable, "-c", writer, url, run_id, str(w)]) for w in range(4)
     ]
     while any(w.poll() is None for w in writers):
         assert len(store.epochs(run_id)) <= 4 * 20 * 10  # reading while they write works

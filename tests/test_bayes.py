@@ -6,25 +6,21 @@ best candidate is known); the runs with real fits are in the CLI and background 
 
 from __future__ import annotations
 
-import importlib.util
 import math
 
 import pytest
 
 from lstm_core.domain.errors import UserError
-from lstm_core.domain.hyperparams import Range, parse_range
+from lstm_core.domain.ranges import Range, parse_range
 from lstm_core.domain.spec import ExperimentSpec
 from lstm_core.search.bayes import BayesianSearcher, load_study
 
-needs_torch = pytest.mark.skipif(
-    importlib.util.find_spec("torch") is None, reason="the GP sampler needs PyTorch"
-)
 RANGES = {
     "learning_rate": Range(1e-4, 1e-1, log=True),
     "units": Range(4, 64, log=True),
     "dropout_rate": Range(0.0, 0.5),
 }
-SEARCHES = ["tpe", pytest.param("gp", marks=needs_torch)]
+SEARCHES = ["tpe", "gp"]
 
 
 def spec_for(search: str, budget: int = 8, **changes) -> ExperimentSpec:

@@ -53,4 +53,4 @@ def test_a_small_tpe_run_shows_its_optimization_history(tmp_path):
         page.screenshot(path=str(ARTIFACTS / "02-history.png"), full_page=True)
         assert engine.run(run.id).status == RunStatus.COMPLETED
         assert engine.run(run.id).spec.search == "tpe"
-        assert len(engine.study(run.id).trials) == 3
+        assert len(engine.search_history(run.id).trials) == 3

@@ -13,7 +13,9 @@ import pytest
 from conftest import SAMPLE_SENTIMENT, SAMPLE_SMS, toy_texts
 
 from lstm_core.api import Engine
-from lstm_core.cli.main import _spec_from_args, build_parser, main
+from lstm_core.cli.design import spec_from_args
+from lstm_core.cli.main import main
+from lstm_core.cli.parser import build_parser
 
 PRIZE_TEXT = "WINNER!! You have won a £1000 cash prize. Call 09061701461 now to claim your reward!"
 ORDINARY_TEXT = "Are we still meeting for lunch tomorrow? I'll be at the station around noon."
@@ -185,11 +187,11 @@ def test_user_errors_print_one_line_and_exit_2(args, message, tmp_path, capsys, 
 def test_train_sends_its_fits_to_the_scheduler_in_the_environment(monkeypatch):
     monkeypatch.setenv("LSTM_CORE_DASK_SCHEDULER", " tcp://scheduler.example:8786 ")
     train = ["train", str(SAMPLE_SMS), "--text", "message", "--label", "label"]
-    assert _spec_from_args(build_parser().parse_args(train)).cluster == (
+    assert spec_from_args(build_parser().parse_args(train)).cluster == (
         "tcp://scheduler.example:8786"
     )
     named = build_parser().parse_args([*train, "--cluster", "tcp://10.0.0.5:8786"])
-    assert _spec_from_args(named).cluster == "tcp://10.0.0.5:8786"
+    assert spec_from_args(named).cluster == "tcp://10.0.0.5:8786"
 
 
 def test_train_predict_and_runs_in_real_processes(tmp_path):
@@ -435,18 +437,18 @@ def test_nan_empty_texts_and_options_that_do_not_apply_are_refused(
 
 def test_search_options_left_at_their_defaults_or_that_apply_are_accepted():
     parse = build_parser().parse_args
-    assert _spec_from_args(parse(TRAIN_SMS)).n_iter == 10
-    assert _spec_from_args(parse(TRAIN_SMS)).halving_resource == "samples"
-    assert _spec_from_args(parse([*TRAIN_SMS, "--search", "random", "--budget", "5"])).n_iter == 5
+    assert spec_from_args(parse(TRAIN_SMS)).n_iter == 10
+    assert spec_from_args(parse(TRAIN_SMS)).halving_resource == "samples"
+    assert spec_from_args(parse([*TRAIN_SMS, "--search", "random", "--budget", "5"])).n_iter == 5
     halving = parse([*TRAIN_SMS, "--search", "halving", "--halving-resource", "epochs"])
-    assert _spec_from_args(halving).halving_resource == "epochs"
+    assert spec_from_args(halving).halving_resource == "epochs"
 
 
 def test_more_parallel_fits_than_fits_start_no_more_processes_and_say_so(tmp_path, monkeypatch):
     """--n-jobs 8 used to start 8 fit processes (about 870 MB each) for a run of 2 fits."""
     monkeypatch.setenv("LSTM_CORE_HOME", str(tmp_path))
     monkeypatch.setattr("lstm_core.domain.spec.usable_cores", lambda: 16)
-    spec = _spec_from_args(build_parser().parse_args([*TRAIN_SMS, "--n-jobs", "8", "--cv", "2"]))
+    spec = spec_from_args(build_parser().parse_args([*TRAIN_SMS, "--n-jobs", "8", "--cv", "2"]))
     assert spec.n_candidates() * spec.n_splits() == 2
     assert spec.effective_n_jobs() <= 2
     assert any(
@@ -480,7 +482,7 @@ def test_validate_says_which_rows_train_leaves_out_and_agrees_with_train(
 
 
 def test_every_control_that_moves_or_reorders_text_is_shown_as_an_escape():
-    from lstm_core.cli.main import printable
+    from lstm_core.cli.console import printable
 
     for control in ("\x1b", "\x07", "\x9b", "\u202e", "\u2067", "\u200e", "\u200f", "\u061c"):
         shown = printable(f"evil{control}live")

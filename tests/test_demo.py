@@ -48,7 +48,7 @@ def test_a_demo_link_shows_its_model_and_nothing_to_change_or_leave_by(workspace
     assert not [w for w in WRITING_WORDS if w in drawn], drawn
 
     sentence = "win cash prize now call"
-    expected = engine.load_model(shown.id).predict([sentence])[0].label
+    expected = engine.predict(shown.id, [sentence])[0].label
     app.text_input(key="pred_sentence").input(sentence).run()
     assert not app.exception
     assert f"Predicted label: **{expected}**" in [m.value for m in app.markdown]

@@ -1,7 +1,7 @@
 """Durations set through the environment: a bad value never stops a worker."""
 
 from lstm_core.domain import env_settings
-from lstm_core.jobs import queue
+from lstm_core.jobs import limits
 
 
 def test_a_duration_is_read_clamped_and_a_bad_one_falls_back(monkeypatch):
@@ -15,7 +15,7 @@ def test_a_duration_is_read_clamped_and_a_bad_one_falls_back(monkeypatch):
 
 
 def test_the_silence_limit_for_a_worker_out_of_sight_can_be_set(monkeypatch):
-    monkeypatch.delenv(queue.STALE_VARIABLE, raising=False)
-    assert queue.stale_after_s() == 60.0
-    monkeypatch.setenv(queue.STALE_VARIABLE, "5")
-    assert queue.stale_after_s() == 5.0
+    monkeypatch.delenv(limits.STALE_VARIABLE, raising=False)
+    assert limits.stale_after_s() == 60.0
+    monkeypatch.setenv(limits.STALE_VARIABLE, "5")
+    assert limits.stale_after_s() == 5.0

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
-from lstm_core.domain.entities import TestPrediction as Prediction
+from lstm_core.domain.analysis import TestPrediction as Prediction
 from lstm_core.insight.error_analysis import at_threshold, by_length, calibration, held_out
 
 

@@ -11,9 +11,12 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
+from lstm_core.domain.errors import UserError
 from lstm_core.domain.spec import ExperimentSpec
-from lstm_core.execution.executors import pick_next
-from lstm_core.execution.trial import TrialTask
+from lstm_core.execution import executors
+from lstm_core.execution.executor import Executor, ExecutorKind, ExecutorRequest
+from lstm_core.execution.local_executors import InProcess, pick_next
+from lstm_core.execution.trial import TrainingData, TrialTask
 
 
 def task(candidate: int, fold: int, units: int) -> TrialTask:
@@ -39,6 +42,42 @@ def test_a_candidates_folds_go_where_its_model_is_kept():
 def test_with_nothing_else_left_an_idle_process_helps_with_another_candidate():
     pending = [task(0, 1, 4)]
     assert pick_next(pending, kept_here={"other"}, elsewhere={pending[0].model_key}) is pending[0]
+
+
+def request(address: str) -> ExecutorRequest:
+    data = TrainingData(np.array(["a", "b"]), np.array(["x", "y"]))
+    return ExecutorRequest(data, recorder=None, here=True, address=address)
+
+
+def test_the_scheme_of_the_cluster_setting_picks_the_executor():
+    assert executors.kind_of("").name == "this machine"
+    assert executors.kind_of("local").name == "this machine"
+    assert executors.kind_of("tcp://10.0.0.5:8786").name == "Dask"
+    assert executors.kind_of("10.0.0.5:8786").name == "Dask"  # as `dask scheduler` prints it
+    assert executors.kind_of("TLS://scheduler:8786").name == "Dask"
+    assert isinstance(executors.make_executor(request("local")), InProcess)
+    with pytest.raises(UserError, match=r"No executor answers 'ray://'.*tcp://"):
+        executors.kind_of("ray://head:10001")
+    with pytest.raises(UserError, match="nothing to reach"):
+        executors.check_cluster("local")
+
+
+def test_a_new_kind_of_cluster_is_one_record(monkeypatch):
+    """Ray, say: a module with its executor and its check, listed in `KINDS`."""
+
+    class Elsewhere(InProcess):
+        @property
+        def where(self) -> str:
+            return "elsewhere"
+
+    def check(address):
+        return f"checked {address}"
+
+    kind = ExecutorKind("Ray", ("ray",), lambda r: Elsewhere(r.data, r.recorder), check)
+    monkeypatch.setattr(executors, "KINDS", (*executors.KINDS, kind))
+    executor: Executor = executors.make_executor(request("ray://head:10001"))
+    assert executor.where == "elsewhere"
+    assert executors.check_cluster("ray://head:10001") == "checked ray://head:10001"
 
 
 @pytest.mark.slow
@@ -116,12 +155,12 @@ def test_a_stop_that_comes_as_a_fit_finishes_ends_the_wait_instead_of_hanging(tm
     from lstm_core.domain.entities import Dataset, TrialStatus
     from lstm_core.domain.errors import RunCancelled
     from lstm_core.domain.processes import WorkerIdentity
-    from lstm_core.execution.executors import FitProcesses
+    from lstm_core.execution.local_executors import FitProcesses
     from lstm_core.execution.run_loop import StoreRecorder
     from lstm_core.execution.trial import TrainingData
-    from lstm_core.store.sqlite import SQLiteRunStore
+    from lstm_core.store.store_url import open_store, sqlite_url
 
-    store = SQLiteRunStore(tmp_path / "runs.sqlite")
+    store = open_store(sqlite_url(tmp_path / "runs.sqlite"))
     store.add_dataset(Dataset("d", "toy", "text", "label", 60))
     me = WorkerIdentity.current()
     run_id = store.create_run(ExperimentSpec("d"), 3, running=me)

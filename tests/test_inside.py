@@ -11,7 +11,7 @@ import pytest
 
 from lstm_core.data.vectorizer import SequenceVectorizer
 from lstm_core.insight.inside import gate_trace, integrated_gradients, tokens_and_ids
-from lstm_core.models.model_zoo import build_model, embedding_layer, recurrent_layers
+from lstm_core.models.model_zoo import body_layers, build_model, embedding_layer
 
 IDS = np.array([5, 3, 9, 1, 12, 7], dtype=np.int32)
 
@@ -24,7 +24,7 @@ def tiny(arch: str, seed: int = 0):
 
 def own_states(model) -> np.ndarray:
     """The first recurrent layer's hidden state after each token, as Keras computes it."""
-    layer = recurrent_layers(model)[0]
+    layer = body_layers(model)[0]
     layer = getattr(layer, "forward_layer", layer)
     copy = type(layer).from_config({**layer.get_config(), "return_sequences": True})
     embedded = embedding_layer(model)(IDS[None, :])
@@ -56,7 +56,11 @@ def test_gates_recomputed_from_the_weights_match_the_layer(arch, names):
         np.testing.assert_allclose(trace.hidden, expected, atol=1e-6)
 
 
-@pytest.mark.parametrize("arch", ["lstm", "gru", "rnn"])
+def test_an_architecture_without_gates_has_no_trace():
+    assert gate_trace(tiny("cnn"), IDS) is None
+
+
+@pytest.mark.parametrize("arch", ["lstm", "gru", "rnn", "cnn"])
 def test_attributions_add_up_to_the_change_from_the_baseline(arch):
     model = tiny(arch, seed=3)
     attributions, gradients, gap = integrated_gradients(model, IDS, target=1)

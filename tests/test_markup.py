@@ -17,6 +17,7 @@ from lstm_core.api import Engine, ExperimentSpec
 from lstm_core.cli.main import main
 from lstm_core.data.markup import has_markup, markup_share, strip_markup
 from lstm_core.data.vectorizer import SequenceVectorizer
+from lstm_core.models.bundle import Bundle
 
 ROOT = Path(__file__).resolve().parents[1]
 OLD_WORKSPACE = Path(__file__).parent / "fixtures" / "workspace_v1"
@@ -127,10 +128,10 @@ def test_training_strips_html_by_default_and_the_saved_model_cleans_typed_text(
     assert raw.words == 7 and "amp" in raw.unknown_words
     explained = engine.explain(stripped["run_id"], typed)
     assert [t.token for t in explained.tokens] == ["win", "cash", "prize", "claim"]
-    bundle = engine.load_model(stripped["run_id"])
+    bundle = Bundle.load(engine.workspace.bundle_dir(stripped["run_id"]))
     assert "br" not in bundle.vectorizer.vocabulary_
-    assert bundle.cleaned(typed).split() == ["win", "cash", "prize", "&", "claim"]
-    assert "br" in engine.load_model(kept["run_id"]).vectorizer.vocabulary_
+    assert engine.reads(stripped["run_id"], typed).split() == ["win", "cash", "prize", "&", "claim"]
+    assert "br" in Bundle.load(engine.workspace.bundle_dir(kept["run_id"])).vectorizer.vocabulary_
     script = engine.export_code(stripped["run_id"], tmp_path / "train_run.py")
     assert runpy.run_path(str(script))["tokenize"](typed) == ["win", "cash", "prize", "claim"]
 

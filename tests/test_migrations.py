@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from lstm_core.api import Engine, RunStatus, UserError
-from lstm_core.store.migrations import SCHEMA_VERSION, NewerSchema
+from lstm_core.store.migrations.sqlite import SCHEMA_VERSION
+from lstm_core.store.store_errors import NewerSchema
 
 FIXTURE = Path(__file__).parent / "fixtures" / "workspace_v1"
 

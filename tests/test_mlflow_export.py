@@ -17,6 +17,7 @@ from mlflow import MlflowClient  # noqa: E402
 
 from lstm_core.api import Engine, RunStatus, UserError  # noqa: E402
 from lstm_core.cli.main import main  # noqa: E402
+from lstm_core.models.bundle import Bundle  # noqa: E402
 
 EPOCHS = 2
 
@@ -116,7 +117,7 @@ def test_the_confusion_matrix_and_the_model_are_artifacts(trained, exported, tmp
     assert matrix["matrix"] == engine.result(run_id).test.confusion_matrix
     assert '"type":"heatmap"' in (folder / "confusion_matrix.html").read_text()
     model = keras.models.load_model(folder / "model" / "model.keras")  # plain Keras
-    bundle = engine.load_model(run_id)
+    bundle = Bundle.load(engine.workspace.bundle_dir(run_id))
     ids = bundle.vectorizer.transform(["win cash now"])
     assert np.allclose(
         model.predict(ids, verbose=0), bundle.predict_proba(["win cash now"]), atol=1e-6

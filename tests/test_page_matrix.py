@@ -189,7 +189,7 @@ def test_the_runs_page_agrees_with_the_engine_on_each_runs_figures(matrix):
         if run.status.finished:
             assert progress.fits_summary() in said, (kind, progress.fits_summary())
         if run.status == RunStatus.COMPLETED:
-            length = engine.load_model(run_id).vectorizer.sequence_length_
+            length = engine.load_model(run_id).sequence_length
             assert f"Texts cut at {length} words" in said, kind
             assert engine.result(run_id).sequence_length == length, kind
 

@@ -22,7 +22,7 @@ from lstm_core.api import Engine, RunStatus, TrialStatus
 from lstm_core.domain.errors import DiskFull
 from lstm_core.domain.processes import process_alive, this_host
 from lstm_core.execution.training import submit_run, train
-from lstm_core.jobs import queue
+from lstm_core.jobs import dispatch, limits, queue
 from lstm_core.store.store_errors import StoreDamaged
 from lstm_core.store.workspace import Workspace
 
@@ -129,8 +129,8 @@ def test_a_worker_paused_past_the_silence_limit_finishes_its_run_and_the_limit_h
 ):
     """A stopped worker sends no heartbeat, yet on this machine it is alive: its run is not
     taken from it however long it stays silent, and the queued run keeps waiting."""
-    monkeypatch.setenv(queue.STALE_VARIABLE, "4")  # the default 60 s, shortened
-    silence = queue.stale_after_s() + 6
+    monkeypatch.setenv(limits.STALE_VARIABLE, "4")  # the default 60 s, shortened
+    silence = limits.stale_after_s() + 6
     workspace, dataset_id = toy_dataset
     first = queue.submit(workspace, tiny_spec(dataset_id, epochs=8, grid={}, cv=0))
     second = queue.submit(workspace, tiny_spec(dataset_id, epochs=1, grid={}, cv=0, seed=7))
@@ -253,18 +253,20 @@ def test_doctor_finds_and_mends_stuck_runs_and_folders_without_records(toy_datas
     engine = Engine(workspace.root)
     assert engine.doctor().ok
     store = workspace.store
-    with store._write() as db:  # a run whose worker vanished, and a lost row
+    db = sqlite3.connect(workspace.database)
+    with db:  # a run whose worker vanished, and a lost row
         db.execute(
             "UPDATE runs SET status = 'running', pid = 999999999, worker_host = ? WHERE id = ?",
             (this_host(), done),
         )
     lost = completed_run(workspace, dataset_id)
-    with store._write() as db:
+    with db:
         db.execute(
             "DELETE FROM epochs WHERE trial_id IN (SELECT id FROM trials WHERE run_id=?)", (lost,)
         )
         db.execute("DELETE FROM trials WHERE run_id = ?", (lost,))
         db.execute("DELETE FROM runs WHERE id = ?", (lost,))
+    db.close()
     checkup = engine.doctor()
     assert not checkup.ok
     assert any(f"Run {done} is marked running" in p for p in checkup.problems)
@@ -534,7 +536,7 @@ def test_a_run_whose_worker_cannot_start_fails_at_once_with_the_reason(toy_datas
     run_id = submit_run(workspace, tiny_spec(dataset_id))
     log = workspace.worker_log(run_id)
     log.mkdir(parents=True)  # the log file cannot be opened: no worker can start
-    queue.dispatch(workspace)
+    dispatch.dispatch(workspace)
     run = workspace.store.get_run(run_id)
     assert run.status == RunStatus.FAILED and run.error.startswith("No worker could be started")
     assert workspace.store.claim_next(1) is None  # nothing holds a place in the queue

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from lstm_core.domain.spec import ExperimentSpec
-from lstm_core.search.searchers import Candidate, make_searcher
+from lstm_core.search.searcher import Candidate
+from lstm_core.search.searchers import make_searcher
 
 
 def spec(**changes) -> ExperimentSpec:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,7 +18,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT, TINY, toy_texts
 
-from lstm_core.api import Engine, ExperimentSpec, RunStatus
+from lstm_core.api import Engine, ExperimentSpec, ModelCard, RunStatus, UserError
 from lstm_core.cli.main import main
 
 SPAM_TEXT = "<b>WIN</b> a free cash prize, call now"  # the tags go: the run strips HTML
@@ -64,6 +65,40 @@ def server(trained, tmp_path_factory):
     assert process.wait(timeout=30) == 130
     assert log.read_text().strip().splitlines()[-1] == "lstm-core: interrupted"
     assert "Traceback" not in log.read_text()
+
+
+def test_the_engine_keeps_a_loaded_model_and_hands_out_only_its_card(trained, tmp_path):
+    """The door never gives the Keras model away: a `ModelCard`, and answers from the model
+    it keeps loaded (loaded again only when its folder is replaced)."""
+    engine = Engine(trained[0].root)  # nothing loaded yet
+    run_id = trained[1]
+    card = engine.load_model(run_id)
+    assert isinstance(card, ModelCard)
+    assert (card.run_id, card.labels) == (run_id, ["ham", "spam"])
+    assert card.sequence_length > 0 and card.vocabulary_size > 2
+    kept = engine._model(run_id)
+    assert [p.label for p in engine.predict(run_id, [SPAM_TEXT, HAM_TEXT])] == ["spam", "ham"]
+    assert engine._model(run_id) is kept, "asked again, the kept model answers"
+    assert engine.reads(run_id, SPAM_TEXT).split() == [
+        "WIN",
+        "a",
+        "free",
+        "cash",
+        "prize,",
+        "call",
+        "now",
+    ]
+
+    folder = engine.workspace.bundle_dir(run_id)
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    moved = folder.with_name("moved")
+    folder.rename(moved)
+    with pytest.raises(UserError):
+        engine.predict(run_id, [HAM_TEXT])  # a model whose folder went is not answered from
+    copy.rename(folder)
+    assert engine._model(run_id) is not kept, "a replaced folder is loaded again"
+    shutil.rmtree(moved)
 
 
 def test_predict_answers_as_the_engine_does(trained, server):

@@ -29,7 +29,7 @@ def test_grid_values_are_parsed_to_canonical_types():
         ("dropout_rate=0.95", "dropout_rate = 0.95 is out of range"),
         (
             "arch=transformer",
-            "'transformer' is not a valid arch; choose from rnn, lstm, gru, bilstm, bigru.",
+            "'transformer' is not a valid arch; choose from rnn, lstm, gru, bilstm, bigru, cnn.",
         ),
         ("unit=3", "Unknown hyperparameter 'unit'"),
         ("units", "'units' is not NAME=VALUE"),

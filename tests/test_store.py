@@ -9,15 +9,16 @@ import pytest
 from lstm_core.domain.entities import Dataset, Epoch, RunStatus, TrialStatus
 from lstm_core.domain.processes import WorkerIdentity
 from lstm_core.domain.spec import ExperimentSpec
-from lstm_core.store.migrations import SCHEMA_VERSION
-from lstm_core.store.sqlite import InvalidTransition, SQLiteRunStore
+from lstm_core.store.lifecycle import InvalidTransition
+from lstm_core.store.migrations.sqlite import SCHEMA_VERSION
+from lstm_core.store.store_url import open_store, sqlite_url
 
 WORKER = WorkerIdentity(1, "here", None)
 
 
 @pytest.fixture
 def store(tmp_path):
-    store = SQLiteRunStore(tmp_path / "runs.sqlite")
+    store = open_store(sqlite_url(tmp_path / "runs.sqlite"))
     store.add_dataset(Dataset("d1", "toy.csv", "text", "label", 10, {"a": 5, "b": 5}))
     return store
 
@@ -41,7 +42,7 @@ def open_trial(store, run_id, candidate=0, fold=0):
 
 
 def test_database_is_a_versioned_wal_file_on_disk(store):
-    with sqlite3.connect(store.path) as db:
+    with sqlite3.connect(store.backend.path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
@@ -146,4 +147,4 @@ def test_cancel_request_is_visible_to_another_connection(store):
     run_id = new_run(store)
     assert not store.cancel_requested(run_id)
     store.request_cancel(run_id)
-    assert SQLiteRunStore(store.path).cancel_requested(run_id)
+    assert open_store(sqlite_url(store.backend.path)).cancel_requested(run_id)

@@ -21,9 +21,9 @@ from test_reliability import cli, one_line_error
 
 from lstm_core.api import Engine, RunStatus
 from lstm_core.execution.training import train
-from lstm_core.store import sqlite as store_module
-from lstm_core.store.sqlite import SQLiteRunStore
+from lstm_core.store.backends import sqlite as sqlite_backend
 from lstm_core.store.store_errors import WorkspaceBusy
+from lstm_core.store.store_url import open_store
 
 
 def completed(workspace, dataset_id, **changes) -> str:
@@ -74,9 +74,9 @@ def test_opening_the_store_takes_no_write_lock(toy_dataset, monkeypatch):
     other = sqlite3.connect(workspace.database, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     try:
-        opened = SQLiteRunStore(workspace.database, workspace.archive)  # must not wait
+        opened = open_store(workspace.store_url, workspace.archive)  # must not wait
         assert opened.list_datasets() and opened.list_runs() == []
-        monkeypatch.setattr(store_module, "WRITE_WAIT_S", 1.0)
+        monkeypatch.setattr(sqlite_backend, "WRITE_WAIT_S", 1.0)
         with pytest.raises(WorkspaceBusy, match="this process"):
             opened.describe_dataset(opened.list_datasets()[0].id, note="a note")
     finally:

@@ -14,6 +14,7 @@ import pytest
 from conftest import TINY, toy_texts
 
 from lstm_core.api import Engine, ExperimentSpec, RunStatus, UserError
+from lstm_core.models.bundle import Bundle
 
 SMALL = {**TINY, "epochs": 2, "units": 6, "embedding_dim": 6}
 
@@ -34,12 +35,12 @@ def trained(engine: Engine, dataset_id: str, **spec) -> str:
 
 def layer_weights(engine: Engine, run_id: str) -> dict[str, list[np.ndarray]]:
     """Weights of the saved model's embedding and recurrent layers, by kind."""
-    from lstm_core.models.model_zoo import embedding_layer, recurrent_layers
+    from lstm_core.models.model_zoo import body_layers, embedding_layer
 
-    model = engine.load_model(run_id).model
+    model = Bundle.load(engine.workspace.bundle_dir(run_id)).model
     return {
         "embedding": embedding_layer(model).get_weights(),
-        "recurrent": [w for layer in recurrent_layers(model) for w in layer.get_weights()],
+        "recurrent": [w for layer in body_layers(model) for w in layer.get_weights()],
     }
 
 
@@ -132,7 +133,7 @@ def test_frozen_word_vectors_keep_the_file_s_numbers_in_the_saved_model(parent, 
     kept = engine.add_vectors(tmp_path / "glove.6d.txt")
     params = {k: v for k, v in SMALL.items() if k != "embedding_dim"} | {"vectors_trainable": False}
     run_id = trained(engine, mood, vectors=kept.id, params=params)
-    bundle = engine.load_model(run_id)
+    bundle = Bundle.load(engine.workspace.bundle_dir(run_id))
     embedding = layer_weights(engine, run_id)["embedding"][0]
     for word, vector in vectors.items():
         np.testing.assert_array_equal(embedding[bundle.vectorizer.vocabulary_[word]], vector)

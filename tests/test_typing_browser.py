@@ -29,7 +29,7 @@ def test_typed_sentences_get_the_models_labels_as_the_typing_pauses(tmp_path):
     engine = Engine(tmp_path / "ws")
     run = toy_spam_run(engine, {**TINY, "epochs": 3})
     texts, _ = toy_texts()
-    sentences, labels = alternating_sentences(engine.load_model(run.id), texts, 7)
+    sentences, labels = alternating_sentences(lambda batch: engine.predict(run.id, batch), texts, 7)
 
     with dashboard(tmp_path / "ws", ARTIFACTS / "server.log") as url, chromium() as new_tab:
         page = new_tab()

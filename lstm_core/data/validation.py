@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from lstm_core.data.column_profile import MAX_LABEL_CLASSES
 from lstm_core.data.datasets import LabelledTexts
-from lstm_core.data.intake import MAX_LABEL_CLASSES
 from lstm_core.domain.errors import UserError
 from lstm_core.domain.spec import min_examples_per_class
 

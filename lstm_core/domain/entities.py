@@ -1,21 +1,18 @@
 """The engine's typed answers: what pages, the CLI and scripts get instead of rows and dicts.
 
-Frozen dataclasses, in the spirit of MLflow's entities. `to_plain` and `from_plain` turn
-them into plain JSON values and back, so the store can keep a result as text; a result
-written by an older version still loads (unknown keys are ignored, missing ones take their
-defaults). Nothing here imports anything heavy.
+Frozen dataclasses, in the spirit of MLflow's entities: datasets, runs, trials, epochs and
+results. The insight pages' answers are in `analysis`, a cluster's in `cluster_view`;
+`plain` turns any of them into JSON values and back. Nothing here imports anything heavy.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import enum
-import types
-import typing
 from dataclasses import dataclass, field
 from typing import Any
 
 from lstm_core.domain.hyperparams import ARCHITECTURE_NAMES, show_value
+from lstm_core.domain.plain import to_plain
 from lstm_core.domain.processes import WorkerIdentity
 from lstm_core.domain.spec import ExperimentSpec
 
@@ -286,35 +283,6 @@ class TextFile:
 
 
 @dataclass(frozen=True)
-class ClusterInfo:
-    """A Dask scheduler as a run (or a check) found it."""
-
-    scheduler: str
-    dashboard: str | None  # Dask's own dashboard, if the scheduler serves one
-    workers: int
-    threads: int
-
-
-@dataclass(frozen=True)
-class WorkerFits:
-    """What one place did for a run: a Dask worker's address, or `local`."""
-
-    worker: str
-    completed: int
-    running: int
-    interrupted: int  # lost with their worker (re-run elsewhere), or cut short by a stop
-    failed: int
-
-
-@dataclass(frozen=True)
-class ClusterView:
-    """A cluster run's workers and its scheduler (None until the run reached it)."""
-
-    cluster: ClusterInfo | None
-    workers: list[WorkerFits]
-
-
-@dataclass(frozen=True)
 class RunResult:
     best_params: dict[str, Any]
     best_config: dict[str, Any]
@@ -410,176 +378,3 @@ class CandidateResult:
     @property
     def architecture(self) -> str:
         return ARCHITECTURE_NAMES[self.config["arch"]]
-
-
-@dataclass(frozen=True)
-class LabelledText:
-    """What a model says about one text."""
-
-    text: str
-    label: str
-    probabilities: dict[str, float]
-    words: int = 0
-    known_words: int = 0  # words (repeats counted) in the model's vocabulary
-    unknown_words: list[str] = field(default_factory=list)  # the others, each once
-
-    @property
-    def all_unknown(self) -> bool:
-        """No word the model learned: its answer reflects the class balance, not the text."""
-        return self.known_words == 0
-
-
-@dataclass(frozen=True)
-class TestPrediction:
-    """A held-out text with the run's and the baseline's answers (kept for error analysis)."""
-
-    row: int
-    text: str
-    true: str
-    predicted: str
-    probabilities: dict[str, float]
-    baseline_predicted: str
-
-
-@dataclass(frozen=True)
-class HeldOutText(TestPrediction):
-    """A held-out prediction with what error analysis needs: its loss (-log of the true
-    class's probability), its length in tokens, and whether it is also a training text."""
-
-    loss: float = 0.0
-    tokens: int = 0
-    in_training: bool = False
-
-
-@dataclass(frozen=True)
-class LengthSlice:
-    """Held-out scores of the texts of one length bucket, the model's and the baseline's."""
-
-    bucket: str
-    texts: int
-    accuracy: float
-    macro_f1: float
-    baseline_accuracy: float
-    baseline_macro_f1: float
-
-
-@dataclass(frozen=True)
-class ThresholdMetrics:
-    """Two classes decided at a threshold on the positive class's probability; the
-    confusion matrix rows are the truth (positive, negative), columns the decision."""
-
-    threshold: float
-    positive: str
-    negative: str
-    confusion_matrix: list[list[int]]
-    precision: float
-    recall: float
-    f1: float
-    accuracy: float
-
-
-@dataclass(frozen=True)
-class CalibrationBin:
-    low: float
-    high: float
-    mean_predicted: float
-    observed: float
-    count: int
-
-
-@dataclass(frozen=True)
-class TokenAttribution:
-    """One token's share of the predicted class's probability (integrated gradients), and
-    the size of that probability's gradient at the token (how much it still matters)."""
-
-    token: str
-    attribution: float
-    gradient: float
-    known: bool = True  # False: the model read it as its unknown-word token
-
-
-@dataclass(frozen=True)
-class GateTrace:
-    """A recurrent layer's gates and states per token (outer list) per unit (inner list).
-
-    LSTM: input, forget, output, cell, hidden; GRU: update, reset, hidden; SimpleRNN: hidden.
-    """
-
-    kind: str
-    input: list[list[float]] | None = None
-    forget: list[list[float]] | None = None
-    output: list[list[float]] | None = None
-    cell: list[list[float]] | None = None
-    hidden: list[list[float]] | None = None
-    update: list[list[float]] | None = None
-    reset: list[list[float]] | None = None
-
-    def series(self) -> dict[str, list[list[float]]]:
-        """The traces this kind of layer has, by name."""
-        names = ("input", "forget", "output", "cell", "hidden", "update", "reset")
-        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """Why a model labels a text so: attributions per token and its first layer's gates."""
-
-    text: str
-    label: str
-    probabilities: dict[str, float]
-    tokens: list[TokenAttribution]
-    method: str
-    completeness_gap: float  # sum of attributions minus the probability's change
-    gates: GateTrace | None = None
-    unread_words: int = 0  # words after the model's sequence length, never read
-
-
-@dataclass(frozen=True)
-class LengthProfile:
-    """Tokens per text, and the sequence length the 'auto' rule picks from them."""
-
-    auto_length: int
-    longest: int
-    lengths: list[int]
-
-
-def to_plain(value: Any) -> Any:
-    """Entities (and anything inside them) as JSON-ready dicts, lists and scalars."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, dict):
-        return {str(k): to_plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_plain(v) for v in value]
-    if hasattr(value, "tolist"):  # NumPy scalars and arrays
-        return value.tolist()
-    return value
-
-
-def from_plain(cls: type, data: dict) -> Any:
-    """Build `cls` from `to_plain`'s output, ignoring keys it does not know."""
-    hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
-    return cls(**{k: _convert(hints[k], v) for k, v in data.items() if k in known})
-
-
-def _convert(hint: Any, value: Any) -> Any:
-    if value is None:
-        return None
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        options = [a for a in args if a is not type(None)]
-        return _convert(options[0], value) if len(options) == 1 else value
-    if origin is dict:
-        return {k: _convert(args[1], v) for k, v in value.items()}
-    if origin is list:
-        return [_convert(args[0], v) for v in value]
-    if hint is ExperimentSpec:
-        return ExperimentSpec.from_dict(value)
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        return from_plain(hint, value)
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return hint(value)
-    return value

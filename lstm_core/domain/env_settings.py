@@ -1,7 +1,7 @@
-"""Durations a person (or a test) may set through the environment, read in one way.
+"""Settings a person (or a test) may give through the environment, read in one way.
 
-A value that is not a number falls back to the default rather than failing a worker that
-was started long after the variable was set.
+A duration that is not a number falls back to the default rather than failing a worker
+that was started long after the variable was set; a blank text counts as unset.
 """
 
 from __future__ import annotations
@@ -19,3 +19,8 @@ def seconds(variable: str, default: float, least: float = 0.0) -> float:
     if not math.isfinite(value):
         return default
     return max(least, value)
+
+
+def text(variable: str, default: str | None = None) -> str | None:
+    """`$variable` without surrounding spaces; `default` when unset or blank."""
+    return os.environ.get(variable, "").strip() or default

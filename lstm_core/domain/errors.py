@@ -5,7 +5,6 @@ the rest are how a run ends early.
 """
 
 import errno
-import sqlite3
 
 
 class UserError(ValueError):
@@ -33,9 +32,8 @@ class DiskFull(UserError):
 
 
 def is_disk_full(exc: BaseException) -> bool:
-    """True for the errors a full disk (or quota) raises, from the OS or from SQLite."""
+    """True for the errors a full disk (or quota) raises: the OS's, and the store's (which
+    says its own as `DiskFull`)."""
     if isinstance(exc, DiskFull):
         return True
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return True
-    return isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc)
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)

@@ -1,25 +1,38 @@
-"""The table of hyperparameters: names, defaults, allowed values, and where each one goes.
+"""The table of hyperparameters: names, defaults, allowed values, where each one goes, and
+when each one matters.
 
-One table serves the CLI (parsing `--grid units=16,32`), the spec (validation), the search
-(routing to the vectorizer, the Keras model or the fit) and the dashboard (widgets).
+One table serves the CLI (parsing `--grid units=16,32`), the spec (validation and the
+search space), the search (routing to the vectorizer, the Keras model or the fit) and the
+dashboard (widgets). It is made of the hyperparameters every model has and those each
+architecture declares (`lstm_core.domain.architectures`): one of those matters only for
+the architectures that declare it.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
+from lstm_core.domain.architectures.registry import architecture, architectures
 from lstm_core.domain.errors import UserError
+from lstm_core.domain.hyperparameter import (
+    FIT,
+    MODEL,
+    NETWORK,
+    REGULARISATION,
+    START,
+    TEXT,
+    TRAINING,
+    VECTORIZER,
+    Condition,
+    Hyperparameter,
+    choice,
+    integer,
+    real,
+)
 
-ARCHITECTURES = ("rnn", "lstm", "gru", "bilstm", "bigru")
-ARCHITECTURE_NAMES = {
-    "rnn": "SimpleRNN",
-    "lstm": "LSTM",
-    "gru": "GRU",
-    "bilstm": "BiLSTM",
-    "bigru": "BiGRU",
-}
+ARCHITECTURES = tuple(a.code for a in architectures())
+ARCHITECTURE_NAMES = {a.code: a.name for a in architectures()}
 OPTIMIZERS = ("sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamax", "nadam")
 INIT_MODES = (
     "uniform",
@@ -41,133 +54,114 @@ ACTIVATIONS = (
     "hard_sigmoid",
     "linear",
 )
-
-# Where a value is routed: the text vectorizer, the Keras model builder, the Keras fit, or
-# the starting weights (word vectors, a saved model) a fit begins from.
-VECTORIZER, MODEL, FIT, START = "vectorizer", "model", "fit", "start"
-
-
-@dataclass(frozen=True)
-class Hyperparameter:
-    name: str
-    target: str
-    default: Any
-    help: str
-    choices: tuple | None = None
-    low: float | None = None
-    high: float | None = None
-    integer: bool = False
-    special: tuple = ()  # extra accepted strings, e.g. "auto"
-    suggestions: tuple = ()  # the classic values a designer offers
-
-    def offered(self) -> tuple:
-        """Values to offer in a picker: the classic values, or else the choices."""
-        return self.suggestions or self.choices or (self.default,)
-
-    def coerce(self, value: Any) -> Any:
-        """Return the canonical value, or raise a `UserError` naming what was expected."""
-        if value is None and None in (self.default, *map(_SPECIAL_VALUES.get, self.special)):
-            return None
-        if isinstance(value, str):
-            value = value.strip()
-            if value.lower() in self.special:
-                return _SPECIAL_VALUES.get(value.lower(), value.lower())
-        if self.choices is not None:
-            text = str(value).lower()
-            if text in self.choices:
-                return text
-            raise UserError(
-                f"'{value}' is not a valid {self.name}; choose from {', '.join(self.choices)}."
-            )
-        if self.default is not None and isinstance(self.default, bool):
-            return _parse_bool(self.name, value)
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            number = None
-        # NaN passes every range comparison below; it is no number a model can use.
-        if number is None or math.isnan(number) or (self.integer and not number.is_integer()):
-            kind = "a whole number" if self.integer else "a number"
-            raise UserError(
-                f"'{value}' is not a valid {self.name}; expected {kind}{self._range()}."
-            )
-        if (self.low is not None and number < self.low) or (
-            self.high is not None and number > self.high
-        ):
-            raise UserError(f"{self.name} = {value} is out of range; expected{self._range()}.")
-        return int(number) if self.integer else number
-
-    def _range(self) -> str:
-        extra = f" (or {' / '.join(self.special)})" if self.special else ""
-        return f" from {self.low:g} to {self.high:g}{extra}"
-
-
-_SPECIAL_VALUES = {"none": None, "default": None, "auto": "auto"}
-
-
-def _parse_bool(name: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise UserError(f"'{value}' is not a valid {name}; expected true or false.")
-
-
-def _int(name, target, default, low, high, help, suggestions=(), special=()):
-    return Hyperparameter(
-        name,
-        target,
-        default,
-        help,
-        low=low,
-        high=high,
-        integer=True,
-        special=special,
-        suggestions=suggestions,
-    )
-
-
-def _float(name, target, default, low, high, help, suggestions=(), special=()):
-    return Hyperparameter(
-        name, target, default, help, low=low, high=high, special=special, suggestions=suggestions
-    )
-
-
-def _choice(name, target, default, help, choices, suggestions=(), special=()):
-    return Hyperparameter(
-        name, target, default, help, choices, special=special, suggestions=suggestions
-    )
-
-
+DENSE_LAYER = Condition(
+    "dense_units",
+    bool,
+    "with dense units > 0",
+    "The activation only applies to the dense layer: add dense units, or the choices give "
+    "identical models.",
+)
 DROPOUTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
-_PARAMETERS = (
-    _choice(
+_SHARED = (
+    choice(
         "arch",
         MODEL,
         "lstm",
-        "Recurrent cell: SimpleRNN, LSTM, GRU or bidirectional",
+        "The network between the embedding and the output: "
+        + " ".join(a.help for a in architectures()),
         ARCHITECTURES,
+        label="architectures",
     ),
-    _int(
-        "units", MODEL, 32, 1, 1024, "Units in each recurrent layer", (4, 8, 16, 32, 64, 128, 256)
+    integer(
+        "units",
+        MODEL,
+        32,
+        1,
+        1024,
+        "Units in each recurrent layer (filters in each convolution)",
+        (4, 8, 16, 32, 64, 128, 256),
+        group=NETWORK,
     ),
-    _int("layers", MODEL, 1, 1, 3, "Stacked recurrent layers", (1, 2, 3)),
-    _int("embedding_dim", MODEL, 32, 2, 1024, "Size of each word vector", (8, 16, 32, 64, 128)),
-    _float("dropout_rate", MODEL, 0.0, 0.0, 0.9, "Dropout after each recurrent layer", DROPOUTS),
-    _float(
-        "recurrent_dropout",
+    integer(
+        "layers",
+        MODEL,
+        1,
+        1,
+        3,
+        "Stacked recurrent (or convolution) layers",
+        (1, 2, 3),
+        group=NETWORK,
+    ),
+    integer(
+        "embedding_dim",
+        MODEL,
+        32,
+        2,
+        1024,
+        "Size of each word vector",
+        (8, 16, 32, 64, 128),
+        group=NETWORK,
+    ),
+    integer(
+        "dense_units",
+        MODEL,
+        0,
+        0,
+        1024,
+        "Units of a dense layer before the output (0: none)",
+        (0, 8, 16, 32, 64),
+        group=NETWORK,
+    ),
+    choice(
+        "activation",
+        MODEL,
+        "relu",
+        "Activation of the optional dense layer",
+        ACTIVATIONS,
+        group=NETWORK,
+        label="dense layer activation",
+        condition=DENSE_LAYER,
+    ),
+    choice(
+        "init_mode",
+        MODEL,
+        "glorot_uniform",
+        "Initial weights of the network's kernels",
+        INIT_MODES,
+        group=NETWORK,
+    ),
+    real(
+        "dropout_rate",
         MODEL,
         0.0,
         0.0,
         0.9,
-        "Dropout inside the recurrence (about 2x slower on CPU, no cuDNN kernel on GPU)",
-        (0.0, 0.1, 0.2, 0.3, 0.5),
+        "Dropout after each recurrent layer (after the pooling of a CNN)",
+        DROPOUTS,
+        group=REGULARISATION,
     ),
-    _choice("optimizer", MODEL, "adam", "Gradient-descent optimizer", OPTIMIZERS),
-    _float(
+    choice(
+        "class_weight",
+        FIT,
+        None,
+        "Weigh classes equally ('balanced') or not",
+        ("none", "balanced"),
+        (None, "balanced"),
+        ("none",),
+        group=REGULARISATION,
+    ),
+    integer(
+        "patience",
+        FIT,
+        0,
+        0,
+        100,
+        "Early stopping after this many epochs without val_loss progress (0: off)",
+        (0, 1, 2, 3, 5),
+        group=REGULARISATION,
+    ),
+    choice("optimizer", MODEL, "adam", "Gradient-descent optimizer", OPTIMIZERS, group=TRAINING),
+    real(
         "learning_rate",
         MODEL,
         None,
@@ -176,54 +170,29 @@ _PARAMETERS = (
         "Step size (default: the optimizer's own)",
         (None, 0.0001, 0.001, 0.01, 0.1),
         ("default", "none"),
+        group=TRAINING,
     ),
-    _choice(
-        "init_mode",
-        MODEL,
-        "glorot_uniform",
-        "Initial weights of recurrent and dense layers",
-        INIT_MODES,
-    ),
-    _choice("activation", MODEL, "relu", "Activation of the optional dense layer", ACTIVATIONS),
-    _int(
-        "dense_units",
-        MODEL,
-        0,
-        0,
-        1024,
-        "Units of a dense layer before the output (0: none)",
-        (0, 8, 16, 32, 64),
-    ),
-    _int("batch_size", FIT, 32, 1, 4096, "Examples per gradient step", (8, 16, 32, 64, 128, 256)),
-    _int("epochs", FIT, 3, 1, 500, "Passes over the training data", (1, 2, 3, 5, 10, 20, 50)),
-    _choice(
-        "class_weight",
+    integer(
+        "batch_size",
         FIT,
-        None,
-        "Weigh classes equally ('balanced') or not",
-        ("none", "balanced"),
-        (None, "balanced"),
-        ("none",),
+        32,
+        1,
+        4096,
+        "Examples per gradient step",
+        (8, 16, 32, 64, 128, 256),
+        group=TRAINING,
     ),
-    _choice(
-        "length_buckets",
+    integer(
+        "epochs",
         FIT,
-        True,
-        "Batch texts of similar length, each batch padded only to its longest (0.55-0.8x "
-        "the epoch time on spam.csv)",
-        None,
-        (True, False),
+        3,
+        1,
+        500,
+        "Passes over the training data",
+        (1, 2, 3, 5, 10, 20, 50),
+        group=TRAINING,
     ),
-    _int(
-        "patience",
-        FIT,
-        0,
-        0,
-        100,
-        "Early stopping after this many epochs without val_loss progress (0: off)",
-        (0, 1, 2, 3, 5),
-    ),
-    _float(
+    real(
         "validation_split",
         FIT,
         0.1,
@@ -231,8 +200,9 @@ _PARAMETERS = (
         0.5,
         "Share of each training fold kept aside for val_loss curves",
         (0.0, 0.1, 0.2),
+        group=TRAINING,
     ),
-    _int(
+    integer(
         "max_tokens",
         VECTORIZER,
         10_000,
@@ -240,8 +210,9 @@ _PARAMETERS = (
         1_000_000,
         "Vocabulary size (most frequent words)",
         (1000, 5000, 10_000, 20_000),
+        group=TEXT,
     ),
-    _int(
+    integer(
         "sequence_length",
         VECTORIZER,
         "auto",
@@ -250,12 +221,27 @@ _PARAMETERS = (
         "Tokens kept per text ('auto': 95th percentile)",
         ("auto", 20, 40, 80, 160),
         ("auto",),
+        group=TEXT,
     ),
-    _choice(
-        "lowercase", VECTORIZER, True, "Lowercase texts before tokenizing", None, (True, False)
+    choice(
+        "lowercase",
+        VECTORIZER,
+        True,
+        "Lowercase texts before tokenizing",
+        None,
+        (True, False),
+        group=TEXT,
     ),
-    _choice("strip_punctuation", VECTORIZER, True, "Drop punctuation tokens", None, (True, False)),
-    _choice(
+    choice(
+        "strip_punctuation",
+        VECTORIZER,
+        True,
+        "Drop punctuation tokens",
+        None,
+        (True, False),
+        group=TEXT,
+    ),
+    choice(
         "strip_html",
         VECTORIZER,
         False,
@@ -263,8 +249,10 @@ _PARAMETERS = (
         "tokenizing",
         None,
         (False, True),
+        group=TEXT,
+        label="strip HTML",
     ),
-    _choice(
+    choice(
         "vectors_trainable",
         START,
         True,
@@ -273,7 +261,36 @@ _PARAMETERS = (
         (True, False),
     ),
 )
-HYPERPARAMETERS: dict[str, Hyperparameter] = {p.name: p for p in _PARAMETERS}
+
+
+def _of_some_architectures() -> list[Hyperparameter]:
+    """The hyperparameters architectures declare, each conditioned on the architecture."""
+    declared: dict[str, Hyperparameter] = {}
+    owners: dict[str, list[str]] = {}
+    for arch in architectures():
+        for parameter in arch.hyperparameters:
+            declared.setdefault(parameter.name, parameter)
+            owners.setdefault(parameter.name, []).append(arch.code)
+    conditioned = []
+    for name, parameter in declared.items():
+        codes = frozenset(owners[name])
+        named = [architecture(c).name for c in ARCHITECTURES if c in codes]
+        others = [architecture(c).name for c in ARCHITECTURES if c not in codes]
+        when = (
+            f"not {', '.join(others)}" if len(others) < len(named) else f"{', '.join(named)} only"
+        )
+        why = (
+            f"{name} only applies to {', '.join(named)}; the architectures chosen do not "
+            "have it, so its choices give identical models."
+        )
+        condition = Condition("arch", codes.__contains__, when, why)
+        conditioned.append(replace(parameter, condition=condition))
+    return conditioned
+
+
+HYPERPARAMETERS: dict[str, Hyperparameter] = {
+    p.name: p for p in (*_SHARED, *_of_some_architectures())
+}
 
 
 def hyperparameter(name: str) -> Hyperparameter:
@@ -282,6 +299,25 @@ def hyperparameter(name: str) -> Hyperparameter:
     except KeyError:
         known = ", ".join(HYPERPARAMETERS)
         raise UserError(f"Unknown hyperparameter '{name}'; known ones are: {known}.") from None
+
+
+def conditioned() -> list[Hyperparameter]:
+    """The hyperparameters that matter only under a condition, in the table's order."""
+    return [p for p in HYPERPARAMETERS.values() if p.condition is not None]
+
+
+def applies(name: str, config: dict[str, Any]) -> bool:
+    """Does `name` matter in this full configuration (its condition holds)?"""
+    condition = hyperparameter(name).condition
+    return condition is None or condition.holds(config[condition.parent])
+
+
+def settled(config: dict[str, Any]) -> dict[str, Any]:
+    """The configuration with None for every hyperparameter that does not matter in it."""
+    return {
+        name: value if name not in HYPERPARAMETERS or applies(name, config) else None
+        for name, value in config.items()
+    }
 
 
 def show_value(name: str, value: Any) -> str:
@@ -329,73 +365,3 @@ def model_key(config: dict[str, Any]) -> tuple:
     """The settings that make two fits need the same Keras model (so one can be kept)."""
     names = (*targets(MODEL), *targets(START), "max_tokens", "sequence_length", "length_buckets")
     return tuple(config[name] for name in names)
-
-
-@dataclass(frozen=True)
-class Range:
-    """A numeric hyperparameter searched between two bounds (Bayesian searches only);
-    `log`: drawn evenly in the logarithm (learning rates, unit counts)."""
-
-    low: float
-    high: float
-    log: bool = False
-
-    def middle(self, integer: bool = False) -> float:
-        """The value halfway (in the logarithm for a log range): what estimates assume."""
-        value = math.sqrt(self.low * self.high) if self.log else (self.low + self.high) / 2
-        return round(value) if integer else value
-
-
-def numeric(name: str) -> bool:
-    """Can `name` take a range (a number, not a choice or a switch)?"""
-    p = hyperparameter(name)
-    return p.choices is None and not isinstance(p.default, bool)
-
-
-def default_range(name: str) -> Range:
-    """The span of the classic values a designer is offered (log when it spans a decade)."""
-    numbers = [v for v in hyperparameter(name).offered() if isinstance(v, int | float)]
-    low, high = min(numbers), max(numbers)
-    return Range(low, high, log=low > 0 and high / low >= 10)
-
-
-def coerce_range(name: str, value: Range | dict | list | tuple) -> Range:
-    """A canonical `Range` for `name`, or one `UserError` sentence saying what is wrong."""
-    if not numeric(name):
-        raise UserError(
-            f"{name} takes values from a list, not a range; give it as a grid of values instead."
-        )
-    if isinstance(value, dict):
-        value = Range(value.get("low"), value.get("high"), value.get("log", False))
-    elif isinstance(value, list | tuple) and len(value) in (2, 3):
-        value = Range(*value)
-    elif not isinstance(value, Range):
-        raise UserError(f"The range of {name} needs LOW, HIGH and optionally log.")
-    value = Range(value.low, value.high, _parse_bool(f"the log switch of {name}", value.log))
-    p = hyperparameter(name)
-    low, high = (p.coerce(value.low), p.coerce(value.high))
-    if not isinstance(low, int | float) or not isinstance(high, int | float):
-        raise UserError(f"The range of {name} needs two numbers, from LOW to HIGH.")
-    if not low < high:
-        raise UserError(
-            f"The range of {name} goes from {low:g} to {high:g}; LOW must be below HIGH."
-        )
-    if value.log and low <= 0:
-        raise UserError(
-            f"A log range of {name} must start above 0 (it starts at {low:g}); raise LOW or drop :log."
-        )
-    return Range(low, high, bool(value.log))
-
-
-def parse_range(text: str) -> tuple[str, Range]:
-    """`learning_rate=1e-4:1e-1:log` -> ("learning_rate", Range(0.0001, 0.1, True))."""
-    name, sep, raw = text.partition("=")
-    parts = raw.split(":")
-    if not sep or not name.strip() or len(parts) not in (2, 3) or not all(parts[:2]):
-        raise UserError(
-            f"'{text}' is not NAME=LOW:HIGH[:log]; for example learning_rate=0.0001:0.1:log."
-        )
-    if len(parts) == 3 and parts[2].strip().lower() != "log":
-        raise UserError(f"'{text}' ends in ':{parts[2]}'; the only option after HIGH is ':log'.")
-    name = name.strip()
-    return name, coerce_range(name, Range(parts[0], parts[1], len(parts) == 3))

@@ -9,7 +9,6 @@ and the dashboard.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import math
 import os
 import re
@@ -19,43 +18,26 @@ from pathlib import Path
 from typing import Any
 
 from lstm_core.domain.errors import UserError
-from lstm_core.domain.hyperparams import (
-    Range,
-    coerce_range,
-    coerce_values,
-    defaults,
-    hyperparameter,
+from lstm_core.domain.hyperparams import coerce_values, conditioned, defaults, hyperparameter
+from lstm_core.domain.ranges import Range, coerce_range
+from lstm_core.domain.searches import (
+    BAYESIAN,
+    HALVING_RESOURCES,
+    MIN_PRUNED_EPOCHS,
+    PRUNERS,
+    SETTING_OPTIONS,
+    halving_rounds,
+    reading,
+    strategy,
 )
+from lstm_core.domain.start_settings import checked_freeze, frozen_groups
 
-SEARCHES = ("grid", "random", "halving", "tpe", "gp")
-BAYESIAN = ("tpe", "gp")  # searches that learn from the scores so far (on Optuna)
-MIN_PRUNED_EPOCHS = 3  # the median pruner skips epoch 1; a last epoch saves nothing
-PRUNERS = ("none", "median", "hyperband")
 SCORINGS = ("f1_macro", "accuracy", "balanced_accuracy")
 SCORING_NAMES = {
     "f1_macro": "macro-F1",
     "accuracy": "accuracy",
     "balanced_accuracy": "balanced accuracy",
 }
-# What a transferred model keeps frozen: one of these, or a comma list of FREEZABLE layers.
-FREEZE = ("all", "embedding", "recurrent", "none")
-FREEZABLE = ("embedding", "recurrent", "recurrent_1", "recurrent_2", "recurrent_3")
-# What a model started from a saved one takes from it: its vectorizer and its layers' shapes.
-INHERITED = (
-    "arch",
-    "units",
-    "layers",
-    "embedding_dim",
-    "max_tokens",
-    "sequence_length",
-    "lowercase",
-    "strip_punctuation",
-    "strip_html",
-)
-SELF_VECTORS = "self"  # word vectors trained on the data set's own training texts
-MAX_FINE_TUNE_EPOCHS = 500
-HALVING_RESOURCES = ("samples", "epochs")
-HALVING_FACTOR = 2
 MAX_SEED = 2**32 - 1  # what NumPy and scikit-learn accept as a seed
 SCHEDULER_VARIABLE = (
     "LSTM_CORE_DASK_SCHEDULER"  # the default cluster (`lstm_core.execution.cluster`)
@@ -64,12 +46,6 @@ _SCHEDULER = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9a-fA-F:]+\]|[^
 # What one fit process holds (TensorFlow, the data, a few kept models): ~870 MB measured.
 FIT_PROCESS_BYTES = 900 * 2**20
 MEMINFO = Path("/proc/meminfo")
-# Search settings that only some searches read, with their CLI names: given to another
-# search they would be ignored without a word.
-SEARCH_ONLY = {
-    "n_iter": ("--n-iter / --budget", ("random", *BAYESIAN)),
-    "halving_resource": ("--halving-resource", ("halving",)),
-}
 
 
 def scheduler_address(value: str) -> str:
@@ -153,20 +129,16 @@ class ExperimentSpec:
 
     def validated(self, given: Iterable[str] = ()) -> ExperimentSpec:
         """Canonical values; single-value grid entries become fixed parameters. `given`: the
-        settings of `SEARCH_ONLY` a person set explicitly, refused where the search ignores
+        settings of `SETTING_OPTIONS` a person set explicitly, refused where the search ignores
         them (a silent no-op reads as if it had worked)."""
-        if self.search not in SEARCHES:
-            raise UserError(
-                f"'{self.search}' is not a search strategy; choose from {', '.join(SEARCHES)}."
-            )
+        searching = strategy(self.search)
         for name in given:
-            option, searches = SEARCH_ONLY[name]
-            if self.search not in searches:
-                *first, last = searches
+            if name not in searching.settings:
+                *first, last = reading(name)
                 names = f"{', '.join(first)} and {last}" if first else last
                 raise UserError(
-                    f"{option} applies only to {names} search, not to {self.search}; drop it "
-                    f"or choose --search {searches[0]}."
+                    f"{SETTING_OPTIONS[name]} applies only to {names} search, not to "
+                    f"{self.search}; drop it or choose --search {reading(name)[0]}."
                 )
         if self.scoring not in SCORINGS:
             raise UserError(f"'{self.scoring}' is not a score; choose from {', '.join(SCORINGS)}.")
@@ -214,48 +186,7 @@ class ExperimentSpec:
             self, params=params, grid=grid, ranges=ranges, seed=int(self.seed), cluster=cluster
         )
         spec._check_bayesian()
-        return spec._checked_start()
-
-    def _checked_start(self) -> ExperimentSpec:
-        """Transfer and word-vector settings that make sense together, canonical."""
-        if self.parent and self.vectors:
-            raise UserError(
-                "Start from a saved model or from word vectors, not both; the saved model "
-                "already holds its embedding."
-            )
-        freeze = _canonical_freeze(self.freeze or "")
-        if freeze and not self.parent:
-            raise UserError("--freeze needs a model to start from; add --from RUN_ID.")
-        epochs = self.fine_tune_epochs
-        if not isinstance(epochs, int) or not 0 <= epochs <= MAX_FINE_TUNE_EPOCHS:
-            raise UserError(
-                f"fine-tune epochs = {epochs} is not possible; use 0 (none) to {MAX_FINE_TUNE_EPOCHS}."
-            )
-        if epochs and not (self.parent or self.vectors):
-            raise UserError(
-                "Fine-tuning continues a model started from a saved model or from word "
-                "vectors; add --from RUN_ID or --vectors, or drop --fine-tune-epochs."
-            )
-        if self.vectors_corpus and self.vectors != SELF_VECTORS:
-            raise UserError("An extra text file trains word vectors only with --vectors self.")
-        if not self.vectors and False in self.values_of("vectors_trainable"):
-            raise UserError(
-                "vectors_trainable = false keeps word vectors as they are, but no word vectors "
-                "were given; add --vectors PATH or self."
-            )
-        single = ()
-        if self.parent:
-            single = INHERITED
-        elif self.vectors:
-            single = ("embedding_dim", "lowercase", "strip_punctuation", "strip_html")
-        for name in single:
-            if name in self.grid or name in self.ranges:
-                source = "the saved model" if self.parent else "the word vectors"
-                raise UserError(
-                    f"{name} comes from {source}, so it cannot be searched; drop it from the "
-                    "grid and the ranges."
-                )
-        return replace(self, freeze=(freeze or "all") if self.parent else "")
+        return replace(spec, freeze=checked_freeze(spec))
 
     def values_of(self, name: str) -> list:
         """Every value this design gives `name` (a grid's values, or the fixed one)."""
@@ -263,12 +194,11 @@ class ExperimentSpec:
 
     def frozen(self) -> frozenset[str]:
         """The layers kept frozen while the new layers train (a transferred model):
-        `embedding`, `recurrent` (every recurrent layer) or `recurrent_N` (one)."""
-        if not self.parent or self.freeze == "none":
+        `embedding`, a body's group (`recurrent`: every recurrent layer) or one layer of it
+        (`recurrent_N`)."""
+        if not self.parent:
             return frozenset()
-        if self.freeze in ("all", ""):
-            return frozenset({"embedding", "recurrent"})
-        return frozenset(self.freeze.split(","))
+        return frozen_groups(self.freeze, self.fixed()["arch"])
 
     def frozen_for(self, config: dict[str, Any]) -> frozenset[str]:
         """What stays frozen in the first phase of a candidate: a transferred model's layer
@@ -278,17 +208,18 @@ class ExperimentSpec:
         return self.frozen()
 
     def _check_bayesian(self) -> None:
-        if self.search not in BAYESIAN:
-            given = (
-                ("range", self.ranges),
-                ("prune", self.pruning),
-                ("time-budget", self.time_budget_s),
-            )
-            extra = [f"--{n}" for n, on in given if on]
+        searching = strategy(self.search)
+        if not searching.learns:
+            given = {
+                "ranges": self.ranges,
+                "prune": self.pruning,
+                "time_budget_s": self.time_budget_s,
+            }
+            extra = [SETTING_OPTIONS[n] for n, on in given.items() if on]
             if extra:
                 raise UserError(
                     f"{' and '.join(extra)} {'work' if len(extra) > 1 else 'works'} only with "
-                    "a Bayesian search; use --search tpe or gp."
+                    f"a Bayesian search; use --search {' or '.join(BAYESIAN)}."
                 )
             return
         if not 0 <= self.time_budget_s < math.inf:
@@ -306,11 +237,6 @@ class ExperimentSpec:
             raise UserError(
                 "Pruning compares validation scores after each epoch; set validation_split "
                 "above 0 or turn pruning off."
-            )
-        if self.search == "gp" and importlib.util.find_spec("torch") is None:
-            raise UserError(
-                "Gaussian-process search needs PyTorch (pip install -e '.[gp]'); "
-                "or choose TPE, which needs nothing more."
             )
 
     @property
@@ -337,22 +263,32 @@ class ExperimentSpec:
         return {**defaults(), **self.params}
 
     def search_space(self) -> list[dict[str, list]]:
-        """The grid as scikit-learn's list of sub-grids, searching the dense layer's activation
-        only where there is a dense layer (0 dense units make every activation the same model).
-        """
-        grid = dict(self.grid)
-        activations = grid.pop("activation", None)
-        dense = grid.pop("dense_units", [self.fixed()["dense_units"]])
-        with_dense = [units for units in dense if units]
-        space = []
-        if 0 in dense:
-            space.append({**grid, "dense_units": [0], "activation": [None]})
-        if with_dense:
-            space.append(
-                {**grid, "dense_units": with_dense}
-                | ({"activation": activations} if activations else {})
-            )
+        """The grid as scikit-learn's list of sub-grids. A hyperparameter that matters only
+        under a condition (the dense layer's activation, a recurrent cell's dropout) is
+        searched only in the sub-grids where it holds, and is None in the others: its
+        values would give the same model there."""
+        space = [dict(self.grid)]
+        fixed = self.fixed()
+        for parameter in conditioned():
+            condition, name = parameter.condition, parameter.name
+            split = []
+            for grid in space:
+                parents = grid.get(condition.parent, [fixed[condition.parent]])
+                moot = [v for v in parents if not condition.holds(v)]
+                live = [v for v in parents if condition.holds(v)]
+                if moot:
+                    split.append({**grid, condition.parent: moot, name: [None]})
+                if live:
+                    split.append({**grid, condition.parent: live})
+            space = split
         return space
+
+    def moot(self) -> list[str]:
+        """The searched hyperparameters (grid lists of several values, ranges) that matter
+        in none of this design's candidates."""
+        searched = [n for n, v in self.grid.items() if len(v) > 1] + list(self.ranges)
+        space = self.search_space()
+        return [n for n in searched if all(grid.get(n) == [None] for grid in space)]
 
     def n_grid_points(self) -> int:
         return sum(math.prod(len(v) for v in grid.values()) for grid in self.search_space())
@@ -360,10 +296,11 @@ class ExperimentSpec:
     def n_candidates(self) -> int:
         """Candidates the search tries (at most, for a Bayesian search: pruning and a time
         budget can end it sooner)."""
-        if self.search in BAYESIAN and self.ranges:
+        searching = strategy(self.search)
+        if searching.learns and self.ranges:
             return self.n_iter
         points = self.n_grid_points()
-        return min(self.n_iter, points) if self.search in ("random", *BAYESIAN) else points
+        return min(self.n_iter, points) if "n_iter" in searching.settings else points
 
     def effective_n_jobs(self) -> int:
         """Fit processes a run starts: as asked, or one per core, but never more than the
@@ -440,37 +377,7 @@ class ExperimentSpec:
         return [points[i % len(points)] for i in range(self.n_candidates())]
 
 
-def _canonical_freeze(text: str) -> str:
-    """ "recurrent_2, Embedding" -> "embedding,recurrent_2"; all and none stand alone."""
-    parts = sorted({part.strip().lower() for part in text.split(",") if part.strip()})
-    if len(parts) == 1 and parts[0] in ("all", "none"):
-        return parts[0]
-    unknown = [part for part in parts if part not in FREEZABLE]
-    if unknown:
-        raise UserError(
-            f"'{unknown[0]}' is not something to freeze; give all, none, or layers from "
-            f"{', '.join(FREEZABLE)} (comma-separated)."
-        )
-    return ",".join(parts)
-
-
 def min_examples_per_class(cv: int, test_size: float) -> int:
     """Smallest class size that leaves one test example and one example per CV fold."""
     folds = max(cv, 2)
     return max(math.ceil(folds / (1.0 - test_size)), math.ceil(1.0 / test_size))
-
-
-def halving_rounds(n_candidates: int, factor: int = HALVING_FACTOR) -> list[int]:
-    """[8, 4, 2]: each round keeps the best 1/factor, until at most `factor` are left.
-
-    The last round trains on the whole resource, each earlier one on 1/factor of the next.
-    """
-    rounds = [max(1, n_candidates)]
-    while rounds[-1] > factor:
-        rounds.append(math.ceil(rounds[-1] / factor))
-    return rounds
-
-
-def resource_share(round_index: int, n_rounds: int, factor: int = HALVING_FACTOR) -> float:
-    """Share of the full resource (training rows or epochs) a halving round uses."""
-    return float(factor) ** (round_index - (n_rounds - 1))

@@ -1,375 +1,59 @@
-"""Executors run a run's fits: here in this process, or in spawned fit processes.
+"""Where a run's fits go, chosen by the scheme of the run's cluster setting.
 
-The run's trial loop submits `TrialTask`s and waits for `TrialOutcome`s; the executor asks
-its `TrialRecorder` to open a trial row when a fit starts (so the fit gets its trial id up
-front) and hands it every event a fit sends. Fits never touch the store themselves.
-
-`FitProcesses` takes its processes from a `FitPool` once per run and sends them the
-dataset once, at start; a task then carries only row indices. They stop with the run
-(closed, cancelled), or go back to a pool that a warm worker keeps (`lstm_core.jobs.standby`);
-a watchdog in each ends it when the process that started it is gone. It keeps the folds of
-one candidate on the process that already fitted that candidate's model (kept models,
-`lstm_core.models.model_pool`, make the second fold start without tracing), and prefers, for an
-idle process, a candidate that no other process is working on.
+No setting, or `local`: this machine's processes (`lstm_core.execution.local_executors`).
+`tcp://HOST:PORT` (Dask's other schemes too, and a bare HOST:PORT as `dask scheduler`
+prints it): a Dask cluster (`lstm_core.execution.dask_executor`). Each kind of cluster is
+one module that declares its `ExecutorKind` (its schemes, how it starts an executor, how
+it checks an address); listing that record in `KINDS` is all it takes to add one.
 """
 
 from __future__ import annotations
 
-import os
-import pickle
-import time
-from abc import ABC, abstractmethod
-from collections import deque
-from dataclasses import replace
-from multiprocessing.connection import wait as wait_for_connections
-from typing import Protocol
+from lstm_core.domain.cluster_view import ClusterInfo
+from lstm_core.domain.errors import UserError
+from lstm_core.execution.dask_executor import DASK
+from lstm_core.execution.executor import Executor, ExecutorKind, ExecutorRequest
+from lstm_core.execution.local_executors import local_executor
 
-from lstm_core.domain.entities import ClusterInfo, TrialStatus
-from lstm_core.domain.errors import RunCancelled
-from lstm_core.domain.spec import usable_cores
-from lstm_core.execution.fit_pool import FitPool, FitProcess
-from lstm_core.execution.trial import (
-    EpochEnded,
-    FitProgress,
-    TrainingData,
-    TrialContext,
-    TrialOutcome,
-    TrialTask,
-    fit_trial,
-)
-
-LOCAL_WORKER = "local"
-POLL_S = 0.25
-STOP_GRACE_S = 0.5  # a fit that has not stopped this long after the request is killed
-CLOSE_S = 5.0  # after killing, the longest wait for what the fits said last
+LOCAL = ExecutorKind("this machine", ("local",), local_executor)
+KINDS = (LOCAL, DASK)
+BARE_ADDRESS_SCHEME = "tcp"  # HOST:PORT, as `dask scheduler` prints its address
 
 
-class TrialRecorder(Protocol):
-    """The run's side of its fits: opens their records and writes what they report."""
-
-    def open_trial(self, task: TrialTask, pid: int | None, worker: str) -> TrialContext: ...
-
-    def record(self, event: EpochEnded | FitProgress) -> None: ...
-
-    def finish(self, outcome: TrialOutcome) -> None: ...
-
-    def stop_requested(self) -> bool: ...
-
-    def pruned(self, candidate: int) -> bool:
-        """Has the run's searcher stopped this candidate (its fits end `pruned`)?"""
-        ...
+def scheme(address: str) -> str:
+    """The scheme that picks the executor for `address` ('' and `local`: this machine)."""
+    address = address.strip()
+    if address in ("", LOCAL.schemes[0]):
+        return LOCAL.schemes[0]
+    if "://" not in address:
+        return BARE_ADDRESS_SCHEME
+    return address.split("://", 1)[0].lower()
 
 
-class Executor(ABC):
-    """Runs fits: `submit` hands over a batch; `wait` returns the next fit to finish (its
-    outcome is for the caller to record). Outcomes still unreturned when it closes are
-    recorded by `close`."""
-
-    def __init__(self, data: TrainingData, recorder: TrialRecorder):
-        self.data = data
-        self.recorder = recorder
-
-    @abstractmethod
-    def submit(self, tasks: list[TrialTask]) -> None:
-        """Fits to run; given as a batch, so that they can be placed well together."""
-
-    @abstractmethod
-    def wait(self) -> TrialOutcome: ...
-
-    @abstractmethod
-    def in_flight(self) -> int:
-        """Fits submitted and not yet returned by `wait`."""
-
-    @abstractmethod
-    def close(self) -> None:
-        """Stop whatever it started."""
-
-    @property
-    def slots(self) -> int:
-        """How many fits it runs at once (a Bayesian search asks that many candidates);
-        0: as many as the spec's parallel fits."""
-        return 0
-
-    @property
-    def where(self) -> str:
-        """Where its fits run, for the run's log."""
-        return "the run's own process"
-
-    @property
-    def cluster_info(self) -> ClusterInfo | None:
-        """The Dask cluster its fits go to, as found at the start (None: this machine)."""
-        return None
-
-    def __enter__(self) -> Executor:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+def kind_of(address: str) -> ExecutorKind:
+    """The kind of executor the address names; a sentence if no kind answers its scheme."""
+    wanted = scheme(address)
+    for kind in KINDS:
+        if wanted in kind.schemes:
+            return kind
+    known = ", ".join(f"{s}://" for kind in KINDS if kind.check for s in kind.schemes)
+    raise UserError(
+        f"No executor answers '{wanted}://' in '{address}'; give one of {known}, or leave the "
+        "cluster empty to train on this machine."
+    )
 
 
-class _RecorderChannel:
-    """A fit in this process reports straight to the recorder."""
-
-    def __init__(self, recorder: TrialRecorder, candidate: int):
-        self.recorder = recorder
-        self.candidate = candidate
-
-    def send(self, event) -> None:
-        self.recorder.record(event)
-
-    def stop_requested(self) -> bool:
-        return self.recorder.stop_requested() or self.recorder.pruned(self.candidate)
+def make_executor(request: ExecutorRequest) -> Executor:
+    """The executor for the request's address, started."""
+    return kind_of(request.address).start(request)
 
 
-def as_pruned(outcome: TrialOutcome, recorder: TrialRecorder, stopping: bool) -> TrialOutcome:
-    """A fit of a pruned candidate: cut short (not because the run stops), or finished
-    anyway (pruned after its last epoch, or as it ended); it is never scored."""
-    context = outcome.context
-    if context.fold is None or not recorder.pruned(context.candidate):
-        return outcome
-    if outcome.status == TrialStatus.COMPLETED or (
-        outcome.status == TrialStatus.CANCELLED and not stopping
-    ):
-        return replace(outcome, status=TrialStatus.PRUNED, score=None, accuracy=None)
-    return outcome
-
-
-class InProcess(Executor):
-    """One fit at a time in this process: one TensorFlow import, every core for each fit."""
-
-    def __init__(self, data: TrainingData, recorder: TrialRecorder):
-        super().__init__(data, recorder)
-        self._pending: deque[TrialTask] = deque()
-
-    def submit(self, tasks: list[TrialTask]) -> None:
-        self._pending.extend(tasks)
-
-    def _drop_pruned(self) -> None:
-        """A pruned candidate's waiting folds never start."""
-        self._pending = deque(t for t in self._pending if not self.recorder.pruned(t.candidate))
-
-    def in_flight(self) -> int:
-        self._drop_pruned()
-        return len(self._pending)
-
-    def wait(self) -> TrialOutcome:
-        self._drop_pruned()
-        task = self._pending.popleft()
-        context = self.recorder.open_trial(task, os.getpid(), LOCAL_WORKER)
-        channel = _RecorderChannel(self.recorder, task.candidate)
-        outcome = fit_trial(task, context, self.data, channel)
-        return as_pruned(outcome, self.recorder, self.recorder.stop_requested())
-
-    def close(self) -> None:
-        self._pending.clear()
-
-
-class FitProcesses(Executor):
-    """`n` spawned fit processes (never forked: TensorFlow is not fork-safe).
-
-    Each has its own task queue and its own result pipe, so one that dies mid-message
-    cannot block the others. Once a fit fails or a stop is asked for, nothing new starts;
-    a stop that a fit does not obey within `STOP_GRACE_S` (it may still be importing
-    TensorFlow) kills its process.
-    """
-
-    def __init__(
-        self,
-        data: TrainingData,
-        recorder: TrialRecorder,
-        n: int,
-        threads: int,
-        pool: FitPool | None = None,
-    ):
-        super().__init__(data, recorder)
-        self._own_pool = pool is None
-        self._pool = FitPool() if pool is None else pool
-        self._stop = self._pool.stop
-        self._stop_since: float | None = None
-        self._halted = False
-        self._pending: list[TrialTask] = []
-        self._outcomes: deque[TrialOutcome] = deque()
-        self._watched = 0.0
-        self._workers = self._pool.take(n, threads)
-        for worker in self._workers:  # the dataset travels once per process and run
-            worker.tasks.put(data)
-
-    @property
-    def slots(self) -> int:
-        return len(self._workers)
-
-    @property
-    def where(self) -> str:
-        return "fit processes: pids " + " ".join(str(w.process.pid) for w in self._workers)
-
-    def submit(self, tasks: list[TrialTask]) -> None:
-        self._pending.extend(tasks)
-        self._dispatch()
-
-    def in_flight(self) -> int:
-        self._drop_pruned()
-        busy = sum(w.busy is not None for w in self._workers)
-        return len(self._pending) + busy + len(self._outcomes)
-
-    def wait(self) -> TrialOutcome:
-        """The next fit to finish; `RunCancelled` once stopped with nothing left to return."""
-        while not self._outcomes:
-            if time.monotonic() - self._watched >= POLL_S:
-                self._watch()
-            if self._halted and not any(w.busy is not None for w in self._workers):
-                self._pending.clear()  # stopped before these started: they never will
-                raise RunCancelled("the run stopped its fits")
-            self._receive(timeout=POLL_S)
-        return self._outcomes.popleft()
-
-    def _receive(self, timeout: float) -> None:
-        """Hand over what the processes sent; a closed pipe means its process died."""
-        live = [w for w in self._workers if not w.results.closed]
-        for ready in wait_for_connections([w.results for w in live], timeout):
-            worker = next(w for w in live if w.results is ready)
-            try:
-                message = worker.results.recv()
-            except (EOFError, OSError, pickle.UnpicklingError):  # it died, maybe mid-message
-                worker.results.close()
-                self._lost(worker)
-                continue
-            if isinstance(message, TrialOutcome):
-                self._finished(worker, message)
-            else:
-                self.recorder.record(message)
-                self._drop_pruned()  # an epoch may have pruned its candidate
-
-    def _finished(self, worker: FitProcess, outcome: TrialOutcome) -> None:
-        worker.busy = None
-        outcome = as_pruned(outcome, self.recorder, self._stop.is_set())
-        worker.prune.clear()  # before its next task
-        if outcome.status not in (TrialStatus.COMPLETED, TrialStatus.PRUNED):
-            self._halted = True  # the run ends: start nothing more
-        self._outcomes.append(outcome)
-        self._dispatch()
-
-    def _lost(self, worker: FitProcess) -> None:
-        if worker.busy is None:
-            return
-        worker.process.join(1.0)
-        code = worker.process.exitcode
-        status = TrialStatus.CANCELLED if self._stop.is_set() else TrialStatus.FAILED
-        self._finished(
-            worker,
-            TrialOutcome(
-                worker.busy,
-                status,
-                error=f"The fit process (pid {worker.process.pid}) died (exit code {code}).",
-            ),
+def check_cluster(address: str) -> ClusterInfo:
+    """Reach the cluster at `address` and say what is there (the dashboard's and the CLI's
+    check); a sentence if it cannot take a run's fits."""
+    kind = kind_of(address)
+    if kind.check is None:
+        raise UserError(
+            f"'{address or LOCAL.schemes[0]}' is {kind.name}: there is nothing to reach."
         )
-
-    def _drop_pruned(self) -> None:
-        """Stop the fits of pruned candidates; their waiting folds never start."""
-        self._pending = [t for t in self._pending if not self.recorder.pruned(t.candidate)]
-        for worker in self._workers:
-            if worker.busy is not None and self.recorder.pruned(worker.busy.candidate):
-                worker.prune.set()
-
-    def _watch(self) -> None:
-        """Pass on a stop request or a pruning; kill fits that do not obey a stop; notice
-        dead processes."""
-        self._watched = time.monotonic()
-        self._drop_pruned()
-        if self._stop_since is None and self.recorder.stop_requested():
-            self._stop.set()
-            self._stop_since = time.monotonic()
-            self._halted = True
-        if self._stop_since is not None and time.monotonic() - self._stop_since > STOP_GRACE_S:
-            for worker in self._workers:
-                if worker.busy is not None and worker.process.is_alive():
-                    worker.process.kill()
-        for worker in self._workers:
-            if worker.busy is not None and not worker.process.is_alive() and worker.results.closed:
-                self._lost(worker)
-        if (
-            self._pending
-            and not self._halted
-            and not any(w.process.is_alive() for w in self._workers)
-        ):
-            raise RuntimeError("Every fit process of this run has stopped; see the worker log.")
-
-    def _dispatch(self) -> None:
-        if self._halted:
-            return
-        self._drop_pruned()
-        idle = [w for w in self._workers if w.busy is None and w.process.is_alive()]
-        # Processes that keep the model of a waiting fit choose first.
-        idle.sort(key=lambda w: not any(t.model_key in w.keys for t in self._pending))
-        for worker in idle:
-            if not self._pending:
-                return
-            elsewhere = {
-                other.keys[-1] for other in self._workers if other is not worker and other.keys
-            }
-            task = pick_next(self._pending, set(worker.keys), elsewhere)
-            self._pending.remove(task)
-            worker.busy = self.recorder.open_trial(task, worker.process.pid, LOCAL_WORKER)
-            if task.model_key in worker.keys:
-                worker.keys.remove(task.model_key)
-            worker.keys.append(task.model_key)
-            worker.tasks.put((task, worker.busy))
-
-    def close(self) -> None:
-        """Stop every process; what they finished meanwhile is still recorded."""
-        self._halted = True
-        self._stop.set()
-        grace = time.monotonic() + STOP_GRACE_S
-        deadline = grace + CLOSE_S
-        while any(w.busy is not None for w in self._workers) and time.monotonic() < deadline:
-            self._receive(timeout=POLL_S)
-            if time.monotonic() > grace:  # not stopping (importing TensorFlow, say): killed
-                for worker in self._workers:
-                    if worker.busy is not None and worker.process.is_alive():
-                        worker.process.kill()
-                    elif worker.busy is not None:
-                        self._lost(worker)
-        for outcome in self._outcomes:
-            self.recorder.finish(outcome)
-        self._outcomes.clear()
-        # Idle now: nothing to flush. A pool of its own goes with the run; a shared pool
-        # keeps the idle processes warm for the next run.
-        self._pool.give_back(self._workers)
-        if self._own_pool:
-            self._pool.close()
-
-
-def pick_next(pending: list[TrialTask], kept_here: set, elsewhere: set) -> TrialTask:
-    """The fit an idle process takes: one whose model it keeps; else one whose model no other
-    process is on (another candidate, so its folds stay together); else the first."""
-    for task in pending:
-        if task.model_key in kept_here:
-            return task
-    for task in pending:
-        if task.model_key not in elsewhere:
-            return task
-    return pending[0]
-
-
-def threads_per_fit(n_jobs: int) -> int:
-    """Parallel fit processes share the cores this process may use."""
-    return max(1, usable_cores() // n_jobs)
-
-
-def make_executor(
-    data: TrainingData,
-    recorder: TrialRecorder,
-    n_jobs: int,
-    here: bool = False,
-    pool: FitPool | None = None,
-    cluster: str = "",
-) -> Executor:
-    """`cluster`: fits on the Dask scheduler at that address; `here`: one fit at a time in
-    this process; else `n_jobs` fit processes, taken from `pool` when the caller keeps one
-    warm."""
-    if cluster:
-        from lstm_core.execution.cluster import ClusterExecutor
-
-        return ClusterExecutor(data, recorder, cluster)
-    if here:
-        return InProcess(data, recorder)
-    return FitProcesses(data, recorder, n_jobs, threads_per_fit(n_jobs), pool)
+    return kind.check(address)

@@ -15,8 +15,9 @@ import threading
 import time
 from multiprocessing.connection import Connection
 
+from lstm_core.execution.fitting import fit_trial
 from lstm_core.execution.priority import lower_for_training
-from lstm_core.execution.trial import TrainingData, TrialOutcome, fit_trial
+from lstm_core.execution.trial import TrainingData, TrialOutcome
 
 PARENT_CHECK_S = 1.0
 

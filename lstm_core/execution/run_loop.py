@@ -11,7 +11,6 @@ uninterrupted one would.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import statistics
 import time
 import warnings
@@ -24,8 +23,9 @@ import numpy as np
 from lstm_core.domain.entities import TrialStatus
 from lstm_core.domain.errors import DiskFull, FitFailed, RunCancelled, UserError, is_disk_full
 from lstm_core.domain.processes import WorkerIdentity
-from lstm_core.domain.spec import BAYESIAN, ExperimentSpec
-from lstm_core.execution.executors import Executor
+from lstm_core.domain.searches import BAYESIAN
+from lstm_core.domain.spec import ExperimentSpec
+from lstm_core.execution.executor import Executor
 from lstm_core.execution.trial import (
     EpochEnded,
     FitProgress,
@@ -34,8 +34,11 @@ from lstm_core.execution.trial import (
     TrialOutcome,
     TrialTask,
 )
-from lstm_core.search.searchers import Candidate, make_searcher
-from lstm_core.store.sqlite import RunStore, RunTakenAway
+from lstm_core.search.searcher import Candidate
+from lstm_core.search.searchers import make_searcher
+from lstm_core.store.lifecycle import RunTakenAway
+from lstm_core.store.run_store import RunStore
+from lstm_core.store.store_errors import StoreError
 
 VALIDATION_SHARE = 0.2  # held out of the training split when cv = 0
 STOP_POLL_S = 0.25
@@ -190,7 +193,7 @@ class StoreRecorder:
             return method(*args)
         except RunTakenAway as exc:
             self.failure = self.failure or exc
-        except (sqlite3.Error, DiskFull) as exc:
+        except (StoreError, DiskFull) as exc:
             if is_disk_full(exc):
                 self.failure = self.failure or exc
             else:

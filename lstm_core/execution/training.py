@@ -13,38 +13,30 @@ dashboard's start-up path stays light.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import sqlite3
-import statistics
 import threading
 import time
 import traceback
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from lstm_core.data.datasets import DATA_FILE, load_dataset
-from lstm_core.domain.entities import (
-    Run,
-    RunResult,
-    RunStatus,
-    TestPrediction,
-    TrialStatus,
-    to_plain,
-)
+from lstm_core.data.datasets import DATA_FILE, LabelledTexts, load_dataset
+from lstm_core.domain.entities import Run, RunResult, RunStatus, TrialStatus
 from lstm_core.domain.errors import FitFailed, RunCancelled, UserError, is_disk_full
+from lstm_core.domain.plain import to_plain
 from lstm_core.domain.processes import WorkerIdentity
 from lstm_core.domain.spec import ExperimentSpec, min_examples_per_class
 from lstm_core.execution.machine_load import runnable_others
+from lstm_core.store.lifecycle import InvalidTransition, RunTakenAway
 from lstm_core.store.run_files import write_json
-from lstm_core.store.sqlite import InvalidTransition, RunTakenAway
+from lstm_core.store.store_errors import StoreError
 from lstm_core.store.workspace import Workspace
 
 if TYPE_CHECKING:
     from lstm_core.execution.fit_pool import FitPool
+    from lstm_core.execution.run_results import Fitted, RunSplit
 
 HEARTBEAT_S = 5.0
 RESERVE_BYTES = 256 * 1024
@@ -84,153 +76,82 @@ def submit_run(workspace: Workspace, spec: ExperimentSpec, foreground: bool = Fa
     return workspace.store.create_run(spec, spec.n_fits(), running)
 
 
-def _save_predictions(path, predictions: list[TestPrediction]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-    try:
-        with open(partial, "w", encoding="utf-8") as handle:
-            for prediction in predictions:
-                handle.write(json.dumps(to_plain(prediction), ensure_ascii=False) + "\n")
-        partial.replace(path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-
-
-def _test_predictions(texts, labels, test_rows, refit, baseline_predicted) -> list[TestPrediction]:
-    from lstm_core.models.evaluation import predicted_labels
-
-    predicted = predicted_labels(refit.test_proba, refit.classes)
-    return [
-        TestPrediction(
-            row=int(row),
-            text=str(texts[row]),
-            true=str(labels[row]),
-            predicted=str(predicted[i]),
-            probabilities={
-                c: round(float(p), 6)
-                for c, p in zip(refit.classes, refit.test_proba[i], strict=True)
-            },
-            baseline_predicted=str(baseline_predicted[i]),
-        )
-        for i, row in enumerate(test_rows)
-    ]
-
-
 def _train_and_evaluate(
     workspace: Workspace, run: Run, owner: WorkerIdentity, fits_here: bool, pool: FitPool | None
 ) -> RunResult:
-    from lstm_core.execution.executors import make_executor
-    from lstm_core.execution.run_loop import (
-        StoreRecorder,
-        holdout_split,
-        refitted,
-        run_search,
-        submit_refit,
-    )
-    from lstm_core.execution.trial import TrainingData
-    from lstm_core.models.bundle import save_bundle
-    from lstm_core.models.evaluation import baseline, evaluate, majority
-    from lstm_core.models.starting import load, vectors_coverage
+    from lstm_core.execution import run_results as results
 
     spec, store = run.spec, workspace.store
     launch_load = runnable_others()  # before this run's fits: what else the machine runs
     data = load_dataset(workspace, spec.dataset_id)
-    labels = data.labels.astype(str).astype(object)
-    texts = data.texts
     store.end_open_trials(run.id, TrialStatus.INTERRUPTED)  # fits an earlier attempt left running
-    recorder = StoreRecorder(store, run.id, owner)
-    n_jobs = spec.effective_n_jobs()
+    split = _split(workspace, spec, data)
+    fitted = _fit(workspace, run, owner, split, fits_here, pool)
+    scores = results.held_out_scores(split, fitted)
+    store.heartbeat(run.id, owner)  # still this process's run, before its files are written
+    results.save_predictions(
+        workspace.predictions_file(run.id), results.test_predictions(split, fitted)
+    )
+    trials, epochs = store.trials(run.id), store.epochs(run.id)
+    result = results.run_result(spec, split, fitted, scores, trials, epochs, launch_load)
+    results.save_run_bundle(workspace.bundle_dir(run.id), spec, fitted, scores)
+    return result
+
+
+def _split(workspace: Workspace, spec: ExperimentSpec, data: LabelledTexts) -> RunSplit:
+    """The rows to train on and to hold out, and what the fits start from."""
+    from lstm_core.execution.run_loop import holdout_split
+    from lstm_core.execution.run_results import RunSplit
+    from lstm_core.models.starting import load
+
+    labels = data.labels.astype(str).astype(object)
     train_rows, test_rows = holdout_split(spec, labels)
-    start = load(workspace, spec, texts[train_rows])  # a saved model, or word vectors
+    start = load(workspace, spec, data.texts[train_rows])  # a saved model, or word vectors
+    return RunSplit(data.texts, labels, train_rows, test_rows, start)
+
+
+def _fit(
+    workspace: Workspace,
+    run: Run,
+    owner: WorkerIdentity,
+    split: RunSplit,
+    fits_here: bool,
+    pool: FitPool | None,
+) -> Fitted:
+    """The search, then the refit of its best candidate, with the baseline fitted meanwhile."""
+    from lstm_core.execution.executor import ExecutorRequest
+    from lstm_core.execution.executors import make_executor
+    from lstm_core.execution.run_loop import StoreRecorder, refitted, run_search, submit_refit
+    from lstm_core.execution.run_results import Fitted
+    from lstm_core.execution.trial import TrainingData
+    from lstm_core.models.evaluation import baseline
+
+    spec, store = run.spec, workspace.store
+    texts, labels, train, test = split.texts, split.labels, split.train_rows, split.test_rows
+    recorder = StoreRecorder(store, run.id, owner)
     # Fit processes start importing TensorFlow now, while this process prepares the search.
-    training = TrainingData(texts, labels, start)
-    with make_executor(training, recorder, n_jobs, fits_here, pool, spec.cluster) as executor:
+    request = ExecutorRequest(
+        TrainingData(texts, labels, split.start),
+        recorder,
+        n_jobs=spec.effective_n_jobs(),
+        here=fits_here,
+        pool=pool,
+        address=spec.cluster,
+    )
+    with make_executor(request) as executor:
         log.info("run %s fits in %s", run.id, executor.where)
-        if executor.cluster_info is not None:  # for the Runs page: workers, Dask's dashboard
+        if executor.cluster_info is not None:  # for the Runs page: workers, the cluster's own
             write_json(workspace.cluster_file(run.id), to_plain(executor.cluster_info))
-        counts = Counter(labels[train_rows].tolist())
-        minority = min(counts, key=counts.get)
         started = time.perf_counter()
-        search = run_search(
-            spec,
-            labels,
-            train_rows,
-            run.id,
-            store,
-            executor,
-            recorder,
-            workspace.study_file(run.id),
-        )
-        submit_refit(spec, search.best, train_rows, test_rows, run.id, executor)
-        x_test, y_test = texts[test_rows], labels[test_rows]
+        study = workspace.study_file(run.id)
+        search = run_search(spec, labels, train, run.id, store, executor, recorder, study)
+        submit_refit(spec, search.best, train, test, run.id, executor)
         # The baseline is fitted here while a fit process refits (before it, when fits run here).
         base, base_predicted = baseline(
-            texts[train_rows], labels[train_rows], x_test, y_test, minority, spec.seed
+            texts[train], labels[train], texts[test], labels[test], split.minority, spec.seed
         )
         refit = refitted(executor, recorder, run.id)
-        search_seconds = time.perf_counter() - started
-    test = evaluate(y_test, refit.test_proba, refit.classes, minority)
-    floor = majority(labels[train_rows], y_test, refit.classes, minority)
-    store.heartbeat(run.id, owner)  # still this process's run, before its files are written
-    _save_predictions(
-        workspace.predictions_file(run.id),
-        _test_predictions(texts, labels, test_rows, refit, base_predicted),
-    )
-    trials = store.trials(run.id)
-    best_fits = [
-        t.accuracy
-        for t in trials
-        if (t.candidate, t.round) == (search.best.number, search.best.round)
-        and not t.is_refit
-        and t.status == TrialStatus.COMPLETED
-    ]
-    epoch_seconds = [e.seconds for e in store.epochs(run.id) if e.seconds is not None]
-    result = RunResult(
-        best_params={
-            name: value
-            for name, value in search.best.config.items()
-            if (name in spec.grid or name in spec.ranges)
-            and not (name == "activation" and value is None)
-        },
-        best_config=search.best.config,
-        cv_best_score=search.best_score,
-        scoring=spec.scoring,
-        test=test,
-        baseline=base,
-        n_train=len(train_rows),
-        n_test=len(test_rows),
-        sequence_length=refit.sequence_length,
-        longest_text_tokens=refit.longest_text_tokens,
-        vocabulary_size=refit.vocabulary_size,
-        search_seconds=round(search_seconds, 2),
-        grid_seconds=round(search.grid_seconds, 2),
-        median_epoch_seconds=round(statistics.median(epoch_seconds), 3) if epoch_seconds else None,
-        fits=sum(t.status == TrialStatus.COMPLETED and not t.is_refit for t in trials) + 1,
-        best_candidate=search.best.number,
-        majority=floor,
-        # fits scored before fits recorded their accuracy (a resumed old run) have none
-        cv_accuracy=statistics.fmean(best_fits) if best_fits and None not in best_fits else None,
-        parent=spec.parent or None,
-        parameters=refit.parameters,
-        vectors=vectors_coverage(start, refit.vectorizer_json, texts[train_rows]),
-        backend=refit.backend,
-        launch_load=round(launch_load, 2),
-    )
-    save_bundle(
-        workspace.bundle_dir(run.id),
-        refit.model_file,
-        refit.vectorizer_json,
-        refit.classes,
-        spec.to_dict(),
-        {
-            "test": to_plain(test),
-            "baseline": to_plain(base),
-            "majority": to_plain(floor),
-            "best_config": search.best.config,
-        },
-    )
-    return result
+        return Fitted(search, refit, base, base_predicted, time.perf_counter() - started)
 
 
 @contextmanager
@@ -245,7 +166,7 @@ def _heartbeat(workspace: Workspace, run_id: str, owner: WorkerIdentity) -> Iter
                 workspace.store.heartbeat(run_id, owner)
             except RunTakenAway:
                 return
-            except (sqlite3.Error, UserError) as exc:  # busy, or a full disk
+            except (StoreError, UserError) as exc:  # busy, or a full disk
                 log.warning("heartbeat not written: %s", exc)
 
     thread = threading.Thread(target=beat, name=f"heartbeat-{run_id}", daemon=True)
@@ -331,7 +252,7 @@ def execute_run(
     except Exception as error:  # whatever broke, the run ends with a reason
         try:
             _end(workspace, run_id, me, error)
-        except (InvalidTransition, sqlite3.Error, OSError, UserError) as exc:
+        except (InvalidTransition, StoreError, OSError, UserError) as exc:
             log.error("run %s could not record how it ended (%s): %s", run_id, exc, error)
     log.info("run %s took %.1f s", run_id, time.perf_counter() - started)
     return store.get_run(run_id)

@@ -5,7 +5,9 @@ One list, shown by the dashboard's Experiment page and printed by `lstm-core tra
 
 from __future__ import annotations
 
-from lstm_core.domain.spec import BAYESIAN, ExperimentSpec
+from lstm_core.domain.hyperparams import hyperparameter
+from lstm_core.domain.searches import strategy
+from lstm_core.domain.spec import ExperimentSpec
 
 LARGE_RUN_FITS = 60
 
@@ -21,11 +23,7 @@ def design_advice(spec: ExperimentSpec, auto_length: int | None = None) -> list[
             "Recurrent dropout about doubles the time per epoch on a CPU and turns off the "
             "fast cuDNN kernel on a GPU."
         )
-    if len(values["activation"]) > 1 and not any(values["dense_units"]):
-        advice.append(
-            "The activation only applies to the dense layer: add dense units, or the choices "
-            "give identical models."
-        )
+    advice += [hyperparameter(name).condition.why for name in spec.moot()]
     if "zero" in values["init_mode"]:
         advice.append(
             "With zero initial weights every unit learns the same thing; expect poor results "
@@ -45,7 +43,7 @@ def design_advice(spec: ExperimentSpec, auto_length: int | None = None) -> list[
             f"'auto' would cut texts at {auto_length} words here; a longer fixed length costs "
             "time for padding."
         )
-    if spec.n_fits() > LARGE_RUN_FITS and spec.search not in BAYESIAN:
+    if spec.n_fits() > LARGE_RUN_FITS and not strategy(spec.search).learns:
         advice.append(
             f"{spec.n_fits()} fits is a large search; random search or successive halving "
             "tries fewer."

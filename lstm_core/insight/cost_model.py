@@ -1,7 +1,8 @@
 """The built-in cost model: how long each part of a run takes alone on a quiet 2-core
-machine, and how each moves with the design (no TensorFlow needed).
+machine, and how each moves with the design.
 
-A steady epoch grows with the tokens and recurrent weights it touches (an LSTM with 16
+A steady epoch grows with the tokens and the body's weights each token passes through
+(read from the built model: `model_zoo.weights_per_token`) (an LSTM with 16
 units and 32-wide embeddings: about 13 us per token); the first epoch of a fit traces a new
 model (about 1 s more; a kept one is not traced again); a fit has its own work (vectorizing,
 building, scoring); a cold start imports TensorFlow in the fit processes; and a run works
@@ -14,19 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lstm_core.domain.hyperparams import model_key
-from lstm_core.domain.spec import (
-    BAYESIAN,
-    SELF_VECTORS,
-    ExperimentSpec,
-    resource_share,
-    usable_cores,
-)
-from lstm_core.models.model_zoo import CELLS, recurrent_params
+from lstm_core.domain.searches import BAYESIAN, resource_share
+from lstm_core.domain.spec import ExperimentSpec, usable_cores
+from lstm_core.domain.start_settings import SELF_VECTORS
+from lstm_core.models.model_zoo import weights_per_token
 
 # The built-in model: one fit alone on a quiet 2-core machine (the per-token costs from
 # spam.csv; the fit and run costs from bench/estimates.py's quiet runs, bench/RESULTS.md).
 BASE_US_PER_TOKEN = 10.0
-WEIGHT_US_PER_TOKEN = 1e-3  # per recurrent weight touched per token
+WEIGHT_US_PER_TOKEN = 1e-3  # per body weight touched per token
 RECURRENT_DROPOUT_SLOWDOWN = 2.0  # measured: 10.3 s vs 5.6 s per epoch (docs/DESIGN.md)
 BUCKETED_TIME_SHARE = 0.7  # length-bucketed batches, spam.csv LSTM (bench/bucketing.py)
 EPOCH_S = 0.05  # each epoch's own cost: validation, callbacks, the store
@@ -44,12 +41,7 @@ CV0_FIT_SHARE = 0.8  # cv = 0 fits on the training split less its validation sha
 
 def seconds_per_epoch(config: dict, n_rows: float, tokens_per_text: float) -> float:
     """The built-in model's steady epoch (after the first) of one fit."""
-    arch, units, width = config["arch"], config["units"], config["embedding_dim"]
-    weights = 0
-    for _ in range(config["layers"]):
-        weights += recurrent_params(arch, width, units)
-        width = units * (2 if CELLS[arch][2] else 1)
-    microseconds = BASE_US_PER_TOKEN + WEIGHT_US_PER_TOKEN * weights
+    microseconds = BASE_US_PER_TOKEN + WEIGHT_US_PER_TOKEN * weights_per_token(config)
     if config["recurrent_dropout"]:
         microseconds *= RECURRENT_DROPOUT_SLOWDOWN
     if config["length_buckets"]:

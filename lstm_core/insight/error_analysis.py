@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from lstm_core.data.vectorizer import SequenceVectorizer
-from lstm_core.domain.entities import (
+from lstm_core.domain.analysis import (
     CalibrationBin,
     HeldOutText,
     LengthSlice,

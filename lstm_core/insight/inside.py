@@ -1,4 +1,4 @@
-"""What a trained model does with one text: per-token attributions, and its first recurrent
+"""What a trained model does with one text: per-token attributions, and its first
 layer's gates and states, recomputed from the trained weights.
 
 Attribution is integrated gradients on the embeddings (Sundararajan et al., 2017): the
@@ -8,10 +8,9 @@ probability along that path, summed over dimensions. The attributions add up to 
 probability's change from the baseline to the text (completeness); `completeness_gap`
 says how far the Riemann sum is from that, so a reader can trust the colours or not.
 
-The gates follow Keras' own cells (LSTM: i, f, c~, o in that order, recurrent activation
-sigmoid; GRU: z, r, h~ with `reset_after`, two bias rows; SimpleRNN: tanh), computed in
-NumPy token by token, so a student sees the equations of the course at work; a test checks
-the hidden states against the layer's own output.
+The gates are each architecture's own (`Architecture.gates`: Keras' LSTM, GRU and
+SimpleRNN equations in NumPy, token by token), so a student sees the equations of the
+course at work; a test checks the hidden states against the layer's own output.
 """
 
 from __future__ import annotations
@@ -19,15 +18,13 @@ from __future__ import annotations
 import numpy as np
 
 from lstm_core.data.vectorizer import OOV_ID
-from lstm_core.domain.entities import Explanation, GateTrace, TokenAttribution
-from lstm_core.models.model_zoo import embedding_layer, recurrent_layers
+from lstm_core.domain.analysis import Explanation, GateTrace, TokenAttribution
+from lstm_core.domain.architectures.registry import architecture
+from lstm_core.domain.hyperparams import ARCHITECTURES
+from lstm_core.models.model_zoo import body_layers, embedding_layer
 
 IG_STEPS = 64
 UNKNOWN_TOKEN = "[unknown]"
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 def tokens_and_ids(vectorizer, text: str) -> tuple[list[str], np.ndarray, int]:
@@ -82,67 +79,15 @@ def integrated_gradients(model, ids: np.ndarray, target: int, steps: int = IG_ST
 
 
 def gate_trace(model, ids: np.ndarray) -> GateTrace | None:
-    """The first recurrent layer's gates and states per token (forward direction)."""
-    layers = recurrent_layers(model)
-    if not layers:
+    """The first body layer's gates and states per token (forward direction), recomputed
+    by the model's architecture; None for an architecture without gates."""
+    code = model.name.removesuffix("_classifier")
+    gates = architecture(code).gates if code in ARCHITECTURES else None
+    layers = body_layers(model)
+    if gates is None or not layers:
         return None
-    layer = layers[0]
-    cell_layer = getattr(layer, "forward_layer", layer)  # a bidirectional layer's forward half
-    kind = type(cell_layer).__name__
-    weights = cell_layer.get_weights()
-    x = embedding_layer(model)(ids[None, :]).numpy()[0]
-    if kind == "LSTM":
-        return GateTrace("LSTM", **_lstm(x, *weights))
-    if kind == "GRU":
-        return GateTrace("GRU", **_gru(x, *weights))
-    return GateTrace("SimpleRNN", **_simple_rnn(x, *weights))
-
-
-def _lstm(x, kernel, recurrent, bias) -> dict[str, list]:
-    units = recurrent.shape[0]
-    h, c = np.zeros(units), np.zeros(units)
-    trace = {name: [] for name in ("input", "forget", "output", "cell", "hidden")}
-    for step in x:
-        z = step @ kernel + h @ recurrent + bias
-        i, f = _sigmoid(z[:units]), _sigmoid(z[units : 2 * units])
-        candidate, o = np.tanh(z[2 * units : 3 * units]), _sigmoid(z[3 * units :])
-        c = f * c + i * candidate
-        h = o * np.tanh(c)
-        for name, value in (("input", i), ("forget", f), ("output", o), ("cell", c), ("hidden", h)):
-            trace[name].append(value.tolist())
-    return trace
-
-
-def _gru(x, kernel, recurrent, bias) -> dict[str, list]:
-    """Keras' GRU: with `reset_after` (two bias rows, Keras 3's default) the reset gate
-    scales the recurrent term after its matrix product, else the state before it."""
-    units = recurrent.shape[0]
-    after = np.ndim(bias) == 2
-    input_bias, recurrent_bias = bias if after else (bias, np.zeros_like(bias))
-    h = np.zeros(units)
-    trace = {name: [] for name in ("update", "reset", "hidden")}
-    for step in x:
-        given = step @ kernel + input_bias
-        kept = h @ recurrent + recurrent_bias
-        z = _sigmoid(given[:units] + kept[:units])
-        r = _sigmoid(given[units : 2 * units] + kept[units : 2 * units])
-        if after:
-            candidate = np.tanh(given[2 * units :] + r * kept[2 * units :])
-        else:
-            candidate = np.tanh(given[2 * units :] + (r * h) @ recurrent[:, 2 * units :])
-        h = z * h + (1 - z) * candidate
-        for name, value in (("update", z), ("reset", r), ("hidden", h)):
-            trace[name].append(value.tolist())
-    return trace
-
-
-def _simple_rnn(x, kernel, recurrent, bias) -> dict[str, list]:
-    h = np.zeros(recurrent.shape[0])
-    hidden = []
-    for step in x:
-        h = np.tanh(step @ kernel + h @ recurrent + bias)
-        hidden.append(h.tolist())
-    return {"hidden": hidden}
+    cell_layer = getattr(layers[0], "forward_layer", layers[0])  # a bidirectional's forward half
+    return gates(cell_layer.get_weights(), embedding_layer(model)(ids[None, :]).numpy()[0])
 
 
 def explain(bundle, text: str) -> Explanation:

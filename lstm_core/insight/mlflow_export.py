@@ -6,7 +6,8 @@ held-out scores, the confusion matrix as a figure, the model bundle whose `model
 loads in plain Keras) with one child run per candidate (its hyperparameters, each fold's
 per-epoch metrics with the epoch as step, its cross-validated score). MLflow is an extra
 (`pip install -e ".[mlflow]"`); it is imported only here, only when exporting. Exporting a
-run again finds the earlier export instead of writing a second copy.
+run again finds the earlier export instead of writing a second copy. What is written is
+built in `lstm_core.insight.mlflow_records`; this module only talks to MLflow.
 """
 
 from __future__ import annotations
@@ -17,37 +18,33 @@ import importlib.util
 import json
 import os
 import re
-import statistics
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
-from lstm_core.domain.entities import (
-    CandidateResult,
-    Epoch,
-    Evaluation,
-    Run,
-    RunResult,
-    Trial,
-    TrialStatus,
-    candidate_labels,
-    pruned_candidates,
-    to_plain,
-)
+from lstm_core.domain.entities import CandidateResult, Epoch, Run, RunResult, Trial
 from lstm_core.domain.errors import UserError
+from lstm_core.domain.plain import to_plain
+from lstm_core.insight.mlflow_records import (
+    NOT_IN_A_KEY,
+    ROLE_TAG,
+    RUN_TAG,
+    CandidateFits,
+    Point,
+    by_candidate,
+    candidate_metrics,
+    candidate_tags,
+    run_metrics,
+    run_params,
+    run_tags,
+)
 
 MISSING = 'MLflow is not installed here: pip install -e ".[mlflow]" adds it (mlflow-skinny).'
 DEFAULT_EXPERIMENT = "lstm-workbench"
-RUN_TAG = "lstm_workbench.run_id"  # the workbench run an MLflow run came from
-ROLE_TAG = "lstm_workbench.role"  # "run" (the parent) or "candidate"
-MODEL_ARTIFACT = "model/model.keras"
 SQLITE = "sqlite:///"
 # MLflow's own environment variables for its HTTP client (a person's own settings win)
 HTTP_LIMITS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
 BATCH = 100  # MLflow takes at most 100 params (1,000 metrics) in one log_batch
-# MLflow metric names: letters, digits, _ - . space : /; a label may hold anything else
-_NOT_IN_A_KEY = re.compile(r"[^\w\- ]")
 _BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -109,22 +106,22 @@ def export_run(
         parent = client.create_run(
             experiment_id,
             start_time=_ms(run.started_at or run.created_at),
-            tags=_run_tags(run),
+            tags=run_tags(run),
             run_name=run.title,
         )
         parent_id = parent.info.run_id
         _log(
             client,
             parent_id,
-            _run_params(run, result),
-            _run_metrics(result, trials, epochs),
+            run_params(run, result),
+            run_metrics(result, trials, epochs),
             run.finished_at,
         )
         _log_evaluation(client, parent_id, result)
         client.log_artifacts(parent_id, str(bundle), "model")
         children = [
-            _log_candidate(client, experiment_id, run, parent_id, *candidate)
-            for candidate in _by_candidate(trials, epochs, candidates)
+            _log_candidate(client, experiment_id, run, parent_id, group)
+            for group in by_candidate(trials, epochs, candidates)
         ]
         client.set_terminated(parent_id, "FINISHED", end_time=_ms(run.finished_at))
     except (MlflowException, OSError) as exc:
@@ -154,7 +151,7 @@ def _artifacts_beside(tracking_uri: str, experiment: str) -> str | None:
             f"There is no folder '{database.parent}' for the MLflow database; create it or "
             "choose another path."
         )
-    return (database.parent / "mlruns" / _NOT_IN_A_KEY.sub("_", experiment)).as_uri()
+    return (database.parent / "mlruns" / NOT_IN_A_KEY.sub("_", experiment)).as_uri()
 
 
 def _experiment(client, name: str, artifacts: str | None) -> str:
@@ -186,94 +183,6 @@ def _earlier_export(client, experiment_id: str, run_id: str) -> tuple[str, list[
         for stale in [*children, parent]:
             client.delete_run(stale.info.run_id)
     return complete
-
-
-def _run_tags(run: Run) -> dict[str, str]:
-    tags = {
-        RUN_TAG: run.id,
-        ROLE_TAG: "run",
-        "lstm_workbench.model": MODEL_ARTIFACT,
-        "dataset": run.dataset.name,
-        "dataset_id": run.dataset.id,
-        "text_column": run.dataset.text_column,
-        "label_column": run.dataset.label_column,
-        "architectures": ", ".join(run.architectures),
-    }
-    if run.note:
-        tags["mlflow.note.content"] = run.note  # the run's description in MLflow's UI
-    return tags
-
-
-def _run_params(run: Run, result: RunResult) -> dict[str, object]:
-    """The search's design, and the winning configuration under the hyperparameters' names."""
-    spec = run.spec
-    design = {
-        "search": spec.search,
-        "scoring": spec.scoring,
-        "cv": spec.cv,
-        "test_size": spec.test_size,
-        "seed": spec.seed,
-    }
-    if spec.parent:
-        design["parent_run"] = spec.parent
-    grid = {f"grid.{name}": values for name, values in spec.grid.items()}
-    ranges = {f"range.{name}": value for name, value in spec.ranges.items()}
-    return {**design, **grid, **ranges, **result.best_config}
-
-
-def _run_metrics(
-    result: RunResult, trials: list[Trial], epochs: list[Epoch]
-) -> list[tuple[str, float, int, float | None]]:
-    """Held-out scores of the model and both baselines, the best candidate's CV score, and
-    the refit's learning curve (`refit/loss`, ... by epoch)."""
-    metrics = [
-        ("cv_score", result.cv_best_score),
-        ("cv_accuracy", result.cv_accuracy),
-        ("n_train", result.n_train),
-        ("n_test", result.n_test),
-        ("sequence_length", result.sequence_length),
-        ("vocabulary_size", result.vocabulary_size),
-        ("search_seconds", result.search_seconds),
-    ]
-    for prefix, evaluation in (
-        ("test", result.test),
-        ("baseline", result.baseline),
-        ("majority", result.majority),
-    ):
-        if evaluation is not None:
-            metrics += _evaluation_metrics(prefix, evaluation)
-    logged = [(key, value, 0, None) for key, value in metrics if value is not None]
-    refit = {t.id for t in trials if t.is_refit}
-    return logged + [
-        (f"refit/{name}", value, epoch.epoch, epoch.logged_at)
-        for epoch in epochs
-        if epoch.trial_id in refit
-        for name, value in epoch.metrics().items()
-    ]
-
-
-def _evaluation_metrics(prefix: str, evaluation: Evaluation) -> list[tuple[str, float | None]]:
-    metrics = [
-        (f"{prefix}_accuracy", evaluation.accuracy),
-        (f"{prefix}_macro_f1", evaluation.macro_f1),
-        (f"{prefix}_roc_auc", evaluation.roc_auc),
-        (f"{prefix}_pr_auc", evaluation.pr_auc),
-    ]
-    keys = _label_keys(evaluation.labels)
-    for label, scores in evaluation.per_class.items():
-        for measure in ("precision", "recall", "f1"):
-            metrics.append((f"{prefix}_{measure}.{keys[label]}", getattr(scores, measure)))
-    return metrics
-
-
-def _label_keys(labels: list[str]) -> dict[str, str]:
-    """Each label as part of a metric name: characters MLflow refuses become '_', and two
-    labels that would then read alike are told apart by their position."""
-    keys: dict[str, str] = {}
-    for number, label in enumerate(labels):
-        key = _NOT_IN_A_KEY.sub("_", label)[:100] or "_"
-        keys[label] = key if key not in keys.values() else f"{key}_{number}"
-    return keys
 
 
 def _log_evaluation(client, run_id: str, result: RunResult) -> None:
@@ -310,89 +219,26 @@ def _log_evaluation(client, run_id: str, result: RunResult) -> None:
     )
 
 
-def _by_candidate(
-    trials: list[Trial], epochs: list[Epoch], candidates: list[CandidateResult]
-) -> list[tuple[int, list[Trial], list[Epoch], list[CandidateResult], str]]:
-    """Each candidate's fits, their epochs, its scores per round and its name, in order."""
-    fits: dict[int, list[Trial]] = defaultdict(list)
-    for trial in trials:
-        if not trial.is_refit:
-            fits[trial.candidate].append(trial)
-    by_trial: dict[int, list[Epoch]] = defaultdict(list)
-    for epoch in epochs:
-        by_trial[epoch.trial_id].append(epoch)
-    labels = candidate_labels(trials)
-    grouped = []
-    for candidate in sorted(fits):
-        own = fits[candidate]
-        last_round = max(t.round for t in own)
-        grouped.append(
-            (
-                candidate,
-                own,
-                [e for t in own for e in by_trial[t.id]],
-                [c for c in candidates if c.candidate == candidate],
-                labels[(candidate, last_round)],
-            )
-        )
-    return grouped
-
-
 def _log_candidate(
-    client,
-    experiment_id: str,
-    run: Run,
-    parent_id: str,
-    candidate: int,
-    fits: list[Trial],
-    epochs: list[Epoch],
-    scores: list[CandidateResult],
-    label: str,
+    client, experiment_id: str, run: Run, parent_id: str, group: CandidateFits
 ) -> str:
-    pruned = candidate in pruned_candidates(fits)
     child = client.create_run(
         experiment_id,
-        start_time=_ms(min(t.started_at for t in fits)),
-        tags={
-            "mlflow.parentRunId": parent_id,
-            RUN_TAG: run.id,
-            ROLE_TAG: "candidate",
-            "candidate": str(candidate + 1),  # as the pages number them
-            "status": "pruned" if pruned else "completed",
-        },
-        run_name=label,
+        start_time=_ms(group.started_at),
+        tags=candidate_tags(run, parent_id, group),
+        run_name=group.label,
     )
-    fit_of = {t.id: t for t in fits}
-    metrics = [
-        (f"{_fold_prefix(fit_of[e.trial_id])}{name}", value, e.epoch, e.logged_at)
-        for e in epochs
-        for name, value in e.metrics().items()
-    ]
-    for fit in fits:
-        if fit.status == TrialStatus.COMPLETED and fit.score is not None:
-            metrics.append((f"{_fold_prefix(fit)}score", fit.score, 0, fit.finished_at))
-    for score in scores:  # one per round; halving's later rounds train on more rows
-        metrics.append(("cv_score", score.mean_score, score.round, None))
-        metrics.append(("cv_score_std", score.std_score, score.round, None))
-    accuracies = [t.accuracy for t in fits if t.accuracy is not None and not pruned]
-    if accuracies:
-        metrics.append(("cv_accuracy", statistics.fmean(accuracies), 0, None))
-    ended = max((t.finished_at or t.started_at) for t in fits)
-    _log(client, child.info.run_id, fits[0].params, metrics, ended)
+    ended = group.ended_at
+    _log(client, child.info.run_id, group.fits[0].params, candidate_metrics(group), ended)
     client.set_terminated(child.info.run_id, "FINISHED", end_time=_ms(ended))
     return child.info.run_id
-
-
-def _fold_prefix(fit: Trial) -> str:
-    """`fold_0/` for the first fold; halving's later rounds as `round_1/fold_0/`."""
-    return (f"round_{fit.round}/" if fit.round else "") + f"fold_{fit.fold}/"
 
 
 def _log(
     client,
     run_id: str,
     params: dict[str, object],
-    metrics: list[tuple[str, float, int, float | None]],
+    metrics: list[Point],
     when: float | None,
 ) -> None:
     """Params (JSON unless text) and metrics in as few calls as MLflow allows (one SQLite
@@ -407,8 +253,8 @@ def _log(
     for start in range(0, len(plain), BATCH):
         client.log_batch(run_id, params=plain[start : start + BATCH])
     points = [
-        Metric(key, float(value), _ms(logged_at or when) or 0, step)
-        for key, value, step, logged_at in metrics
+        Metric(point.key, float(point.value), _ms(point.logged_at or when) or 0, point.step)
+        for point in metrics
     ]
     for start in range(0, len(points), 10 * BATCH):
         client.log_batch(run_id, metrics=points[start : start + 10 * BATCH])

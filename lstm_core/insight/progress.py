@@ -18,16 +18,12 @@ from lstm_core.domain.entities import (
     TrialStatus,
     pruned_candidates,
 )
+from lstm_core.store import fit_counts
 
 
 def fits_done(run: Run, trials: list[Trial]) -> int:
-    """Completed fits; a pruned candidate counts all its folds as done (none will run)."""
-    pruned = pruned_candidates(trials)
-    completed = sum(
-        t.status == TrialStatus.COMPLETED and (t.is_refit or t.candidate not in pruned)
-        for t in trials
-    )
-    return completed + len(pruned) * run.spec.n_splits()
+    """Completed fits, counted by the one rule the runs list uses (`fit_counts`)."""
+    return fit_counts.fits_done(fit_counts.tallies(trials), run.spec.n_splits())
 
 
 def fit_fraction(trial: Trial, epochs: list[Epoch]) -> float:

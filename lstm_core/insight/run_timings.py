@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 
 from lstm_core.domain.entities import Run, Trial, TrialStatus
 from lstm_core.domain.hyperparams import defaults, model_key
-from lstm_core.domain.spec import BAYESIAN, SELF_VECTORS, ExperimentSpec
+from lstm_core.domain.searches import BAYESIAN
+from lstm_core.domain.spec import ExperimentSpec
+from lstm_core.domain.start_settings import SELF_VECTORS
 from lstm_core.insight.cost_model import (
     COLD_START_S,
     FIT_S,

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lstm_core.domain.entities import Dataset, RunStatus, TrialStatus
+from lstm_core.jobs.dispatch import reap
+from lstm_core.store.backends.sqlite import database_problem
 from lstm_core.store.lock_holder import write_lock_holder
-from lstm_core.store.sqlite import database_problem
 from lstm_core.store.store_errors import busy_sentence
 from lstm_core.store.workspace import Workspace
 
@@ -153,8 +154,6 @@ def _rebuild(workspace: Workspace) -> list[str]:
 
 def _mend(workspace: Workspace) -> list[str]:
     """Repairs on a sound database."""
-    from lstm_core.jobs import queue
-
     store = workspace.store
     done = _rebuild_damaged(workspace)
     if store.damaged_records():  # records with no copy to rebuild from stay as they are
@@ -165,7 +164,7 @@ def _mend(workspace: Workspace) -> list[str]:
         if record.run.id not in known:
             store.restore_run(record)
             done.append(f"Put back run {record.run.id} from its folder.")
-    for run_id in queue.reap(workspace):
+    for run_id in reap(workspace):
         done.append(f"Marked run {run_id} interrupted: its worker is gone.")
     for run in store.list_runs(limit=1_000_000):
         if run.status.finished:

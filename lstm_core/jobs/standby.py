@@ -9,7 +9,7 @@ dashboard that opens a workspace with nothing running starts one ahead of the fi
 One warm worker per workspace: it holds `warm-worker.lock` (with its pid) for as long as it
 lives. While it trains no run (or is finishing one), a dispatcher leaves one queued run to
 it (it claims runs itself, every `POLL_S`) and starts cold workers only for the rest, so
-there are never more workers than runs allowed at once (`jobs.max_running`), and a run
+there are never more workers than runs allowed at once (`jobs.limits.max_running`), and a run
 queued behind another is taken by the worker that just finished, warm.
 """
 
@@ -19,8 +19,6 @@ import fcntl
 import logging
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,13 +26,16 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from lstm_core.domain import env_settings
+from lstm_core.domain.entities import Run, RunStatus
+from lstm_core.domain.processes import WorkerIdentity
+from lstm_core.domain.spec import ExperimentSpec
+from lstm_core.jobs.limits import max_running
+from lstm_core.jobs.spawn import start_detached
 from lstm_core.store.workspace import Workspace
 
 if TYPE_CHECKING:
-    from lstm_core.domain.entities import Run
-    from lstm_core.domain.spec import ExperimentSpec
     from lstm_core.execution.fit_pool import FitPool
-    from lstm_core.store.sqlite import RunStore
+    from lstm_core.store.run_store import RunStore
 
 WARM_VARIABLE = "LSTM_CORE_WARM_S"
 WARM_S = 300.0
@@ -78,32 +79,22 @@ def _pid(workspace: Workspace) -> int | None:
 def waiting(workspace: Workspace) -> bool:
     """A warm worker lives and trains no run now (or is just finishing one): it claims the
     oldest queued run itself."""
-    from lstm_core.domain.entities import RunStatus
-
     pid = _pid(workspace)
     if pid is None:
         return False
     return not any(r.pid == pid for r in workspace.store.runs_with_status(RunStatus.RUNNING))
 
 
-def ensure(workspace: Workspace, environment: dict[str, str]) -> None:
+def ensure(workspace: Workspace) -> None:
     """Start a warm worker ahead of the first run, unless one lives or a run is going (its
     TensorFlow import would take the cores from that run; its worker stays warm after)."""
-    from lstm_core.domain.entities import RunStatus
-
     if warm_seconds() <= 0 or workspace.store.read_only or alive(workspace):
         return
     if any(workspace.store.runs_with_status(s) for s in (RunStatus.RUNNING, RunStatus.QUEUED)):
         return
-    with open(workspace.root / LOG_FILE, "ab") as output:
-        subprocess.Popen(
-            [sys.executable, "-m", "lstm_core.jobs.worker", "--standby"],
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env=environment,
-            start_new_session=True,
-        )
+    start_detached(
+        workspace, ["-m", "lstm_core.jobs.worker", "--standby"], workspace.root / LOG_FILE
+    )
 
 
 def stop(workspace: Workspace) -> int | None:
@@ -153,7 +144,6 @@ def serve(workspace: Workspace, pool: FitPool, shape: tuple[int, int]) -> str:
     """Wait warm for queued runs and train them, until idle for `warm_seconds()`; returns
     why it stopped. The caller holds the warm worker's lock; `pool` is a `FitPool` kept
     ready with `shape` (fit processes, threads each), then with the last run's shape."""
-    from lstm_core.domain.processes import WorkerIdentity
     from lstm_core.execution.training import execute_run
 
     me = WorkerIdentity.current()
@@ -182,9 +172,6 @@ def serve(workspace: Workspace, pool: FitPool, shape: tuple[int, int]) -> str:
 def _claim(store: RunStore) -> Run | None:
     """The oldest queued run, now ours to start; a read first, so that waiting takes no
     write lock ten times a second."""
-    from lstm_core.domain.entities import RunStatus
-    from lstm_core.jobs.queue import max_running
-
     if not store.runs_with_status(RunStatus.QUEUED):
         return None
     return store.claim_next(max_running())
@@ -195,6 +182,7 @@ def _preload() -> None:
     second here) before the run is waiting for them."""
     import lstm_core.data.vectorizer  # noqa: F401
     import lstm_core.execution.run_loop  # noqa: F401
+    import lstm_core.execution.run_results  # noqa: F401
     import lstm_core.models.bundle  # noqa: F401
     import lstm_core.models.evaluation  # noqa: F401
     import lstm_core.models.starting  # noqa: F401
@@ -202,7 +190,7 @@ def _preload() -> None:
 
 def shape_of(spec: ExperimentSpec) -> tuple[int, int]:
     """The fit processes a run of `spec` uses: how many, and threads each."""
-    from lstm_core.execution.executors import threads_per_fit
+    from lstm_core.execution.local_executors import threads_per_fit
 
     n = spec.effective_n_jobs()
     return n, threads_per_fit(n)
@@ -210,8 +198,6 @@ def shape_of(spec: ExperimentSpec) -> tuple[int, int]:
 
 def default_shape() -> tuple[int, int]:
     """The fit processes of the default design (one candidate, its folds in parallel)."""
-    from lstm_core.domain.spec import ExperimentSpec
-
     return shape_of(ExperimentSpec("any"))
 
 

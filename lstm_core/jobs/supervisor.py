@@ -5,7 +5,7 @@ there is room, so a queued run starts within seconds of its predecessor's end or
 even when no page is open and no command runs. One per workspace: it holds an exclusive
 lock on `supervisor.lock` for as long as it lives, and a second one exits at once. It
 exits by itself once nothing has been queued or running for a while, and a submit or a
-reader starts it again (`queue.ensure_supervisor`).
+reader starts it again (`ensure`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import sys
 import time
 
 from lstm_core.domain import env_settings
+from lstm_core.jobs.dispatch import dispatch
+from lstm_core.jobs.spawn import start_detached
 from lstm_core.store.lock_holder import write_lock_holder
 from lstm_core.store.store_errors import (
     ReadOnlyWorkspace,
@@ -50,6 +52,13 @@ def running(workspace: Workspace) -> bool:
     return False
 
 
+def ensure(workspace: Workspace) -> None:
+    """Start the workspace's supervisor unless one runs (it holds a lock on a file)."""
+    if workspace.store.read_only or running(workspace):
+        return
+    start_detached(workspace, ["-m", "lstm_core.jobs.supervisor"], workspace.root / LOG_FILE)
+
+
 def _anything_active(workspace: Workspace) -> bool:
     return any(r.status.active for r in workspace.store.list_runs(limit=200))
 
@@ -66,13 +75,11 @@ def _report_a_stopped_writer(workspace: Workspace, said: str | None) -> str | No
 
 def supervise(workspace: Workspace, idle_exit: float) -> str:
     """Look every second until idle for `idle_exit` s; returns why it stopped."""
-    from lstm_core.jobs import queue
-
     idle_since, failures, said = None, 0, None
     while workspace.root.is_dir():
         said = _report_a_stopped_writer(workspace, said)
         try:
-            for run_id in queue.dispatch(workspace):
+            for run_id in dispatch(workspace):
                 log.info("started a worker for run %s", run_id)
             active = _anything_active(workspace)
             failures = 0

@@ -12,7 +12,7 @@ import logging
 import sys
 
 from lstm_core.execution.priority import lower_for_training
-from lstm_core.jobs.queue import dispatch
+from lstm_core.jobs.dispatch import dispatch
 from lstm_core.store.workspace import Workspace
 
 USAGE = "usage: python -m lstm_core.jobs.worker RUN_ID | --standby"

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from lstm_core.data.vectorizer import SequenceVectorizer
-from lstm_core.domain.entities import LabelledText
+from lstm_core.domain.analysis import LabelledText
 from lstm_core.domain.errors import UserError
 
 MODEL_FILE = "model.keras"

@@ -1,27 +1,27 @@
-"""One builder for every recurrent architecture, driven by a table of cell types.
+"""Every model: an embedding, the architecture's body, an optional dense layer and a softmax.
 
-`layer_table` gives a `model.summary()`-style table and parameter count without importing
-TensorFlow (the dashboard shows it while a person designs a grid); a test checks it
-against Keras' own count for every architecture. `build_model` imports Keras lazily.
+The architectures (`lstm_core.domain.architectures`) declare their bodies; this module
+builds the shared parts around one, compiles it, and reads what was built: the
+`model.summary()`-style table the Experiment page shows and the weights a token passes
+through (what an epoch's time grows with) are taken from a built model, never counted by
+hand. Keras is imported inside the functions that need it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
+from lstm_core.domain.architectures.architecture import EMBEDDING, Body
+from lstm_core.domain.architectures.registry import architecture
 from lstm_core.domain.entities import ParameterCounts
+from lstm_core.domain.hyperparameter import MODEL
+from lstm_core.domain.hyperparams import defaults, targets
 
-# cell name in Keras, gate count (weights per unit), bidirectional?
-CELLS = {
-    "rnn": ("SimpleRNN", 1, False),
-    "lstm": ("LSTM", 4, False),
-    "gru": ("GRU", 3, False),
-    "bilstm": ("LSTM", 4, True),
-    "bigru": ("GRU", 3, True),
-}
 KERAS_INITIALIZERS = {"uniform": "random_uniform", "normal": "random_normal", "zero": "zeros"}
 KERAS_OPTIMIZERS = {
     "sgd": "SGD",
@@ -32,16 +32,8 @@ KERAS_OPTIMIZERS = {
     "adamax": "Adamax",
     "nadam": "Nadam",
 }
-
-
-# Layer groups a model can start from elsewhere (a saved model, word vectors) and freeze.
-EMBEDDING, RECURRENT = "embedding", "recurrent"
 FINE_TUNE_RATE = 0.1  # a fine-tune phase trains at this share of the first phase's rate
-
-
-def recurrent_frozen(frozen: frozenset[str], depth: int) -> bool:
-    """Is recurrent layer `depth` (from 1, input side first) frozen: all of them, or it?"""
-    return RECURRENT in frozen or f"{RECURRENT}_{depth}" in frozen
+SUMMARY_CACHE = 256  # built models' tables kept (a grid's candidates share few shapes)
 
 
 @dataclass(frozen=True)
@@ -56,13 +48,13 @@ class LayerRow:
 class InitialWeights:
     """What a model starts from instead of random weights, and what stays frozen.
 
-    `embedding`: the embedding's rows (word vectors, or a saved model's); `recurrent`: each
-    recurrent layer's weights, from a saved model of the same shape. A fine-tune phase of
+    `embedding`: the embedding's rows (word vectors, or a saved model's); `body`: each body
+    layer's weights, from a saved model of the same shape. A fine-tune phase of
     `fine_tune_epochs` unfreezes everything at `FINE_TUNE_RATE` times the learning rate.
     """
 
     embedding: np.ndarray | None = None
-    recurrent: tuple[list[np.ndarray], ...] = ()
+    body: tuple[list[np.ndarray], ...] = ()
     frozen: frozenset[str] = frozenset()
     fine_tune_epochs: int = 0
 
@@ -97,73 +89,144 @@ def embedding_rows_note(vocabulary_size: int, max_tokens: int) -> str:
     )
 
 
-def recurrent_params(arch: str, input_dim: int, units: int) -> int:
-    """Trainable weights of one recurrent layer (both directions for bidirectional)."""
-    _, gates, bidirectional = CELLS[arch]
-    # GRU in Keras 3 defaults to reset_after=True: a second bias vector per gate.
-    biases = 2 * units if arch in ("gru", "bigru") else units
-    one_direction = gates * (units * (input_dim + units) + biases)
-    return one_direction * (2 if bidirectional else 1)
-
-
-def layer_table(
+def assemble(
     arch: str,
+    *,
     n_classes: int,
-    max_tokens: int = 10_000,
-    embedding_dim: int = 32,
-    units: int = 32,
-    layers: int = 1,
-    dense_units: int = 0,
-    sequence_length: int | str = "auto",
-    dropout_rate: float = 0.0,
+    sequence_length: int | None,
     vocabulary_size: int | None = None,
     frozen: frozenset[str] = frozenset(),
-    **_ignored,
-) -> list[LayerRow]:
-    """The layers `build_model` makes, with output shapes and parameter counts.
+    **given: Any,
+):
+    """The uncompiled Keras model: embedding -> `arch`'s body -> optional dense -> softmax.
 
-    With `vocabulary_size` (the words kept, padding and unknown included) the embedding is
-    sized as a fit sizes it; without, it has `max_tokens` rows. `frozen` names the layers
-    whose weights training leaves alone: `EMBEDDING`, `RECURRENT` (every recurrent layer),
-    `recurrent_N` (the Nth, from the input side).
+    Settings not given take the table's defaults. The embedding has
+    `embedding_rows(vocabulary_size, max_tokens)` rows and masks padding (id 0) where the
+    body reads a mask, so post-padded sequences are read correctly and the fused cuDNN
+    kernel stays usable on a GPU. A `sequence_length` of None takes batches of any length
+    (lstm_core/models/batching.py). The `frozen` layer groups (`Architecture.freezable`)
+    are made untrainable here, before compiling, so the optimizer never holds their weights.
     """
-    cell, _, bidirectional = CELLS[arch]
-    length = "L" if sequence_length == "auto" else str(sequence_length)
-    vocabulary = embedding_rows(vocabulary_size, max_tokens)
-    rows = [
+    import keras
+
+    config = {**defaults(), **given, "arch": arch}
+    declared = architecture(arch)
+    initializer = KERAS_INITIALIZERS.get(config["init_mode"], config["init_mode"])
+    inputs = keras.Input(shape=(sequence_length,), dtype="int32")
+    x = keras.layers.Embedding(
+        embedding_rows(vocabulary_size, int(config["max_tokens"])),
+        int(config["embedding_dim"]),
+        mask_zero=declared.masks_padding,
+        name=EMBEDDING,
+        trainable=EMBEDDING not in frozen,
+    )(inputs)
+    x = declared.body(Body(keras, x, initializer, frozen, declared.group), config)
+    if config["dense_units"]:
+        x = keras.layers.Dense(
+            int(config["dense_units"]),
+            activation=config["activation"],
+            kernel_initializer=initializer,
+        )(x)
+    outputs = keras.layers.Dense(n_classes, activation="softmax")(x)
+    return keras.Model(inputs, outputs, name=f"{arch}_classifier")
+
+
+def build_model(
+    arch: str = "lstm",
+    *,
+    n_classes: int,
+    sequence_length: int | None,
+    optimizer: str = "adam",
+    learning_rate: float | None = None,
+    **settings: Any,
+):
+    """A compiled Keras classifier (`assemble`, then the optimizer)."""
+    import keras
+
+    model = assemble(arch, n_classes=n_classes, sequence_length=sequence_length, **settings)
+    optimizer_class = getattr(keras.optimizers, KERAS_OPTIMIZERS[optimizer])
+    kwargs = {} if learning_rate is None else {"learning_rate": learning_rate}
+    compile_model(model, optimizer_class(**kwargs))
+    return model
+
+
+def describe(layer) -> str:
+    """A layer as the summary names it: its kind and what sets its size."""
+    kind = type(layer).__name__
+    if kind == "Embedding":
+        mask = ", mask_zero" if layer.mask_zero else ""
+        return f"Embedding ({layer.input_dim:,} rows{mask})"
+    if kind == "Bidirectional":
+        return f"Bidirectional({type(layer.forward_layer).__name__})"
+    if kind == "Conv1D":
+        return f"Conv1D ({layer.filters} filters over {layer.kernel_size[0]} words)"
+    if kind == "Dense" and layer.activation.__name__ != "linear":
+        return f"Dense ({layer.activation.__name__})"
+    return kind
+
+
+def layer_table(model) -> list[LayerRow]:
+    """The built model's layers with output shapes and parameter counts, as Keras counts."""
+    return [
         LayerRow(
-            f"Embedding ({vocabulary:,} rows, mask_zero)",
-            f"(None, {length}, {embedding_dim})",
-            vocabulary * embedding_dim,
-            EMBEDDING in frozen,
+            describe(layer),
+            str(tuple(layer.output.shape)).replace(",)", ")"),
+            int(layer.count_params()),
+            bool(layer.weights) and not layer.trainable,
         )
+        for layer in model.layers
+        if type(layer).__name__ != "InputLayer"
     ]
-    width = embedding_dim
-    out_units = units * (2 if bidirectional else 1)
-    for depth in range(layers):
-        last = depth == layers - 1
-        name = f"Bidirectional({cell})" if bidirectional else cell
-        shape = f"(None, {out_units})" if last else f"(None, {length}, {out_units})"
-        rows.append(
-            LayerRow(
-                name,
-                shape,
-                recurrent_params(arch, width, units),
-                recurrent_frozen(frozen, depth + 1),
-            )
-        )
-        if dropout_rate:
-            rows.append(LayerRow("Dropout", shape, 0))
-        width = out_units
-    if dense_units:
-        rows.append(LayerRow("Dense", f"(None, {dense_units})", width * dense_units + dense_units))
-        width = dense_units
-    rows.append(LayerRow("Dense (softmax)", f"(None, {n_classes})", width * n_classes + n_classes))
-    return rows
 
 
-def count_params(arch: str, n_classes: int, **params) -> int:
-    return sum(row.params for row in layer_table(arch, n_classes, **params))
+def body_layers(model) -> list:
+    """The layers of the architecture's body (those with weights between the embedding and
+    the dense head), input side first; found by kind, so models saved before the layers
+    had names work too."""
+    return [
+        layer
+        for layer in model.layers
+        if layer.weights and type(layer).__name__ not in ("Embedding", "Dense")
+    ]
+
+
+def _shape_key(config: Mapping[str, Any]) -> tuple:
+    return tuple((name, config[name]) for name in targets(MODEL) if name in config)
+
+
+@lru_cache(maxsize=SUMMARY_CACHE)
+def _built(key: tuple, n_classes: int, length: int, rows: int, frozen: frozenset):
+    settings = dict(key)
+    model = assemble(
+        settings.pop("arch"),
+        n_classes=n_classes,
+        sequence_length=length,
+        vocabulary_size=rows,
+        frozen=frozen,
+        **settings,
+        max_tokens=rows,  # the rows as given: no second rounding
+    )
+    table = tuple(layer_table(model))
+    per_token = sum(int(layer.count_params()) for layer in body_layers(model))
+    return table, per_token
+
+
+def built_table(
+    config: Mapping[str, Any],
+    n_classes: int,
+    length: int,
+    vocabulary_size: int | None = None,
+    frozen: frozenset[str] = frozenset(),
+) -> list[LayerRow]:
+    """The layer table of the model `config` builds (kept: the same shapes build once)."""
+    rows = embedding_rows(vocabulary_size, int(config["max_tokens"]))
+    return list(_built(_shape_key(config), n_classes, length, rows, frozen)[0])
+
+
+def weights_per_token(config: Mapping[str, Any]) -> int:
+    """The body's weights, each of which every token passes through (a recurrent cell's
+    at each step, a convolution's at each position): what an epoch's time grows with."""
+    return _built(_shape_key(config), 2, 8, 16, frozenset())[1]
 
 
 @dataclass(frozen=True)
@@ -185,87 +248,22 @@ def model_summary(
     vocabulary: Callable[[dict], int] | None = None,
     frozen: frozenset[str] = frozenset(),
 ) -> ModelSummary:
-    """Summary of the candidates (full configurations) that use `arch`; `vocabulary` gives
-    the words a configuration's vectorizer keeps (else the embedding has `max_tokens` rows)."""
-    sized = [
-        {k: v for k, v in c.items() if k != "arch"}
-        | {
-            "sequence_length": auto_length
-            if c["sequence_length"] == "auto"
-            else c["sequence_length"],
-            "vocabulary_size": vocabulary(c) if vocabulary else None,
-            "frozen": frozen,
-        }
-        for c in configs
-        if c["arch"] == arch
+    """Summary of the candidates (full configurations) that use `arch`, from their built
+    models; `vocabulary` gives the words a configuration's vectorizer keeps (else the
+    embedding has `max_tokens` rows)."""
+    tables = [
+        built_table(
+            config,
+            n_classes,
+            auto_length if config["sequence_length"] == "auto" else int(config["sequence_length"]),
+            vocabulary(config) if vocabulary else None,
+            frozen,
+        )
+        for config in configs
+        if config["arch"] == arch
     ]
-    rows = layer_table(arch, n_classes, **sized[0])
-    totals = [count_params(arch, n_classes, **c) for c in sized]
-    return ModelSummary(arch, rows, sum(r.params for r in rows), min(totals), max(totals))
-
-
-def build_model(
-    arch: str = "lstm",
-    *,
-    n_classes: int,
-    sequence_length: int | None,
-    max_tokens: int = 10_000,
-    vocabulary_size: int | None = None,
-    embedding_dim: int = 32,
-    units: int = 32,
-    layers: int = 1,
-    dropout_rate: float = 0.0,
-    recurrent_dropout: float = 0.0,
-    optimizer: str = "adam",
-    learning_rate: float | None = None,
-    init_mode: str = "glorot_uniform",
-    activation: str = "relu",
-    dense_units: int = 0,
-    frozen: frozenset[str] = frozenset(),
-):
-    """A compiled Keras classifier: masked embedding -> recurrent stack -> softmax.
-
-    The embedding masks padding (id 0), so post-padded sequences are read correctly and the
-    fused cuDNN kernel stays usable on a GPU (it accepts right-padded masks). A
-    `sequence_length` of None takes batches of any length (lstm_core/models/batching.py). The
-    embedding has `embedding_rows(vocabulary_size, max_tokens)` rows. The `frozen` layers
-    (as `layer_table` names them) are made untrainable before compiling, so the optimizer never holds their weights.
-    """
-    import keras
-
-    cell_name, _, bidirectional = CELLS[arch]
-    cell = getattr(keras.layers, cell_name)
-    initializer = KERAS_INITIALIZERS.get(init_mode, init_mode)
-    inputs = keras.Input(shape=(sequence_length,), dtype="int32")
-    rows = embedding_rows(vocabulary_size, max_tokens)
-    x = keras.layers.Embedding(
-        rows, embedding_dim, mask_zero=True, name=EMBEDDING, trainable=EMBEDDING not in frozen
-    )(inputs)
-    for depth in range(layers):
-        name = f"{RECURRENT}_{depth + 1}"
-        layer = cell(
-            units,
-            return_sequences=depth < layers - 1,
-            recurrent_dropout=recurrent_dropout,
-            kernel_initializer=initializer,
-            name=f"{name}_cell" if bidirectional else name,
-        )
-        if bidirectional:
-            layer = keras.layers.Bidirectional(layer, name=name)
-        layer.trainable = not recurrent_frozen(frozen, depth + 1)
-        x = layer(x)
-        if dropout_rate:
-            x = keras.layers.Dropout(dropout_rate)(x)
-    if dense_units:
-        x = keras.layers.Dense(dense_units, activation=activation, kernel_initializer=initializer)(
-            x
-        )
-    outputs = keras.layers.Dense(n_classes, activation="softmax")(x)
-    model = keras.Model(inputs, outputs, name=f"{arch}_classifier")
-    optimizer_class = getattr(keras.optimizers, KERAS_OPTIMIZERS[optimizer])
-    kwargs = {} if learning_rate is None else {"learning_rate": learning_rate}
-    compile_model(model, optimizer_class(**kwargs))
-    return model
+    totals = [sum(row.params for row in table) for table in tables]
+    return ModelSummary(arch, tables[0], totals[0], min(totals), max(totals))
 
 
 def compile_model(model, optimizer) -> None:
@@ -290,20 +288,11 @@ def embedding_layer(model):
     return next(layer for layer in model.layers if isinstance(layer, keras.layers.Embedding))
 
 
-def recurrent_layers(model) -> list:
-    """The recurrent layers (bidirectional wrappers included), input side first; found by
-    type, so models saved before the layers had names work too."""
-    import keras
-
-    kinds = (keras.layers.RNN, keras.layers.Bidirectional)
-    return [layer for layer in model.layers if isinstance(layer, kinds)]
-
-
 def start_from(model, start: InitialWeights) -> None:
     """Set the starting weights `start` gives (the shapes must match: same architecture)."""
     if start.embedding is not None:
         embedding_layer(model).set_weights([start.embedding])
-    for layer, weights in zip(recurrent_layers(model), start.recurrent, strict=False):
+    for layer, weights in zip(body_layers(model), start.body, strict=False):
         layer.set_weights(weights)
 
 
@@ -326,8 +315,8 @@ def parameter_counts(model) -> ParameterCounts:
 
 
 def weights_to_reuse(model) -> InitialWeights:
-    """A saved model's embedding and recurrent weights, to start a new model from."""
+    """A saved model's embedding and body weights, to start a new model from."""
     return InitialWeights(
         embedding=embedding_layer(model).get_weights()[0],
-        recurrent=tuple(layer.get_weights() for layer in recurrent_layers(model)),
+        body=tuple(layer.get_weights() for layer in body_layers(model)),
     )

@@ -10,7 +10,7 @@ Three moments, three functions:
   them); every fit gets them once, with the dataset. Nothing of the workspace is read in
   a fit.
 - `initial_weights`, in a fit, once its vectorizer is fitted: the embedding rows for the
-  words it kept, and the recurrent layers' weights.
+  words it kept, and the body layers' weights.
 """
 
 from __future__ import annotations
@@ -26,9 +26,10 @@ from lstm_core.data import text_files
 from lstm_core.data.word_vectors import WordVectors, coverage, embedding_matrix, read_vectors
 from lstm_core.domain.entities import RunStatus, VectorsCoverage
 from lstm_core.domain.errors import UserError
-from lstm_core.domain.hyperparams import defaults
-from lstm_core.domain.spec import INHERITED, SELF_VECTORS, ExperimentSpec
-from lstm_core.models.model_zoo import RECURRENT, InitialWeights, embedding_rows
+from lstm_core.domain.hyperparams import applies, defaults
+from lstm_core.domain.spec import ExperimentSpec
+from lstm_core.domain.start_settings import INHERITED, SELF_VECTORS, check_freezable
+from lstm_core.models.model_zoo import InitialWeights, embedding_rows
 
 if TYPE_CHECKING:
     from lstm_core.data.vectorizer import SequenceVectorizer
@@ -92,15 +93,12 @@ def resolve(workspace: Workspace, spec: ExperimentSpec) -> ExperimentSpec:
             )
         result = workspace.store.get_result(spec.parent)
         config = {**defaults(), **result.best_config}  # older models: a later setting's default
-        inherited = {name: config[name] for name in INHERITED}
-        layers = int(inherited["layers"])
-        for name in sorted(spec.frozen()):
-            if name.startswith(f"{RECURRENT}_") and int(name.rsplit("_", 1)[1]) > layers:
-                raise UserError(
-                    f"Run {spec.parent}'s model has {layers} recurrent layer(s), so there is "
-                    f"no {name} to freeze."
-                )
-        return replace(spec, params=_fixed_by(spec, inherited, f"run {spec.parent}'s model"))
+        # (a setting the saved model's architecture does not have is none of its shape)
+        inherited = {name: config[name] for name in INHERITED if applies(name, config)}
+        spec = replace(spec, params=_fixed_by(spec, inherited, f"run {spec.parent}'s model"))
+        source = f"Run {spec.parent}'s model"
+        check_freezable(spec.frozen(), inherited["arch"], int(inherited["layers"]), source)
+        return spec
     if spec.vectors and spec.vectors != SELF_VECTORS:
         info = text_files.read_info(workspace.root, spec.vectors)
         if info.kind != text_files.VECTORS:

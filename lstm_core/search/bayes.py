@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 
 from lstm_core.domain.errors import FitFailed
-from lstm_core.domain.hyperparams import hyperparameter
+from lstm_core.domain.hyperparams import hyperparameter, settled
 from lstm_core.domain.spec import ExperimentSpec
-from lstm_core.search.searchers import Candidate, Searcher
+from lstm_core.search.searcher import Candidate, Searcher
 
 PRUNE_FOLD = 0
 SAME_AS = "same_as"  # user attr of a trial that proposed an earlier candidate again
@@ -58,10 +58,10 @@ def distributions(spec: ExperimentSpec) -> dict[str, Any]:
     from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
     space: dict[str, Any] = {}
-    grid = dict(spec.grid)
-    if not spec.highest("dense_units"):  # no dense layer anywhere: its activation is moot
-        grid.pop("activation", None)
-    for name, r in spec.ranges.items():
+    moot = spec.moot()  # values that give the same model in every candidate: not searched
+    grid = {name: values for name, values in spec.grid.items() if name not in moot}
+    ranges = {name: r for name, r in spec.ranges.items() if name not in moot}
+    for name, r in ranges.items():
         if hyperparameter(name).integer:
             space[name] = IntDistribution(int(r.low), int(r.high), log=r.log)
         else:
@@ -178,10 +178,12 @@ class BayesianSearcher(Searcher):
     def _sampler(self, number: int):
         import optuna
 
+        from lstm_core.search.gaussian_process import ScikitGPSampler  # scikit-learn: lazily
+
         seed = trial_seed(self.spec.seed, number)
         startup = startup_trials(self.spec.n_candidates())
         if self.spec.search == "gp":
-            return optuna.samplers.GPSampler(seed=seed, n_startup_trials=startup)
+            return ScikitGPSampler(seed=seed, n_startup_trials=startup)
         return optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup)
 
     def _suggest(self, trial) -> dict[str, Any]:
@@ -197,10 +199,8 @@ class BayesianSearcher(Searcher):
         return trial.params
 
     def _config(self, params: dict[str, Any]) -> dict[str, Any]:
-        config = {**self.fixed, **params}
-        if not config.get("dense_units"):  # no dense layer: its activation means nothing
-            config["activation"] = None
-        return config
+        """The full configuration, None where a value does not matter (`settled`)."""
+        return settled({**self.fixed, **params})
 
     def _candidate(self, trial) -> Candidate:
         config = self._config(trial.params)

@@ -8,47 +8,13 @@ and tells the searcher the mean fold score.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lstm_core.domain.spec import BAYESIAN, ExperimentSpec, resource_share
-
-
-@dataclass(frozen=True)
-class Candidate:
-    number: int
-    config: dict[str, Any]  # every hyperparameter, as this round trains it
-    round: int = 0
-    rows_share: float = 1.0  # share of each fold's training rows this round trains on
-
-
-class Searcher(ABC):
-    def __init__(self) -> None:
-        self.scores: dict[tuple[int, int], float] = {}
-        self.pruned: set[int] = set()  # candidates stopped early: no score, never best
-
-    @abstractmethod
-    def ask(self) -> list[Candidate]:
-        """The next candidates to score on every fold; an empty list ends the search."""
-
-    def report(self, candidate: int, fold: int | None, epoch: int, value: float) -> bool:
-        """A fit's validation value after an epoch (higher is better); True: stop the
-        candidate now (it joins `pruned`). Only searchers with a pruner ever say so."""
-        return False
-
-    def tell(self, candidate: Candidate, score: float) -> None:
-        """A candidate's mean score over the folds."""
-        self.scores[(candidate.number, candidate.round)] = score
-
-    @abstractmethod
-    def best(self) -> Candidate:
-        """The candidate to refit on the whole training split."""
-
-    def _best_of(self, candidates: list[Candidate]) -> Candidate:
-        """Highest score; a tie goes to the candidate tried first."""
-        return max(candidates, key=lambda c: (self.scores[(c.number, c.round)], -c.number))
+from lstm_core.domain.searches import resource_share, strategy
+from lstm_core.domain.spec import ExperimentSpec
+from lstm_core.search.bayes import BayesianSearcher
+from lstm_core.search.searcher import Candidate, Searcher
 
 
 class _OneRound(Searcher):
@@ -139,9 +105,7 @@ def make_searcher(
     """The spec's searcher; a Bayesian one keeps its study in `study_file`, named `run_id`,
     and asks `slots` candidates at a time (the fits the executor runs at once; 0: the
     spec's parallel fits)."""
-    if spec.search in BAYESIAN:
-        from lstm_core.search.bayes import BayesianSearcher
-
+    if strategy(spec.search).learns:
         if study_file is None:
             raise ValueError("a Bayesian search needs a file for its study")
         return BayesianSearcher(spec, study_file, run_id, slots or spec.proposal_batch())

@@ -19,7 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from lstm_core.domain.entities import Dataset, Epoch, Run, RunResult, Trial, from_plain, to_plain
+from lstm_core.domain.entities import Dataset, Epoch, Run, RunResult, Trial
+from lstm_core.domain.plain import from_plain, to_plain
 
 RUN_FILE = "run.json"
 LOCK_FILE = "run.lock"

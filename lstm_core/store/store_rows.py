@@ -1,31 +1,31 @@
-"""Rows of the run store read back as entities, each value checked on the way.
+"""Rows of a SQL backend read back as entities, each value checked on the way.
 
 SQLite's `quick_check` reads pages, not values: a damaged byte inside a value passes it.
 So every field is read through `Record`, which turns text that is not UTF-8, a number
 turned into text, JSON that does not parse or an unknown status into `RecordDamaged`
-naming the record and the field, never a stray exception.
+naming the record and the field, never a stray exception. A row is anything that gives
+its values by column name (`Row`), so every SQL backend reads its rows through here.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from dataclasses import fields
-from typing import Any
+from typing import Any, Protocol
 
-from lstm_core.domain.entities import (
-    Dataset,
-    Epoch,
-    Run,
-    RunResult,
-    RunStatus,
-    Trial,
-    TrialStatus,
-    from_plain,
-)
+from lstm_core.domain.entities import Dataset, Epoch, Run, RunResult, RunStatus, Trial, TrialStatus
+from lstm_core.domain.plain import from_plain
 from lstm_core.domain.spec import ExperimentSpec
 from lstm_core.store.store_errors import RecordDamaged
+
+
+class Row(Protocol):
+    """A database row: values by column name, and the names it has."""
+
+    def __getitem__(self, name: str) -> Any: ...
+
+    def keys(self) -> list[str]: ...
 
 
 class Garbled(str):
@@ -33,7 +33,7 @@ class Garbled(str):
 
 
 def text_value(raw: bytes) -> str:
-    """SQLite's text as Python text; a damaged value is kept, marked, for `Record`."""
+    """A driver's raw text as Python text; a damaged value is kept, marked, for `Record`."""
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -73,7 +73,7 @@ class Record:
     that are not text, a number turned into text, JSON that does not parse) raises
     `RecordDamaged` naming the record and the field, never a stray exception."""
 
-    def __init__(self, row: sqlite3.Row, record: str, run_id: str | None = None):
+    def __init__(self, row: Row, record: str, run_id: str | None = None):
         self.row, self.record, self.run_id = row, record, run_id
 
     def __getitem__(self, name: str) -> Any:
@@ -104,7 +104,7 @@ class Record:
         return RecordDamaged(self.record, field, reason, self.run_id)
 
 
-def known_id(row: sqlite3.Row, column: str) -> str | None:
+def known_id(row: Row, column: str) -> str | None:
     """The row's key if it can be read (a damaged record still says whose it is)."""
     value = row[column] if column in row.keys() else None  # noqa: SIM118 (a Row)
     return value if isinstance(value, str) and not isinstance(value, Garbled) else None
@@ -121,7 +121,7 @@ _JOINED_DATASET_COLUMNS = {
 }  # fmt: skip
 
 
-def dataset_of(row: sqlite3.Row) -> Dataset:
+def dataset_of(row: Row) -> Dataset:
     r = Record(row, f"dataset {known_id(row, 'id') or '(unreadable id)'}")
     return _dataset(r, _DATASET_COLUMNS)
 
@@ -131,7 +131,7 @@ def _dataset(r: Record, columns: dict[str, str]) -> Dataset:
     return Dataset(**values, class_counts=r.parse(columns["class_counts"], dict))
 
 
-def run_of(row: sqlite3.Row) -> Run:
+def run_of(row: Row) -> Run:
     run_id = known_id(row, "id")
     r = Record(row, f"run {run_id or '(unreadable id)'}", run_id)
     spec = r.parse("spec", ExperimentSpec.from_dict)
@@ -151,7 +151,6 @@ def run_of(row: sqlite3.Row) -> Run:
         heartbeat_at=r["heartbeat_at"],
         started_at=r["started_at"],
         finished_at=r["finished_at"],
-        trials_done=r["trials_done"] + r["pruned_candidates"] * spec.n_splits(),
         trials_total=r["trials_total"],
         error=r["error"],
         traceback=r["traceback"],
@@ -162,7 +161,7 @@ def run_of(row: sqlite3.Row) -> Run:
     )
 
 
-def result_of(row: sqlite3.Row) -> RunResult | None:
+def result_of(row: Row) -> RunResult | None:
     if row["result"] is None:
         return None
     run_id = known_id(row, "id")
@@ -170,7 +169,7 @@ def result_of(row: sqlite3.Row) -> RunResult | None:
     return r.parse("result", lambda plain: from_plain(RunResult, plain))
 
 
-def trial_of(row: sqlite3.Row, number: int) -> Trial:
+def trial_of(row: Row, number: int) -> Trial:
     run_id = known_id(row, "run_id")
     r = Record(row, f"fit {row['id']} of run {run_id or '(unreadable id)'}", run_id)
     return Trial(
@@ -208,7 +207,7 @@ def epoch_row(e: Epoch) -> tuple:
     )
 
 
-def epoch_of(row: sqlite3.Row) -> Epoch:
+def epoch_of(row: Row) -> Epoch:
     r = Record(row, f"epoch {row['epoch']} of fit {row['trial_id']}", known_id(row, "run_id"))
     return Epoch(**{name: r[name] for name in EPOCH_FIELDS})
 

@@ -1,8 +1,8 @@
 """Where everything that lasts lives: `$LSTM_CORE_HOME` (default `./workspace`).
 
-It holds the SQLite run store and one folder per dataset snapshot and per run, so a
-worker process, the CLI and the dashboard all find the same files. Only the engine builds
-these paths.
+It holds one folder per dataset snapshot and per run and, unless `$LSTM_CORE_STORE_URL`
+names another (`store_url`), the run store's SQLite file, so a worker process, the CLI and
+the dashboard all find the same files. Only the engine builds these paths.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ import os
 from functools import cached_property
 from pathlib import Path
 
+from lstm_core.domain import env_settings
 from lstm_core.domain.entities import Run, RunStatus
 from lstm_core.store.run_files import RunArchive
-from lstm_core.store.sqlite import RunStore, SQLiteRunStore
+from lstm_core.store.run_store import RunStore
+from lstm_core.store.store_url import STORE_URL_VARIABLE, database_file, open_store, sqlite_url
 
 HOME_VARIABLE = "LSTM_CORE_HOME"
 DATABASE_FILE = "runs.sqlite"
@@ -28,9 +30,15 @@ class Workspace:
     def __init__(self, root: str | os.PathLike | None = None):
         self.root = Path(root or os.environ.get(HOME_VARIABLE) or "workspace").resolve()
 
+    @cached_property
+    def store_url(self) -> str:
+        """`$LSTM_CORE_STORE_URL`, else the SQLite file in this folder."""
+        return env_settings.text(STORE_URL_VARIABLE) or sqlite_url(self.root / DATABASE_FILE)
+
     @property
     def database(self) -> Path:
-        return self.root / DATABASE_FILE
+        """The store's file (what `doctor` checks and the write-lock holder is read from)."""
+        return database_file(self.store_url)
 
     @cached_property
     def archive(self) -> RunArchive:
@@ -38,7 +46,7 @@ class Workspace:
 
     @cached_property
     def store(self) -> RunStore:
-        return SQLiteRunStore(self.database, self.archive)
+        return open_store(self.store_url, self.archive)
 
     def dataset_dir(self, dataset_id: str) -> Path:
         return self.root / "datasets" / dataset_id

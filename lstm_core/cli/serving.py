@@ -1,8 +1,7 @@
 """A completed run's model behind a small REST API (FastAPI on uvicorn): `lstm-core serve`.
 
-The port is bound first, then the model loads once, and answers through the same path as
-`Engine.predict` and `Engine.explain` (the bundle's text cleaning and vectorizer), so the
-server and the CLI agree. Requests that arrive while the model is busy wait and go through
+The port is bound first, then the model loads once into the engine, and answers through
+`Engine.predict` and `Engine.explain`, so the server and the CLI agree. Requests that arrive while the model is busy wait and go through
 it together in one batch. Input is bounded (texts per request, characters per text, body
 bytes) and a bad request gets a 4xx with a one-sentence `detail`, never a traceback.
 """
@@ -13,180 +12,29 @@ import asyncio
 import errno
 import socket
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
-from pydantic_core import PydanticCustomError
 
-from lstm_core.domain.entities import LabelledText, to_plain
-from lstm_core.domain.errors import UserError
-from lstm_core.domain.hyperparams import ARCHITECTURE_NAMES
-
-if TYPE_CHECKING:
-    from lstm_core.api import Engine
-
-MAX_TEXTS = 256  # per /predict request
-MAX_TEXT_CHARS = 10_000  # a text; the model reads only its first sequence_length words anyway
-MAX_BODY_BYTES = 8 * 1024 * 1024  # refused from its Content-Length, before it is read
-EXAMPLE = '{"text": "See you at lunch"}'  # what both /predict and /explain take
-
-Text = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS)]
-
-
-class PredictRequest(BaseModel):
-    """One text (`text`) or several (`texts`)."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"text": "WINNER! Claim your prize now"}]},
-    )
-
-    text: Text | None = None
-    texts: Annotated[list[Text], Field(min_length=1, max_length=MAX_TEXTS)] | None = None
-
-    @model_validator(mode="after")
-    def _one_kind_and_words(self) -> PredictRequest:
-        if (self.text is None) == (self.texts is None):
-            raise PydanticCustomError(
-                "text_or_texts", "Give either 'text' (one text) or 'texts' (a list), not both"
-            )
-        for number, text in enumerate(self.all_texts(), 1):
-            if not text.strip():  # Engine.predict's rule: the model would still answer
-                raise PydanticCustomError(
-                    "empty_text",
-                    "Text {number} is empty; give some words to label",
-                    {"number": number},
-                )
-        return self
-
-    def all_texts(self) -> list[str]:
-        return [self.text] if self.text is not None else list(self.texts or [])
-
-
-class ExplainRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"text": "WINNER! Claim your prize now"}]}
-    )
-
-    text: Text
-
-    @model_validator(mode="after")
-    def _words(self) -> ExplainRequest:
-        if not self.text.strip():  # it would attribute the answer to an [unknown] token
-            raise PydanticCustomError("empty_text", "The text is empty; give some words to explain")
-        return self
-
-
-class Prediction(BaseModel):
-    """`LabelledText`: the label, each class's probability, the words the model never learned."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    text: str
-    label: str
-    probabilities: dict[str, float]
-    words: int
-    known_words: int
-    unknown_words: list[str]
-
-
-class PredictResponse(BaseModel):
-    model: str = Field(description="the run whose model answered")
-    predictions: list[Prediction]
-
-
-class TokenScore(BaseModel):
-    token: str
-    attribution: float
-    gradient: float
-    known: bool
-
-
-class ExplainResponse(BaseModel):
-    """`Explanation` without the gates: attributions are what a caller acts on."""
-
-    model: str
-    text: str
-    label: str
-    probabilities: dict[str, float]
-    tokens: list[TokenScore]
-    method: str
-    completeness_gap: float
-    unread_words: int
-
-
-class ClassScore(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    precision: float
-    recall: float
-    f1: float
-    support: int
-
-
-class Scores(BaseModel):
-    """An `Evaluation` on the held-out texts, without the curve points."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    model: str | None
-    accuracy: float
-    macro_f1: float
-    labels: list[str]
-    per_class: dict[str, ClassScore]
-    confusion_matrix: list[list[int]]
-    n_test: int
-    roc_auc: float | None = None
-    pr_auc: float | None = None
-
-
-class CrossValidation(BaseModel):
-    scoring: str
-    score: float
-    accuracy: float | None
-
-
-class DatasetInfo(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: str
-    name: str
-    text_column: str
-    label_column: str
-    rows: int
-
-
-class Limits(BaseModel):
-    max_texts: int = MAX_TEXTS
-    max_text_chars: int = MAX_TEXT_CHARS
-    max_body_bytes: int = MAX_BODY_BYTES
-
-
-class ModelInfo(BaseModel):
-    model: str
-    name: str | None
-    note: str | None
-    architecture: str
-    best_params: dict[str, Any]
-    config: dict[str, Any]
-    labels: list[str]
-    dataset: DatasetInfo
-    trained_at: float | None
-    sequence_length: int
-    vocabulary_size: int
-    cv: CrossValidation
-    test: Scores
-    baseline: Scores
-    majority: Scores | None
-    limits: Limits
-
-
-class Health(BaseModel):
-    status: str
-    model: str
+from lstm_core.api import ARCHITECTURE_NAMES, Engine, LabelledText, UserError, to_plain
+from lstm_core.cli.serving_schema import (
+    EXAMPLE,
+    MAX_BODY_BYTES,
+    MAX_TEXT_CHARS,
+    MAX_TEXTS,
+    CrossValidation,
+    DatasetInfo,
+    ExplainRequest,
+    ExplainResponse,
+    Health,
+    Limits,
+    ModelInfo,
+    Prediction,
+    PredictRequest,
+    PredictResponse,
+    Scores,
+)
 
 
 class Batcher:
@@ -248,8 +96,8 @@ def build_app(engine: Engine, run_id: str) -> FastAPI:
         raise UserError(
             f"Run '{run.id}' has no result to serve: it is {run.status}; pick a completed run."
         )
-    bundle = engine.load_model(run.id)
-    engine.predict(run.id, ["warm up"], model=bundle)  # traces the forward pass once
+    card = engine.load_model(run.id)
+    engine.predict(run.id, ["warm up"])  # traces the forward pass once
     info = ModelInfo(
         model=run.id,
         name=run.name,
@@ -257,7 +105,7 @@ def build_app(engine: Engine, run_id: str) -> FastAPI:
         architecture=ARCHITECTURE_NAMES[result.best_config["arch"]],
         best_params=result.best_params,
         config=result.best_config,
-        labels=bundle.labels,
+        labels=card.labels,
         dataset=DatasetInfo.model_validate(run.dataset),
         trained_at=run.finished_at,
         sequence_length=result.sequence_length,
@@ -269,11 +117,11 @@ def build_app(engine: Engine, run_id: str) -> FastAPI:
         limits=Limits(),
     )
     lane = asyncio.Lock()  # one model call at a time: each uses every core already
-    batcher = Batcher(lambda texts: engine.predict(run.id, texts, model=bundle), MAX_TEXTS, lane)
+    batcher = Batcher(lambda texts: engine.predict(run.id, texts), MAX_TEXTS, lane)
     app = FastAPI(
         title=f"Run {run.title}",
         summary=f"{info.architecture} text classifier trained on {run.dataset.name} "
-        f"(labels: {', '.join(bundle.labels)}).",
+        f"(labels: {', '.join(card.labels)}).",
         version=run.id,
     )
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
@@ -292,7 +140,7 @@ def build_app(engine: Engine, run_id: str) -> FastAPI:
     async def explain(request: ExplainRequest) -> ExplainResponse:
         """Each token's share of the predicted class's probability (integrated gradients)."""
         async with lane:  # in the model's lane, never beside a batch of /predict
-            explanation = await asyncio.to_thread(engine.explain, run.id, request.text, bundle)
+            explanation = await asyncio.to_thread(engine.explain, run.id, request.text)
         return ExplainResponse.model_validate({**to_plain(explanation), "model": run.id})
 
     @app.get("/model", response_model=ModelInfo)

@@ -1,4 +1,4 @@
-"""The run store's schema, its version, and the steps that bring an older database up to it.
+"""The SQLite store's schema, its version, and the steps that bring an older file up to it.
 
 The version lives in SQLite's `user_version`. Version 1 is the schema of the first wave
 (no version written, runs kept scikit-learn's `cv_results_`, trials had no candidate
@@ -15,9 +15,10 @@ import json
 import sqlite3
 from collections import defaultdict
 
-from lstm_core.domain.errors import UserError
+from lstm_core.store.store_errors import NewerSchema
 
 SCHEMA_VERSION = 5
+ARCHIVED_SINCE = 3  # the version from which every change is copied into run folders
 
 SCHEMA = """
 CREATE TABLE datasets (
@@ -82,10 +83,6 @@ CREATE TABLE epochs (
     PRIMARY KEY (trial_id, epoch)
 );
 """
-
-
-class NewerSchema(UserError):
-    """The database was written by a newer version of the workbench."""
 
 
 def schema_version(db: sqlite3.Connection) -> int:

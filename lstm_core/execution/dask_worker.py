@@ -1,13 +1,13 @@
 """What runs on a Dask worker: one fit, reported back over the cluster, never to a disk.
 
-`run_fit` is the task the run's process submits (`lstm_core.execution.cluster`). Its dataset comes
-scattered (`ShippedData`, sent once per worker); what the fit reports travels as Dask
-events on the run's topic (msgpack dicts, as Dask's event log wants them, encoded and
-decoded only here), each tagged with a token of this attempt, so that the run's process
+`run_fit` is the task the run's process submits (`lstm_core.execution.dask_executor`). Its
+dataset comes scattered (`ShippedData`, sent once per worker); what the fit reports travels
+as Dask events on the run's topic (msgpack dicts, as Dask's event log wants them, encoded
+and decoded only here), each tagged with a token of this attempt, so that the run's process
 can tell a fit that Dask re-ran on another worker (its first worker died) from the first
-try. Whether to stop is
-read from a Dask `Variable` the run's process writes (`StopFlags`), at most four times a
-second; once the run has deleted it (the run ended), a fit still running stops.
+try. Whether to stop is read from a Dask `Variable` the run's process writes (`StopFlags`),
+at most four times a second; once the run has deleted it (the run ended), a fit still
+running stops.
 
 Keras keeps global state (`clear_session`, the kept-model pool), so one worker process
 fits one model at a time; a run refuses workers of several threads (Dask would queue fits
@@ -27,6 +27,7 @@ import uuid
 from dataclasses import dataclass
 
 from lstm_core.domain.entities import Epoch, TrialStatus
+from lstm_core.execution.fitting import fit_trial
 from lstm_core.execution.trial import (
     EpochEnded,
     FitProgress,
@@ -34,7 +35,6 @@ from lstm_core.execution.trial import (
     TrialContext,
     TrialOutcome,
     TrialTask,
-    fit_trial,
 )
 
 FLAGS_CHECK_S = 0.25

@@ -1,0 +1,1 @@
+"""The architectures, one file each; `registry` finds them (a new file is a new architecture)."""
