@@ -1,4 +1,4 @@
-"""What each recurrent layer computes, for the student who meets it on the Experiment page.
+"""What each layer computes, for the student who meets it on the Experiment page.
 
 The equations follow Keras' own layers (its GRU keeps the old state with z, and has two
 bias vectors, `reset_after=True`), so the parameter counts match the model summaries the
@@ -10,7 +10,7 @@ import streamlit as st
 
 
 def architecture_guide() -> None:
-    with st.expander("What do SimpleRNN, LSTM, GRU and the bidirectional layers compute?"):
+    with st.expander("What do SimpleRNN, LSTM, GRU, the bidirectional layers and the CNN compute?"):
         st.markdown(
             "Each layer reads the text one word vector $x_t$ at a time and keeps a state "
             "$h_t$ of n numbers (the **units**); the classifier sees the last state. "
@@ -58,4 +58,17 @@ def architecture_guide() -> None:
             "right and one right to left, their last states joined (2n numbers). Twice the "
             "weights and about twice the time; it helps when the end of a text explains its "
             "beginning."
+        )
+        st.markdown(
+            "**1-D CNN**, the contrast to recurrence: no state carried from word to word. "
+            "Each of n *filters* looks at k neighbouring word vectors at a time (the "
+            "**kernel size**) and slides along the text; global max pooling keeps each "
+            "filter's strongest match anywhere in it."
+        )
+        st.latex(
+            r"y_{t} = \mathrm{relu}(W [x_t; x_{t+1}; \dots; x_{t+k-1}] + b), \quad h = \max_t y_t"
+        )
+        st.caption(
+            "Weights: n(km + 1). It sees phrases of k words wherever they stand, fast and in "
+            "parallel, but not their order beyond k words."
         )

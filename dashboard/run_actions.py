@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import design_memory
 from dashboard.demo_mode import demo_link
+from dashboard.sign_in import may_change, sign_in_note
 from dashboard.widgets import engine, forget, md, preset
 from lstm_core.api import MAX_NAME_CHARS, MAX_NOTE_CHARS, MLFLOW_EXPERIMENT, Run, UserError
 
@@ -15,6 +16,8 @@ def name_and_note(run: Run) -> None:
     """A name a class will recognise in every list, and a note on what was tried."""
     if run.note:
         st.caption(md(run.note))
+    if not may_change():
+        return
     with (
         st.popover("Name and note", icon=":material/edit:"),
         st.form(f"runs_describe_{run.id}", border=False),
@@ -45,6 +48,8 @@ def share(run: Run) -> None:
     home = shlex.quote(str(workbench.root))  # whichever folder the terminal is in
     st.markdown("**Serve it** as a REST API (its docs at /docs), from a terminal:")
     st.code(f"LSTM_CORE_HOME={home} lstm-core serve {run.id}", language="bash")
+    if not may_change():
+        return
     with st.popover("Export to MLflow", icon=":material/ios_share:"):
         missing = workbench.mlflow_missing()
         if missing:
@@ -80,6 +85,8 @@ def housekeeping(run: Run) -> None:
         design_memory.load(run.spec)
         preset("dataset", run.dataset.id)
         st.switch_page("pages/experiment.py")
+    if not sign_in_note("rename, note, resume, export or delete this run"):
+        return
     if run.status.resumable and left.button(
         "Resume this run",
         key="runs_resume",

@@ -19,6 +19,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard import sign_in
 from dashboard.chart_text import chart_labels, plain
 from lstm_core.api import (
     Engine,
@@ -80,6 +81,7 @@ def sidebar(pages: list[st.Page]) -> None:
         for page in pages:
             st.page_link(page)
         st.divider()
+    sign_in.sidebar_control()
     workbench = engine()
     workbench.reap()  # dead workers marked; reading starts no process
     with st.sidebar:

@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.chart_text import chart_labels
+from dashboard.sign_in import may_change, sign_in_note
 from dashboard.widgets import SAMPLES, choose, engine, md, preset
 from lstm_core.api import MAX_NAME_CHARS, MAX_NOTE_CHARS, LengthProfile, MarkupShare, UserError
 
@@ -98,7 +99,7 @@ def saved_datasets() -> None:
         )  # fmt: skip
         left, right = st.columns(2)
         with (
-            left.popover("Name and note", icon=":material/edit:"),
+            left.popover("Name and note", icon=":material/edit:", disabled=not may_change()),
             st.form(f"data_describe_{chosen}", border=False),
         ):
             name = st.text_input(
@@ -120,7 +121,9 @@ def saved_datasets() -> None:
                     st.error(md(error))
                 else:
                     st.rerun()
-        with right.popover("Delete this dataset", icon=":material/delete:"):
+        with right.popover(
+            "Delete this dataset", icon=":material/delete:", disabled=not may_change()
+        ):
             st.write("Its saved texts are removed; a dataset that runs use cannot be deleted.")
             if st.button("Delete", type="primary", key="data_delete_confirm"):
                 try:
@@ -296,7 +299,7 @@ if not problems:
             )
         )
 
-if st.button(
+if sign_in_note("save a dataset") and st.button(
     "Use these columns for experiments", type="primary", disabled=bool(problems), key="data_confirm"
 ):
     with st.spinner("Saving the dataset..."):

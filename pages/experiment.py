@@ -6,6 +6,7 @@ from dashboard import design_memory
 from dashboard.cluster_setting import where_fits_run
 from dashboard.design_memory import kept
 from dashboard.explanations import architecture_guide
+from dashboard.sign_in import sign_in_note
 from dashboard.starting_point import coverage, start_choice
 from dashboard.widgets import choose, duration, engine, md, preset
 from lstm_core.api import (
@@ -357,7 +358,9 @@ for tab, arch in zip(st.tabs([ARCHITECTURE_NAMES[a] for a in archs]), archs, str
             )
         st.caption(f"Parameters {summary.total:,} (first candidate){split}{spread}. {rows}")
 
-if st.button("Launch in the background", type="primary", key="exp_launch"):
+if sign_in_note("launch a run") and st.button(
+    "Launch in the background", type="primary", key="exp_launch"
+):
     try:
         run = workbench.submit(spec)
     except UserError as error:

@@ -2,14 +2,17 @@
 
 import streamlit as st
 
+from dashboard.sign_in import exposure_warning
 from dashboard.widgets import SAMPLES, preset
 
 st.title("Recurrent text classification workbench")
+exposure_warning()
 st.markdown(
     "Find out which recurrent network works on your texts, and how well, without writing code.\n\n"
     "1. **Data**: load a CSV of texts and labels (the SMS spam collection is the classic case), "
     "check how it was read, and pick the text and label columns.\n"
-    "2. **Experiment**: choose SimpleRNN, LSTM, GRU, BiLSTM or BiGRU and a grid of "
+    "2. **Experiment**: choose SimpleRNN, LSTM, GRU, BiLSTM, BiGRU (or a 1-D CNN, for "
+    "contrast) and a grid of "
     "hyperparameters (optimizer, initialisation, dropout, units, batch size, epochs, ...).\n"
     "3. **Runs, Compare, Predict**: watch the models learn live, compare them with a TF-IDF "
     "baseline and each other, then type sentences to see what the best one predicts."

@@ -6,6 +6,7 @@ import streamlit as st
 from dashboard.run_actions import name_and_note
 from dashboard.run_results import finished
 from dashboard.run_views import cluster_workers, curves, search_history
+from dashboard.sign_in import may_change
 from dashboard.widgets import age, choose, duration, engine, md, run_label
 from lstm_core.api import RunStatus, UserError
 
@@ -35,7 +36,7 @@ def live(run_id: str) -> None:
         eta = f" · about {duration(progress.eta_s)} left" if progress.eta_s is not None else ""
         when = f"{duration(progress.elapsed_s)} elapsed{eta}"
     st.progress(progress.fraction, text=f"{progress.fits_summary()} · {when}")
-    if st.button("Cancel this run", key="runs_cancel"):
+    if may_change() and st.button("Cancel this run", key="runs_cancel"):
         try:
             st.toast(f"Run {run_id}: {workbench.cancel(run_id)}")
         except UserError as error:

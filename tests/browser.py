@@ -60,17 +60,18 @@ def wait_until(condition, what: str, timeout: float):
 
 
 @contextlib.contextmanager
-def dashboard(home: Path, log_path: Path, warm: bool = False):
+def dashboard(home: Path, log_path: Path, warm: bool = False, options: tuple[str, ...] = ()):
     """A freshly started server on `home`; yields its URL. Output goes to a file, never a
     pipe; background runs it started are stopped afterwards. `warm`: as users get it, a
-    warm worker waits for the first run (the test suite otherwise turns them off)."""
+    warm worker waits for the first run (the test suite otherwise turns them off). `options`:
+    more of Streamlit's command-line options (`--secrets.files PATH`, say)."""
     port = free_port()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "LSTM_CORE_HOME": str(home)}
     if warm:
         env["LSTM_CORE_WARM_S"] = "120"
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.port", str(port), "--server.address", "127.0.0.1"]  # fmt: skip
+               "--server.port", str(port), "--server.address", "127.0.0.1", *options]  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)

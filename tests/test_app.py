@@ -673,8 +673,14 @@ def test_compare_shows_a_grid_run_beside_a_tpe_run_over_a_learning_rate_range(to
 
     workspace, dataset_id = toy_dataset
     grid = train(tiny_spec(dataset_id, grid={"units": [4, 8]}, cv=0), workspace)
-    tpe = tiny_spec(dataset_id, grid={}, cv=0, search="tpe", n_iter=2)
-    tpe.ranges = dict([parse_range("learning_rate=0.001:0.1:log")])
+    tpe = tiny_spec(
+        dataset_id,
+        grid={},
+        cv=0,
+        search="tpe",
+        n_iter=2,
+        ranges=dict([parse_range("learning_rate=0.001:0.1:log")]),
+    )
     tpe = train(tpe.validated(), workspace)
     assert {grid.status, tpe.status} == {"completed"}, (grid.error, tpe.error)
     app = open_app()

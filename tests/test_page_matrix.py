@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -76,8 +77,11 @@ def matrix(tmp_path_factory):
             frame_of(HOSTILE_LABELS, seed=2), "text", "label", "<i>hostile</i>.csv"
         )[0]
         tpe = spec(two.id, search="tpe", n_iter=3, prune="median", cv=2)
-        tpe.params["epochs"] = 3  # pruning needs epochs to stop between
-        tpe.ranges = dict([parse_range("learning_rate=0.001:0.1:log")])
+        tpe = replace(
+            tpe,
+            params={**tpe.params, "epochs": 3},  # pruning needs epochs to stop between
+            ranges=dict([parse_range("learning_rate=0.001:0.1:log")]),
+        )
         runs = {
             "grid": trained(engine, spec(two.id, grid={"arch": ["lstm", "gru"]}, cv=2)),
             "random": trained(

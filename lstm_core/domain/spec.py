@@ -91,7 +91,7 @@ def default_scheduler() -> str:
     return os.environ.get(SCHEDULER_VARIABLE, "").strip()
 
 
-@dataclass
+@dataclass(frozen=True)
 class ExperimentSpec:
     dataset_id: str
     text_column: str = "text"
@@ -123,9 +123,9 @@ class ExperimentSpec:
     def from_dict(cls, data: dict) -> ExperimentSpec:
         """Tolerates specs of other versions: unknown keys are dropped, missing ones default."""
         known = {f.name for f in dataclasses.fields(cls)}
-        spec = cls(**{k: v for k, v in data.items() if k in known})
-        spec.ranges = {name: Range(**r) for name, r in (spec.ranges or {}).items()}
-        return spec
+        values = {k: v for k, v in data.items() if k in known}
+        values["ranges"] = {name: Range(**r) for name, r in (values.get("ranges") or {}).items()}
+        return cls(**values)
 
     def validated(self, given: Iterable[str] = ()) -> ExperimentSpec:
         """Canonical values; single-value grid entries become fixed parameters. `given`: the
