@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import ast
+import contextlib
+import shutil
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -141,22 +144,29 @@ def test_a_sqlite_error_without_a_sentence_leaves_the_store_as_the_stores_own(st
     assert not isinstance(raised.value, sqlite3.Error)
 
 
-def _imports_sqlite3(path: Path) -> list[int]:
-    """Lines that import sqlite3, at any depth (inside functions too)."""
+# what only the store may import: the driver, its backends, and the SQLite lock reader
+STORE_INSIDES = ("sqlite3", "lstm_core.store.backends", "lstm_core.store.lock_holder")
+
+
+def _imports_store_insides(path: Path) -> list[int]:
+    """Lines that import sqlite3, a backend or the lock reader, at any depth (inside
+    functions too), however they are spelled (`from lstm_core.store import backends`)."""
     lines = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            names = [node.module or ""]
+            module = node.module or ""
+            names = [module] + [f"{module}.{alias.name}" for alias in node.names]
         else:
             continue
-        if any(name.split(".")[0] == "sqlite3" for name in names):
+        if any(name == inside or name.startswith(inside + ".") for name in names
+               for inside in STORE_INSIDES):  # fmt: skip
             lines.append(node.lineno)
     return lines
 
 
-def test_no_module_outside_the_store_imports_sqlite3():
+def test_no_module_outside_the_store_reaches_sqlite_or_a_backend():
     store = ROOT / "lstm_core" / "store"
     sources = [ROOT / "app.py"]
     for folder in ("lstm_core", "pages", "dashboard"):
@@ -164,7 +174,61 @@ def test_no_module_outside_the_store_imports_sqlite3():
     outside = {
         str(path.relative_to(ROOT)): lines
         for path in sources
-        if store not in path.parents and (lines := _imports_sqlite3(path))
+        if store not in path.parents and (lines := _imports_store_insides(path))
     }
-    assert outside == {}, "SQLite belongs to the store's backend"
-    assert _imports_sqlite3(store / "backends" / "sqlite.py"), "the check sees an import"
+    assert outside == {}, "SQLite, its lock and the backends belong to the store"
+    for module in ("backends/sqlite.py", "store_url.py", "store_errors.py"):
+        assert _imports_store_insides(store / module), f"the check sees {module}'s import"
+
+
+def test_the_workspace_names_a_stopped_writer_without_opening_its_store(stopped_writer, workspace):
+    """The pages, the supervisor and `doctor` ask the workspace's store place, never the
+    file: it names a writer stopped inside a write, and waits on nothing."""
+    place = workspace.store_place
+    holder = place.writer()
+    assert holder is not None and holder.pid == stopped_writer.pid and holder.stopped
+    assert place.stopped_writer() == (
+        f"The workspace is busy: process {holder.pid}, {holder.role}, is stopped while it "
+        f"holds the write lock of {workspace.database}; continue it (kill -CONT "
+        f"{holder.pid}) or end it, then try again."
+    )
+    assert place.exists() and place.problem() is None
+
+
+def test_a_damaged_store_is_checked_and_moved_aside_unopened(tmp_path):
+    workspace = Workspace(tmp_path)
+    place = workspace.store_place
+    assert not place.exists() and place.problem() is None and place.writer() is None
+    workspace.database.write_bytes(b"not a database at all" * 100)
+    assert "cannot be read" in place.problem()
+    with pytest.raises(UserError, match="is damaged"):
+        place.open()
+    aside = Path(place.move_aside())
+    assert aside.read_bytes().startswith(b"not a database") and not place.exists()
+    assert aside.name.startswith("runs.sqlite.damaged-")
+
+
+def test_a_new_workspace_s_database_appears_whole(tmp_path):
+    """A reader polling for a new workspace (the dashboard beside a first `lstm-core train`)
+    never meets the database empty or half-made: it appears with its schema in one step."""
+    home = tmp_path / "ws"
+    path = home / "runs.sqlite"
+    sizes: list[int] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            with contextlib.suppress(FileNotFoundError):
+                sizes.append(path.stat().st_size)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        for _ in range(20):
+            shutil.rmtree(home, ignore_errors=True)
+            Workspace(home).store.upgrade(anew=True)
+    finally:
+        done.set()
+        watcher.join()
+    assert sizes and 0 not in sizes
+    assert sorted(p.name for p in home.iterdir() if "runs.sqlite" in p.name) == ["runs.sqlite"]

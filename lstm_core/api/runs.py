@@ -26,8 +26,6 @@ from lstm_core.domain.errors import UserError
 from lstm_core.domain.spec import ExperimentSpec
 from lstm_core.insight.mlflow_export import DEFAULT_EXPERIMENT as MLFLOW_EXPERIMENT
 from lstm_core.insight.mlflow_export import MlflowExport
-from lstm_core.store.lock_holder import write_lock_holder
-from lstm_core.store.store_errors import busy_sentence
 
 if TYPE_CHECKING:
     from lstm_core.jobs.doctor import Checkup
@@ -85,8 +83,7 @@ class RunsFacet(Door):
     def stopped_writer(self) -> str | None:
         """A sentence when a stopped process (SIGSTOP, a debugger) holds the workspace's
         write lock: reading goes on, but nothing can be saved until it continues."""
-        holder = write_lock_holder(self.workspace.database)
-        return busy_sentence(self.workspace.database, holder) if holder and holder.stopped else None
+        return self.workspace.store_place.stopped_writer()
 
     def runs(self, limit: int = 200) -> list[Run]:
         """Newest first."""

@@ -20,7 +20,6 @@ from lstm_core.jobs import standby
 from lstm_core.jobs.limits import max_running, stale_after_s
 from lstm_core.jobs.spawn import start_detached
 from lstm_core.store.lifecycle import InvalidTransition
-from lstm_core.store.lock_holder import write_lock_holder
 from lstm_core.store.workspace import Workspace
 
 
@@ -44,7 +43,7 @@ def reap(workspace: Workspace, wait: bool = True) -> list[str]:
 
     `wait=False` (a reader's look) leaves them while another process holds the write lock.
     """
-    if not wait and (workspace.store.read_only or write_lock_holder(workspace.database)):
+    if not wait and (workspace.store.read_only or workspace.store_place.writer()):
         return []
     store, now, reaped = workspace.store, time.time(), []
     for run in store.runs_with_status(RunStatus.RUNNING):

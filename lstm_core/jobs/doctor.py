@@ -10,19 +10,12 @@ run folders the database does not know, and datasets that lost their texts.
 from __future__ import annotations
 
 import csv
-import time
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from lstm_core.domain.entities import Dataset, RunStatus, TrialStatus
 from lstm_core.jobs.dispatch import reap
-from lstm_core.store.backends.sqlite import database_problem
-from lstm_core.store.lock_holder import write_lock_holder
-from lstm_core.store.store_errors import busy_sentence
 from lstm_core.store.workspace import Workspace
-
-ASIDE_SUFFIX = ".damaged-"
 
 
 @dataclass
@@ -42,20 +35,21 @@ def examine(workspace: Workspace) -> list[str]:
     Only reads, so it answers while a writer holds the lock (and names one that is
     stopped, since it will not let go by itself).
     """
-    problem = database_problem(workspace.database)
+    place = workspace.store_place
+    problem = place.problem()
     if problem is not None:
         return [problem]
     folders = _run_folders(workspace)
-    if not workspace.database.exists():
+    if not place.exists():
         if folders:
-            return [f"The run database {workspace.database} is missing; {len(folders)} run "
+            return [f"The run database {place.location} is missing; {len(folders)} run "
                     "folder(s) remain."]  # fmt: skip
         return []
     store = workspace.store
     problems = []
-    holder = write_lock_holder(workspace.database)
-    if holder is not None and holder.stopped:
-        problems.append(busy_sentence(workspace.database, holder))
+    stopped = place.stopped_writer()
+    if stopped is not None:
+        problems.append(stopped)
     damaged = store.damaged_records()
     if damaged:  # the rest reads whole records: first these are rebuilt
         return problems + [record.sentence for record in damaged]
@@ -95,14 +89,13 @@ def repair(workspace: Workspace) -> Checkup:
     checkup = Checkup(problems=examine(workspace))
     if not checkup.problems:
         return checkup
-    database = workspace.database
-    holder = write_lock_holder(database)
-    if holder is not None and holder.stopped:  # every repair would wait on it: say so
+    place = workspace.store_place
+    if place.stopped_writer() is not None:  # every repair would wait on it: say so
         checkup.remaining = list(checkup.problems)
         return checkup
-    if database_problem(database) is not None or not database.exists():
-        if database.exists():
-            aside = _move_aside(database)
+    if place.problem() is not None or not place.exists():
+        if place.exists():
+            aside = place.move_aside()
             checkup.repaired.append(f"Moved the damaged database aside to {aside}.")
         checkup.repaired += _rebuild(workspace)
     else:
@@ -123,15 +116,6 @@ def _dataset_folders(workspace: Workspace) -> set[str]:
         if folders.is_dir()
         else set()
     )
-
-
-def _move_aside(database: Path) -> Path:
-    aside = database.with_name(database.name + ASIDE_SUFFIX + time.strftime("%Y%m%d-%H%M%S"))
-    for suffix in ("", "-wal", "-shm"):
-        part = Path(str(database) + suffix)
-        if part.exists():
-            part.rename(Path(str(aside) + suffix))
-    return aside
 
 
 def _rebuild(workspace: Workspace) -> list[str]:

@@ -21,7 +21,6 @@ from lstm_core.execution.training import check_runnable, submit_run
 from lstm_core.jobs import standby, supervisor
 from lstm_core.jobs.dispatch import dispatch
 from lstm_core.store.lifecycle import InvalidTransition
-from lstm_core.store.lock_holder import write_lock_holder
 from lstm_core.store.store_errors import WorkspaceBusy
 from lstm_core.store.workspace import Workspace
 
@@ -34,7 +33,7 @@ def refresh(workspace: Workspace) -> None:
     have a warm worker wait for the next run. While another process holds the write lock
     the dashboard does not wait for it: the queue is left to the supervisor (and a writer
     stopped while it holds the lock is named by `Engine.stopped_writer`)."""
-    if write_lock_holder(workspace.database) is not None:
+    if workspace.store_place.writer() is not None:
         return
     try:
         dispatch(workspace)

@@ -19,13 +19,7 @@ import time
 from lstm_core.domain import env_settings
 from lstm_core.jobs.dispatch import dispatch
 from lstm_core.jobs.spawn import start_detached
-from lstm_core.store.lock_holder import write_lock_holder
-from lstm_core.store.store_errors import (
-    ReadOnlyWorkspace,
-    StoreDamaged,
-    WorkspaceBusy,
-    busy_sentence,
-)
+from lstm_core.store.store_errors import ReadOnlyWorkspace, StoreDamaged, WorkspaceBusy
 from lstm_core.store.workspace import Workspace
 
 LOCK_FILE = "supervisor.lock"
@@ -66,8 +60,7 @@ def _anything_active(workspace: Workspace) -> bool:
 def _report_a_stopped_writer(workspace: Workspace, said: str | None) -> str | None:
     """Log, once, a process that holds the write lock while stopped (no write of anyone's
     can land until it goes on); returns what is now said."""
-    holder = write_lock_holder(workspace.database)
-    sentence = busy_sentence(workspace.database, holder) if holder and holder.stopped else None
+    sentence = workspace.store_place.stopped_writer()
     if sentence is not None and sentence != said:
         log.warning("supervisor: %s", sentence)
     return sentence

@@ -5,7 +5,9 @@ which status may follow which and which process may write (`lifecycle`), how fit
 counted (`fit_counts`), when a lost database is refused, and the copies in run folders. A
 backend keeps the rows, in transactions, and says its failures as the store's own errors
 (`store_errors`), never as its driver's. SQLite is one (`backends.sqlite`); another is one
-module beside it plus its migrations, registered by URL scheme in `store_url`.
+module beside it plus its migrations, registered by URL scheme in `store_url`. What a URL
+names is a `StorePlace` first: checked, its writer named and, damaged, moved aside without
+being opened, so that `doctor` and a stopped writer's sentence reach any backend the same way.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Any
 from lstm_core.domain.entities import Dataset, Epoch, Run, RunResult, RunStatus, Trial, TrialStatus
 from lstm_core.store.fit_counts import FitTally
 from lstm_core.store.lifecycle import RunState
+from lstm_core.store.lock_holder import LockHolder
+from lstm_core.store.store_errors import busy_sentence
 
 # What `Rows.update_run` may change: a run's own fields, its result and its cancel request.
 RUN_CHANGES = frozenset(
@@ -176,3 +180,42 @@ class Backend(ABC):
     @abstractmethod
     def upgrade(self) -> Upgraded:
         """Create the schema, or migrate an older one in one transaction."""
+
+
+class StorePlace(ABC):
+    """Where a store lives, before it is opened: what `doctor` and a reader's look at the
+    writer need. Nothing here opens the store for writing or takes a lock, so it answers
+    while a writer holds (or, stopped, never lets go of) the write lock, and on a store
+    too damaged to open."""
+
+    location: str  # what a sentence names: a file, a server
+
+    @abstractmethod
+    def open(self) -> Backend:
+        """The backend on it (which refuses a damaged or newer store in one sentence)."""
+
+    @abstractmethod
+    def exists(self) -> bool:
+        """Whether there is a store yet (a new workspace has none until its first write)."""
+
+    @abstractmethod
+    def writer(self) -> LockHolder | None:
+        """The process holding the store's write lock now; None if free or unknown."""
+
+    @abstractmethod
+    def problem(self) -> str | None:
+        """One sentence if the store cannot be trusted (damaged, unreadable, written by a
+        newer version); None if it is sound or absent. Only reads."""
+
+    @abstractmethod
+    def move_aside(self) -> str:
+        """Put a damaged store out of the way (never delete it) so a new one can be built
+        in its place; returns where it went."""
+
+    def stopped_writer(self) -> str | None:
+        """The sentence naming a writer that is stopped (SIGSTOP, a debugger) while it holds
+        the write lock: it will not let go by itself, so no write can land."""
+        holder = self.writer()
+        if holder is None or not holder.stopped:
+            return None
+        return busy_sentence(self.location, holder)

@@ -50,7 +50,7 @@ class StoreError(RuntimeError):
     the driver's message, never its exception type."""
 
 
-def busy_sentence(path: Path, holder: LockHolder | None) -> str:
+def busy_sentence(path: Path | str, holder: LockHolder | None) -> str:
     if holder is None:
         return (
             f"The workspace is busy: another process has held the write lock of {path} for "

@@ -13,15 +13,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lstm_core.domain.errors import UserError
-from lstm_core.store.backend import Backend
+from lstm_core.store.backend import StorePlace
 from lstm_core.store.backends import sqlite
 from lstm_core.store.run_files import RunArchive
 from lstm_core.store.run_store import RunStore
 
 STORE_URL_VARIABLE = "LSTM_CORE_STORE_URL"
-# scheme -> the backend opened on what follows "scheme://"
-BACKENDS: dict[str, Callable[[str], Backend]] = {"sqlite": sqlite.open_backend}
-# schemes whose store is one file (what `doctor` checks, moves aside and rebuilds)
+# scheme -> the place (to check, or open as a backend) named by what follows "scheme://"
+BACKENDS: dict[str, Callable[[str], StorePlace]] = {"sqlite": sqlite.place}
+# schemes whose store is one file, reached as a file by what works on it directly (tests)
 FILE_PATHS: dict[str, Callable[[str], Path]] = {"sqlite": sqlite.database_path}
 
 
@@ -40,15 +40,20 @@ def _split(url: str) -> tuple[str, str]:
     return scheme.lower(), location
 
 
+def store_place(url: str) -> StorePlace:
+    """Where the store behind `url` lives, not yet opened (`doctor`, the writer's name)."""
+    scheme, location = _split(url)
+    return BACKENDS[scheme](location)
+
+
 def open_store(url: str, archive: RunArchive | None = None) -> RunStore:
     """The run store behind `url`, with its runs' records copied into `archive`."""
-    scheme, location = _split(url)
-    return RunStore(BACKENDS[scheme](location), archive)
+    return RunStore(store_place(url).open(), archive)
 
 
 def database_file(url: str) -> Path:
-    """The file behind a store URL, for `doctor` and the write-lock holder."""
+    """The file behind a store URL, for what works on the file itself."""
     scheme, location = _split(url)
     if scheme not in FILE_PATHS:
-        raise UserError(f"The store {url!r} is not a file; `doctor` checks only file stores.")
+        raise UserError(f"The store {url!r} is not a file.")
     return FILE_PATHS[scheme](location)

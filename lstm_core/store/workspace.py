@@ -13,9 +13,16 @@ from pathlib import Path
 
 from lstm_core.domain import env_settings
 from lstm_core.domain.entities import Run, RunStatus
+from lstm_core.store.backend import StorePlace
 from lstm_core.store.run_files import RunArchive
 from lstm_core.store.run_store import RunStore
-from lstm_core.store.store_url import STORE_URL_VARIABLE, database_file, open_store, sqlite_url
+from lstm_core.store.store_url import (
+    STORE_URL_VARIABLE,
+    database_file,
+    open_store,
+    sqlite_url,
+    store_place,
+)
 
 HOME_VARIABLE = "LSTM_CORE_HOME"
 DATABASE_FILE = "runs.sqlite"
@@ -37,8 +44,15 @@ class Workspace:
 
     @property
     def database(self) -> Path:
-        """The store's file (what `doctor` checks and the write-lock holder is read from)."""
+        """The store's file, for what works on the file itself (tests, a backup)."""
         return database_file(self.store_url)
+
+    @property
+    def store_place(self) -> StorePlace:
+        """Where the store lives, not opened: its writer, and what `doctor` checks, moves
+        aside and rebuilds. Nothing here writes or takes a lock (a stopped writer blocks
+        none of it)."""
+        return store_place(self.store_url)
 
     @cached_property
     def archive(self) -> RunArchive:

@@ -6,8 +6,8 @@ own connection. Opening and reading take no write lock: a process paused inside 
 (SIGSTOP, a debugger) cannot stop anyone from reading, and a write that meets it ends in
 one sentence naming it (`lstm_core.store.lock_holder`). An older schema is migrated in one
 explicit step (`upgrade`, `lstm_core.store.migrations.sqlite`), a copy of the file kept
-first. A damaged file is reported (`StoreDamaged`), never replaced; a folder that cannot
-be written is opened read-only. SQLite's errors leave as the store's own
+first. A damaged file is reported (`StoreDamaged`), never replaced (`doctor --repair`
+moves it aside, `SQLiteFile`); a folder that cannot be written is opened read-only. SQLite's errors leave as the store's own
 (`sqlite_errors.storage_error`); the rows are read and written by `sqlite_rows`.
 """
 
@@ -21,10 +21,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from lstm_core.domain.errors import UserError
-from lstm_core.store.backend import Backend, Upgraded
+from lstm_core.store.backend import Backend, StorePlace, Upgraded
 from lstm_core.store.backends.sqlite_errors import is_busy, storage_error
 from lstm_core.store.backends.sqlite_rows import SQLiteRows
-from lstm_core.store.lock_holder import write_lock_holder
+from lstm_core.store.lock_holder import LockHolder, write_lock_holder
 from lstm_core.store.migrations.sqlite import (
     ARCHIVED_SINCE,
     SCHEMA_VERSION,
@@ -44,6 +44,7 @@ from lstm_core.store.store_rows import text_value
 
 READ_WAIT_S = 5.0  # WAL readers never wait on a writer; this only covers a checkpoint
 LOCK_LOOK_S = 0.5  # how often a waiting write looks at who holds the lock
+ASIDE_SUFFIX = ".damaged-"  # a damaged file moved aside: runs.sqlite.damaged-<time>
 
 
 def _read_only_connection(path: Path) -> sqlite3.Connection:
@@ -58,35 +59,6 @@ def _read_only_connection(path: Path) -> sqlite3.Connection:
         return sqlite3.connect(f"file:{path}?immutable=1", uri=True, isolation_level=None)
 
 
-def database_problem(path: Path) -> str | None:
-    """One sentence if the database file cannot be trusted; None if it is sound or absent.
-
-    Only reads: it answers while a writer holds the lock, on a read-only mount and on a
-    full disk (what stops it from reading at all is raised as its own sentence).
-    """
-    if not path.exists():
-        return None
-    if path.stat().st_size == 0:
-        return f"The run database {path} is empty (0 bytes)."
-    try:
-        db = _read_only_connection(path)
-        try:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            rows = [r[0] for r in db.execute("PRAGMA integrity_check")]
-        finally:
-            db.close()
-    except sqlite3.Error as exc:
-        error = storage_error(path, exc)
-        if isinstance(error, StoreDamaged):
-            return f"The run database {path} cannot be read ({exc})."
-        raise error from None
-    if rows != ["ok"]:
-        return f"The run database {path} is damaged (integrity check: {rows[0]})."
-    if version > SCHEMA_VERSION:
-        return f"The run database {path} was written by a newer version of the workbench."
-    return None
-
-
 def database_path(location: str) -> Path:
     """The file a URL names after `sqlite://`, read as SQLAlchemy reads it: `/runs.sqlite`
     relative to the current folder, `//srv/runs.sqlite` absolute."""
@@ -99,8 +71,61 @@ def database_path(location: str) -> Path:
     return Path(path[1:]).expanduser().absolute()
 
 
-def open_backend(location: str) -> SQLiteBackend:
-    return SQLiteBackend(database_path(location))
+def place(location: str) -> SQLiteFile:
+    return SQLiteFile(database_path(location))
+
+
+class SQLiteFile(StorePlace):
+    """The database file with its `-wal` and `-shm` companions, before it is opened."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.location = str(path)
+
+    def open(self) -> SQLiteBackend:
+        return SQLiteBackend(self.path)
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def writer(self) -> LockHolder | None:
+        return write_lock_holder(self.path)
+
+    def problem(self) -> str | None:
+        """Only reads: it answers while a writer holds the lock, on a read-only mount and on
+        a full disk (what stops it from reading at all is raised as its own sentence)."""
+        path = self.path
+        if not path.exists():
+            return None
+        if path.stat().st_size == 0:
+            return f"The run database {path} is empty (0 bytes)."
+        try:
+            db = _read_only_connection(path)
+            try:
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                rows = [r[0] for r in db.execute("PRAGMA integrity_check")]
+            finally:
+                db.close()
+        except sqlite3.Error as exc:
+            error = storage_error(path, exc)
+            if isinstance(error, StoreDamaged):
+                return f"The run database {path} cannot be read ({exc})."
+            raise error from None
+        if rows != ["ok"]:
+            return f"The run database {path} is damaged (integrity check: {rows[0]})."
+        if version > SCHEMA_VERSION:
+            return f"The run database {path} was written by a newer version of the workbench."
+        return None
+
+    def move_aside(self) -> str:
+        """`runs.sqlite.damaged-20250101-120000`, its `-wal` and `-shm` beside it."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}{ASIDE_SUFFIX}{stamp}")
+        for suffix in ("", "-wal", "-shm"):
+            part = Path(f"{self.path}{suffix}")
+            if part.exists():
+                part.rename(Path(f"{aside}{suffix}"))
+        return str(aside)
 
 
 def _writable(path: Path) -> bool:
@@ -167,33 +192,58 @@ class SQLiteBackend(Backend):
     def upgrade(self) -> Upgraded:
         """The one step that writes before anything is asked (a new workspace's first
         write, or an older file's first open); an older file is copied aside first."""
-        creating = not self.path.exists()
-        if creating:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect(create=creating) as db:
+        if not self.path.exists() and self._create_whole():
+            self.outdated = False
+            return Upgraded(0, False)
+        with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             if 0 < schema_version(db) < SCHEMA_VERSION:
                 self._keep_a_copy(db)
-        with self._transaction(create=creating) as db:
+        with self._transaction() as db:
             found = upgrade(db)
         self.outdated = False
         return Upgraded(found, 0 < found < ARCHIVED_SINCE)
 
+    def _create_whole(self) -> bool:
+        """Create the file whole: its schema is written under a name of this process's
+        own, then linked into place, so a reader polling for the workspace never opens an
+        empty or half-made file. False when another process linked its file first (that
+        one is kept)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        scratch = self.path.with_name(f"{self.path.name}.new-{os.getpid()}")
+        try:
+            db = sqlite3.connect(scratch, isolation_level=None)
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("BEGIN IMMEDIATE")
+                upgrade(db)
+                db.execute("COMMIT")
+            finally:
+                db.close()  # the last connection: the log is folded into the file
+            os.link(scratch, self.path)
+            return True
+        except FileExistsError:
+            return False
+        except sqlite3.Error as exc:
+            raise storage_error(self.path, exc) from None
+        finally:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{scratch}{suffix}").unlink(missing_ok=True)
+
     @contextmanager
-    def _connect(self, create: bool = False) -> Iterator[sqlite3.Connection]:
+    def _connect(self) -> Iterator[sqlite3.Connection]:
         """A connection; SQLite's errors become the store's own. Before a workspace's first
         write there is no file: reads then see an empty schema in memory, and nothing is
         created."""
         try:
-            if not create and not self.path.exists():
+            if not self.path.exists():
                 db = sqlite3.connect(":memory:", isolation_level=None)
                 upgrade(db)
             elif self.read_only:
                 db = _read_only_connection(self.path)
             else:  # mode=rw: a database that vanished is an error, not a new empty file
-                mode = "rwc" if create else "rw"
                 db = sqlite3.connect(
-                    f"file:{self.path}?mode={mode}",
+                    f"file:{self.path}?mode=rw",
                     uri=True,
                     timeout=READ_WAIT_S,
                     isolation_level=None,
@@ -209,9 +259,9 @@ class SQLiteBackend(Backend):
             raise storage_error(self.path, exc) from None
 
     @contextmanager
-    def _transaction(self, create: bool = False) -> Iterator[sqlite3.Connection]:
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One short immediate transaction: either all of it lands or none."""
-        with self._connect(create=create) as db:
+        with self._connect() as db:
             self._begin(db)
             try:
                 yield db
