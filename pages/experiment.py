@@ -287,7 +287,8 @@ try:
         vectors_corpus=start.vectors_corpus,
         cluster=cluster,
     )
-    spec = workbench.resolve(spec)
+    resolved = workbench.resolve(spec)
+    spec = resolved.spec
 except UserError as error:
     st.error(md(error))
     st.stop()
@@ -362,7 +363,7 @@ if sign_in_note("launch a run") and st.button(
     "Launch in the background", type="primary", key="exp_launch"
 ):
     try:
-        run = workbench.submit(spec)
+        run = workbench.submit(resolved)
     except UserError as error:
         st.error(md(error))
     else:

@@ -158,7 +158,7 @@ def test_a_model_saved_before_the_setting_keeps_tags_and_can_be_started_from(tmp
     spec = ExperimentSpec(
         run.dataset.id, parent=run.id, seed=run.spec.seed, test_size=run.spec.test_size
     )
-    assert engine.resolve(spec).params["strip_html"] is False
+    assert engine.resolve(spec).spec.params["strip_html"] is False
 
 
 def test_an_old_spec_without_the_setting_loads_with_html_kept():

@@ -77,6 +77,7 @@ from lstm_core.domain.spec import (
     SCORING_NAMES,
     SCORINGS,
     ExperimentSpec,
+    ResolvedSpec,
     default_scheduler,
 )
 from lstm_core.domain.start_settings import FREEZE, INHERITED, SELF_VECTORS
@@ -115,6 +116,7 @@ __all__ = [
     "Estimate",
     "Evaluation",
     "ExperimentSpec",
+    "ResolvedSpec",
     "Explanation",
     "GateTrace",
     "HeldOutText",

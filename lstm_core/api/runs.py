@@ -23,7 +23,7 @@ from lstm_core.domain.entities import (
     pruned_candidates,
 )
 from lstm_core.domain.errors import UserError
-from lstm_core.domain.spec import ExperimentSpec
+from lstm_core.domain.spec import ExperimentSpec, ResolvedSpec
 from lstm_core.insight.mlflow_export import DEFAULT_EXPERIMENT as MLFLOW_EXPERIMENT
 from lstm_core.insight.mlflow_export import MlflowExport
 
@@ -34,26 +34,27 @@ if TYPE_CHECKING:
 class RunsFacet(Door):
     """Runs from design to deletion."""
 
-    def resolve(self, spec: ExperimentSpec) -> ExperimentSpec:
+    def resolve(self, spec: ExperimentSpec) -> ResolvedSpec:
         """The validated spec with what its starting point fixes filled in (a saved model's
-        architecture and text settings, a vectors file's size), or one `UserError`."""
+        architecture and text settings, a vectors file's size), or one `UserError`. Submit
+        it as it is: it is not resolved again."""
         from lstm_core.models.starting import resolve
 
-        return resolve(self.workspace, spec.validated())
+        return ResolvedSpec(resolve(self.workspace, spec.validated()))
 
-    def submit(self, spec: ExperimentSpec) -> Run:
+    def submit(self, spec: ExperimentSpec | ResolvedSpec) -> Run:
         """Queue a run and return at once; a worker process trains it."""
         from lstm_core.jobs import queue
 
         return self.run(queue.submit(self.workspace, spec))
 
-    def train(self, spec: ExperimentSpec) -> Run:
+    def train(self, spec: ExperimentSpec | ResolvedSpec) -> Run:
         """Train a run here, in the foreground, and return it finished."""
         from lstm_core.execution.training import train
 
         return train(spec, self.workspace)
 
-    def start(self, spec: ExperimentSpec) -> Run:
+    def start(self, spec: ExperimentSpec | ResolvedSpec) -> Run:
         """Store a run as running in this process; `execute` then trains it (the CLI's path)."""
         from lstm_core.execution.training import submit_run
 

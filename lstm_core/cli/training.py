@@ -13,6 +13,7 @@ from lstm_core.api import (
     Dataset,
     Engine,
     ExperimentSpec,
+    ResolvedSpec,
     Run,
     RunResult,
     RunStatus,
@@ -33,15 +34,16 @@ def cmd_train(args) -> int:
     engine = Engine()
     if design.cluster:  # an unreachable scheduler is said now, not as a failed run
         _announce_cluster(engine, design.cluster)
-    dataset, spec = _dataset_and_spec(engine, args, _with_files_kept(engine, design))
+    dataset, resolved = _dataset_and_spec(engine, args, _with_files_kept(engine, design))
+    spec = resolved.spec
     if args.background:
-        run = engine.submit(spec)
+        run = engine.submit(resolved)
         if args.json:
             print_json({"run_id": run.id, "status": run.status})
         else:
             print(f"run {run.id} {run.status}; follow it with: lstm-core status {run.id}")
         return 0
-    run = engine.start(spec)
+    run = engine.start(resolved)
     print(
         f"run {run.id}: {spec.n_candidates()} candidate(s), {spec.n_fits()} fits, "
         f"on {dataset.rows:,} texts",
@@ -79,9 +81,7 @@ def _with_files_kept(engine: Engine, design: ExperimentSpec) -> ExperimentSpec:
     return design
 
 
-def _dataset_and_spec(
-    engine: Engine, args, design: ExperimentSpec
-) -> tuple[Dataset, ExperimentSpec]:
+def _dataset_and_spec(engine: Engine, args, design: ExperimentSpec) -> tuple[Dataset, ResolvedSpec]:
     """The file read and kept as a dataset, and the design resolved on it; what deserves a
     second look is said on stderr."""
     frame, report = engine.read_path(args.file, encoding=args.encoding, sheet=args.sheet)
@@ -96,13 +96,14 @@ def _dataset_and_spec(
     )
     spec = dataclasses.replace(design, dataset_id=dataset.id)
     markup = engine.dataset_markup(dataset.id)
-    spec = engine.resolve(with_markup_default(spec, markup))  # a bad design: its one line only
+    resolved = engine.resolve(with_markup_default(spec, markup))  # a bad design: one line
+    spec = resolved.spec
     warnings = [*report.warnings, *engine.column_warnings(frame, args.text, args.label)]
     if markup.with_markup:
         warnings.append(markup_note(spec, markup))
     for note in [*warnings, *notes, *engine.advice(spec)]:
         print(f"note: {printable(note)}", file=sys.stderr)
-    return dataset, spec
+    return dataset, resolved
 
 
 def _finished_json(run: Run, result: RunResult | None) -> dict:

@@ -381,3 +381,11 @@ def min_examples_per_class(cv: int, test_size: float) -> int:
     """Smallest class size that leaves one test example and one example per CV fold."""
     folds = max(cv, 2)
     return max(math.ceil(folds / (1.0 - test_size)), math.ceil(1.0 / test_size))
+
+
+@dataclass(frozen=True)
+class ResolvedSpec:
+    """A design checked against its workspace and completed by its starting point
+    (`Engine.resolve`), as a run is stored with it: submitting one resolves nothing again."""
+
+    spec: ExperimentSpec

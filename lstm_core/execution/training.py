@@ -27,7 +27,7 @@ from lstm_core.domain.entities import Run, RunResult, RunStatus, TrialStatus
 from lstm_core.domain.errors import FitFailed, RunCancelled, UserError, is_disk_full
 from lstm_core.domain.plain import to_plain
 from lstm_core.domain.processes import WorkerIdentity
-from lstm_core.domain.spec import ExperimentSpec, min_examples_per_class
+from lstm_core.domain.spec import ExperimentSpec, ResolvedSpec, min_examples_per_class
 from lstm_core.execution.machine_load import runnable_others
 from lstm_core.store.lifecycle import InvalidTransition, RunTakenAway
 from lstm_core.store.run_files import write_json
@@ -60,7 +60,9 @@ def check_runnable(workspace: Workspace, spec: ExperimentSpec) -> None:
         )
 
 
-def submit_run(workspace: Workspace, spec: ExperimentSpec, foreground: bool = False) -> str:
+def submit_run(
+    workspace: Workspace, design: ExperimentSpec | ResolvedSpec, foreground: bool = False
+) -> str:
     """Validate the spec against its dataset and store it as a queued run.
 
     A `foreground` run is stored as already running in this process, so no dispatcher
@@ -70,7 +72,10 @@ def submit_run(workspace: Workspace, spec: ExperimentSpec, foreground: bool = Fa
     from lstm_core.models.starting import resolve
 
     training_backend()  # a mistyped backend is said now, not when the fits start
-    spec = resolve(workspace, spec.validated())
+    if isinstance(design, ResolvedSpec):
+        spec = design.spec
+    else:
+        spec = resolve(workspace, design.validated())
     check_runnable(workspace, spec)
     running = WorkerIdentity.current() if foreground else None
     return workspace.store.create_run(spec, spec.n_fits(), running)
@@ -265,7 +270,7 @@ def execute_here(workspace: Workspace, run_id: str) -> Run:
     return execute_run(workspace, run_id, fits_here=fits_here)
 
 
-def train(spec: ExperimentSpec, workspace: Workspace | None = None) -> Run:
+def train(spec: ExperimentSpec | ResolvedSpec, workspace: Workspace | None = None) -> Run:
     """The easy path: train a spec here, in the foreground; returns the finished run."""
     workspace = workspace or Workspace()
     return execute_here(workspace, submit_run(workspace, spec, foreground=True))

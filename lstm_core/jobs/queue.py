@@ -16,7 +16,7 @@ import shutil
 
 from lstm_core.domain.entities import Run, RunStatus
 from lstm_core.domain.errors import UserError
-from lstm_core.domain.spec import ExperimentSpec
+from lstm_core.domain.spec import ExperimentSpec, ResolvedSpec
 from lstm_core.execution.training import check_runnable, submit_run
 from lstm_core.jobs import standby, supervisor
 from lstm_core.jobs.dispatch import dispatch
@@ -45,7 +45,7 @@ def refresh(workspace: Workspace) -> None:
         standby.ensure(workspace)
 
 
-def submit(workspace: Workspace, spec: ExperimentSpec) -> str:
+def submit(workspace: Workspace, spec: ExperimentSpec | ResolvedSpec) -> str:
     """Queue a run and return at once; a worker process trains it."""
     run_id = submit_run(workspace, spec)
     dispatch(workspace)
