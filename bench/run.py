@@ -202,7 +202,7 @@ def first_epoch(dataset_texts, backend: str = "tensorflow") -> dict:
 
 
 def home_import_seconds() -> float:
-    code = "import time; t = time.perf_counter(); import streamlit, widgets; print(time.perf_counter() - t)"
+    code = "import time; t = time.perf_counter(); import streamlit, dashboard.widgets; print(time.perf_counter() - t)"
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
