@@ -110,21 +110,6 @@ def parse_bool(name: str, value: Any) -> bool:
     raise UserError(f"'{value}' is not a valid {name}; expected true or false.")
 
 
-def integer(name, target, default, low, high, help, suggestions=(), special=(), **more):
-    return Hyperparameter(
-        name,
-        target,
-        default,
-        help,
-        low=low,
-        high=high,
-        integer=True,
-        special=special,
-        suggestions=suggestions,
-        **more,
-    )
-
-
 def real(name, target, default, low, high, help, suggestions=(), special=(), **more):
     return Hyperparameter(
         name,
@@ -143,3 +128,7 @@ def choice(name, target, default, help, choices, suggestions=(), special=(), **m
     return Hyperparameter(
         name, target, default, help, choices, special=special, suggestions=suggestions, **more
     )
+
+
+def integer(name, target, default, low, high, help, suggestions=(), special=(), **more):
+    return real(name, target, default, low, high, help, suggestions, special, integer=True, **more)
