@@ -19,7 +19,17 @@ from lstm_core.api import ARCHITECTURES, HYPERPARAMETERS, ExperimentSpec, archit
 DESIGNS = "_designs"  # dataset id -> {name: value}
 SHOWN = "_design_shown_for"  # the dataset whose design the widgets hold now
 PREFIX = "exp_"
-SETTINGS = ("search", "n_iter", "cv", "test_size", "scoring", "seed", "time_budget_s", "prune")
+SETTINGS = (
+    "search",
+    "n_iter",
+    "cv",
+    "test_size",
+    "group_repeats",
+    "scoring",
+    "seed",
+    "time_budget_s",
+    "prune",
+)
 RANGED = "ranged"  # the names searched between bounds; each bound is `range_<name>_low` ...
 # The starting point (starting_point.py): what to start from, and how.
 MOST_LAYERS = int(HYPERPARAMETERS["layers"].high)

@@ -17,6 +17,7 @@ from dashboard.chart_text import chart_labels, plain
 from lstm_core.api import Explanation, GateTrace
 
 TOWARD, AGAINST = (46, 111, 219), (214, 69, 65)  # blue: for the label, red: against it
+CONTINUES = "##"  # a subword piece that continues the word before it (no word starts so)
 GATES = ("input", "forget", "output", "update", "reset")
 GATE_TITLES = {
     "input": "input gate i (how much of the new candidate is written)",
@@ -30,19 +31,24 @@ GATE_TITLES = {
 
 
 def coloured_tokens(explanation: Explanation) -> str:
-    """The tokens as HTML spans, shaded by attribution (escaped: safe to render)."""
+    """The tokens as HTML spans, shaded by attribution (escaped: safe to render); the
+    subword pieces of one word touch, so the word reads whole ("hel" "lo")."""
     largest = max((abs(t.attribution) for t in explanation.tokens), default=0.0) or 1.0
+    continues = [t.token.startswith(CONTINUES) for t in explanation.tokens]
     spans = []
-    for token in explanation.tokens:
+    for position, token in enumerate(explanation.tokens):
         share = abs(token.attribution) / largest
         red, green, blue = TOWARD if token.attribution >= 0 else AGAINST
         unknown = "" if token.known else " (unknown to the model: read as [unknown])"
         title = html.escape(f"{token.token}: {token.attribution:+.4f}{unknown}", quote=True)
         border = "" if token.known else " border: 1px dashed #555;"
+        shown = token.token.removeprefix(CONTINUES) if continues[position] else token.token
+        left = 0 if continues[position] else 2
+        right = 0 if continues[position + 1 : position + 2] == [True] else 2
         spans.append(
             f'<span title="{title}" style="background: rgba({red},{green},{blue},'
-            f"{0.12 + 0.6 * share:.2f}); padding: 2px 5px; margin: 2px; border-radius: 4px; "
-            f'display: inline-block;{border}">{html.escape(token.token)}</span>'
+            f"{0.12 + 0.6 * share:.2f}); padding: 2px 5px; margin: 2px {right}px 2px {left}px; "
+            f'border-radius: 4px; display: inline-block;{border}">{html.escape(shown)}</span>'
         )
     return f'<div data-testid="coloured-tokens" style="line-height: 2.2">{"".join(spans)}</div>'
 

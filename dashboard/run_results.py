@@ -9,7 +9,14 @@ from dashboard.run_actions import housekeeping, share
 from dashboard.run_views import cluster_workers, curves, search_history
 from dashboard.starting_point import start_summary
 from dashboard.widgets import confusion_heatmap, duration, engine, md, metrics_table
-from lstm_core.api import SCORING_NAMES, Evaluation, Run, RunResult, RunStatus
+from lstm_core.api import (
+    SCORING_NAMES,
+    Evaluation,
+    RepeatedTexts,
+    Run,
+    RunResult,
+    RunStatus,
+)
 
 BACKEND_NAMES = {"tensorflow": "TensorFlow", "jax": "JAX"}
 ENDED_MESSAGES = {
@@ -66,15 +73,37 @@ def summary(run: Run, result: RunResult) -> None:
         f"macro-F1 {test.macro_f1:.3f}; the TF-IDF baseline: accuracy "
         f"{baseline.accuracy:.3f}, macro-F1 {baseline.macro_f1:.3f}{floor}."
     )
+    st.caption(repeats_note(run, result))
     started = start_summary(engine(), run, result)
     if started:
         st.info(md(started), icon=":material/move_down:")
-    beaten = result.baseline_wins()
-    if beaten:
-        st.warning(
-            f"The TF-IDF baseline beats the recurrent model here on {' and '.join(beaten)}: "
-            "more epochs or another design may help."
+    advice = engine().baseline_advice(result)
+    if advice:
+        head, *tips = advice
+        st.warning("\n".join([md(head), *(f"- {md(tip)}" for tip in tips)]))
+
+
+def repeats_note(run: Run, result: RunResult) -> str:
+    """Whether the held-out score can be partly memory: a text repeated on both sides."""
+    repeats = result.repeats or (
+        RepeatedTexts.TOGETHER if run.spec.group_repeats else RepeatedTexts.APART
+    )
+    if repeats == RepeatedTexts.NONE:
+        return "No text repeats another, so no held-out text was seen in training."
+    if repeats == RepeatedTexts.TOGETHER:
+        return (
+            "Repeated texts were kept on one side of every split, so no held-out text was "
+            "seen in training."
         )
+    why = (
+        "a class has too few distinct texts to keep them together"
+        if run.spec.group_repeats
+        else "a run designed before they were, or with that turned off"
+    )
+    return (
+        f"Repeated texts were not kept together ({why}): a held-out text may also have "
+        "been a training text, which the Errors page marks."
+    )
 
 
 def scores(test: Evaluation, baseline: Evaluation, majority: Evaluation | None) -> None:

@@ -8,7 +8,14 @@ import streamlit as st
 from dashboard.chart_text import chart_labels
 from dashboard.sign_in import may_change, sign_in_note
 from dashboard.widgets import SAMPLES, choose, engine, md, preset
-from lstm_core.api import MAX_NAME_CHARS, MAX_NOTE_CHARS, LengthProfile, MarkupShare, UserError
+from lstm_core.api import (
+    MAX_NAME_CHARS,
+    MAX_NOTE_CHARS,
+    LengthProfile,
+    MarkupShare,
+    RepeatSummary,
+    UserError,
+)
 
 EXAMPLE_CLASSES, EXAMPLE_CHARS = 6, 300
 AUTO = "auto"
@@ -66,6 +73,11 @@ def length_profile(texts: tuple[str, ...], strip_html: bool = False) -> LengthPr
 @st.cache_data(max_entries=8)
 def markup(texts: tuple[str, ...]) -> MarkupShare:
     return engine().markup_share(texts)
+
+
+@st.cache_data(max_entries=8)
+def repeats(texts: tuple[str, ...]) -> RepeatSummary:
+    return engine().repeat_summary(texts)
 
 
 def saved_datasets() -> None:
@@ -281,6 +293,9 @@ if not problems:
         f"Texts are cut to {auto_length} words (95% of texts fit) unless you choose a length; "
         "padding to the longest text costs much more time and, without masking, stops an LSTM learning."
     )
+    repeated = repeats(texts).describe()
+    if repeated:
+        st.caption(md(repeated))
     share = markup(texts)
     if share.with_markup:
         stripped = length_profile(texts, strip_html=True).auto_length

@@ -185,6 +185,14 @@ cv = setting(
     format_func=lambda k: "none: one validation split" if k == 0 else f"{k} folds",
 )
 test_size = setting(middle.slider, "Held-out test share", 0.05, 0.5, step=0.05, name="test_size")
+group_repeats = setting(
+    middle.checkbox,
+    "Keep repeated texts on one side of every split",
+    name="group_repeats",
+    help="A text that occurs several times (a retweet; case, spacing and links aside) goes "
+    "wholly to training or to the test, and to one side of each fold, so no held-out text "
+    "was seen in training.",
+)
 scoring = setting(
     right.selectbox, "Pick the best by", SCORINGS, name="scoring", format_func=SCORING_NAMES.get
 )
@@ -279,6 +287,7 @@ try:
         cv=int(cv),
         test_size=float(test_size),
         seed=int(seed),
+        group_repeats=bool(group_repeats),
         scoring=scoring,
         parent=start.parent,
         freeze=start.freeze,

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +24,34 @@ os.environ.setdefault("LSTM_CORE_WARM_S", "0")
 SPAM_CSV = ROOT.parent / "shared" / "data" / "spam.csv"
 SAMPLE_SMS = ROOT / "sample_data" / "sms_spam.csv"
 SAMPLE_SENTIMENT = ROOT / "sample_data" / "sentiment.csv"
+
+
+# The files that take longest (rough seconds on 2 cores, slow tests included, from
+# --durations), started first: `--dist loadfile` gives each test process a whole file, so
+# a long one that starts last keeps one process busy while the other has nothing left.
+LONGEST_FIRST = [
+    "test_background.py",  # 500: resumes after SIGKILL, five queued runs
+    "test_page_matrix.py",  # 480: every kind of run, built once, on every page
+    "test_cluster.py",  # 420
+    "test_app.py",  # 220
+    "test_cli.py",  # 200
+    "test_reliability.py",  # 200
+    "test_e2e.py",  # 130
+    "test_deep_links.py",  # 100: ten cold servers
+    "test_bayes_browser.py",  # 95
+    "test_newcomer_browser.py",  # 80
+    "test_standby.py",  # 80
+    "test_transfer_browser.py",  # 75
+    "test_typing_browser.py",  # 50
+    "test_sign_in_browser.py",  # 40
+]
+
+
+def pytest_collection_modifyitems(items):
+    """Longest files first (see LONGEST_FIRST); the rest, and each file's tests, keep their
+    order. Both test processes sort alike, as xdist requires."""
+    rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 @pytest.fixture
@@ -46,6 +78,18 @@ def spam_csv() -> Path:
     return SPAM_CSV
 
 
+def cli_here(capsys, *args: str) -> subprocess.CompletedProcess:
+    """`lstm-core ARGS` through the CLI's `main` in this test's process, on the test's
+    `$LSTM_CORE_HOME`: the exit status and output a subprocess would give, without importing
+    TensorFlow again for each command (5-6 s of a core each time). `test_cli.py` keeps the
+    commands in real processes too."""
+    from lstm_core.cli.main import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out, err)
+
+
 def toy_texts(n_per_class: int = 30, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Two easily separable classes of short texts (spam-like words vs everyday words)."""
     rng = np.random.default_rng(seed)
@@ -64,20 +108,53 @@ TINY = {"units": 4, "embedding_dim": 4, "epochs": 1, "batch_size": 16, "max_toke
 
 def runs_on_two_data_sets(engine) -> dict:
     """A completed tiny run on each of two data sets that share the toy texts but not their
-    labels (spam / ham and sad / glad), keyed by file name; the mood one is the newer."""
+    labels (spam / ham and sad / glad), keyed by file name; the mood one is the newer.
+    Trained once per test process and copied into `engine`'s workspace, which must be new:
+    seven tests start from these two runs."""
+    if not _TWO_DATA_SETS:
+        source = Path(tempfile.mkdtemp(prefix="two-data-sets-")) / "ws"
+        atexit.register(shutil.rmtree, source.parent, True)
+        _TWO_DATA_SETS[source] = _train_on_two_data_sets(type(engine)(source))
+    ((source, run_ids),) = _TWO_DATA_SETS.items()
+    copy_workspace(source, engine.root)
+    return {name: engine.run(run_id) for name, run_id in run_ids.items()}
+
+
+_TWO_DATA_SETS: dict[Path, dict[str, str]] = {}
+
+
+def _train_on_two_data_sets(engine) -> dict[str, str]:
     import pandas as pd
 
     from lstm_core.api import ExperimentSpec, RunStatus
 
-    runs = {}
+    run_ids = {}
     for name, (first, second) in (("spam.csv", ("spam", "ham")), ("mood.csv", ("sad", "glad"))):
         texts, labels = toy_texts()
         labels = [first if label == "spam" else second for label in labels]
         frame = pd.DataFrame({"text": texts, "label": labels}, dtype="str")
         dataset, _ = engine.freeze_dataset(frame, "text", "label", name)
-        runs[name] = engine.train(ExperimentSpec(dataset.id, params=TINY, cv=0, test_size=0.25))
-        assert runs[name].status == RunStatus.COMPLETED, runs[name].error
-    return runs
+        run = engine.train(ExperimentSpec(dataset.id, params=TINY, cv=0, test_size=0.25))
+        assert run.status == RunStatus.COMPLETED, run.error
+        run_ids[name] = run.id
+    return run_ids
+
+
+def copy_workspace(source: Path, target: Path) -> None:
+    """Copy a workspace that nothing writes to into a new one: its folders as they are, its
+    store through SQLite's backup (a consistent copy, whatever its write-ahead log holds)."""
+    from lstm_core.store.workspace import DATABASE_FILE
+
+    assert not (target / DATABASE_FILE).exists(), f"{target} already has a store"
+    ignore = shutil.ignore_patterns(f"{DATABASE_FILE}*")
+    shutil.copytree(source, target, ignore=ignore, dirs_exist_ok=True)
+    original = sqlite3.connect(source / DATABASE_FILE)
+    copy = sqlite3.connect(target / DATABASE_FILE)
+    try:
+        original.backup(copy)
+    finally:
+        copy.close()
+        original.close()
 
 
 def toy_spam_run(engine, params: dict | None = None):

@@ -4,13 +4,12 @@ CLI like the recurrent ones, and what an architecture declares decides the searc
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, SAMPLE_SMS
+from conftest import ROOT, SAMPLE_SMS, cli_here
 
 from lstm_core.api import Engine
 from lstm_core.domain.spec import ExperimentSpec
@@ -18,22 +17,17 @@ from lstm_core.search.bayes import distributions
 from lstm_core.search.searchers import make_searcher
 
 
-def lstm_core(*args: str, home) -> subprocess.CompletedProcess:
-    env = {**os.environ, "LSTM_CORE_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-m", "lstm_core", *args], capture_output=True, text=True, env=env
-    )
-
-
 def last_json(text: str):
     return json.loads(text.strip().splitlines()[-1])
 
 
-def test_a_cnn_trains_predicts_and_exports_through_the_cli(tmp_path):
-    trained = lstm_core(
-        "train", str(SAMPLE_SMS), "--text", "message", "--label", "label", "--arch", "cnn",
-        "--set", "units=8", "--set", "embedding_dim=8", "--grid", "kernel_size=2,4",
-        "--epochs", "2", "--cv", "0", "--json", home=tmp_path,
+def test_a_cnn_trains_predicts_and_exports_through_the_cli(tmp_path, capsys, monkeypatch):
+    """The CLI in this process (`cli_here`); the exported script in its own, as people run it."""
+    monkeypatch.setenv("LSTM_CORE_HOME", str(tmp_path))
+    trained = cli_here(
+        capsys, "train", str(SAMPLE_SMS), "--text", "message", "--label", "label", "--arch",
+        "cnn", "--set", "units=8", "--set", "embedding_dim=8", "--grid", "kernel_size=2,4",
+        "--epochs", "2", "--cv", "0", "--json",
     )  # fmt: skip
     assert trained.returncode == 0, trained.stderr
     result = last_json(trained.stdout)
@@ -43,15 +37,14 @@ def test_a_cnn_trains_predicts_and_exports_through_the_cli(tmp_path):
     assert best["arch"] == "cnn"
     assert (best["recurrent_dropout"], best["length_buckets"]) == (None, None), "no recurrence"
     assert result["test"]["accuracy"] > 0.5
-    predicted = lstm_core(
-        "predict", result["run_id"], "WIN a prize, call now", "See you at lunch", "--json",
-        home=tmp_path,
-    )  # fmt: skip
+    predicted = cli_here(
+        capsys, "predict", result["run_id"], "WIN a prize, call now", "See you at lunch", "--json"
+    )
     assert predicted.returncode == 0, predicted.stderr
     lines = [json.loads(line) for line in predicted.stdout.strip().splitlines()]
     assert [line["label"] in ("ham", "spam") for line in lines] == [True, True]
     script = tmp_path / "train_cnn.py"
-    exported = lstm_core("export-code", result["run_id"], "--out", str(script), home=tmp_path)
+    exported = cli_here(capsys, "export-code", result["run_id"], "--out", str(script))
     assert exported.returncode == 0, exported.stderr
     code = script.read_text(encoding="utf-8")
     assert "Conv1D" in code and "LSTM" not in code and "lstm_core" not in code

@@ -17,7 +17,7 @@ from conftest import SAMPLE_SMS, tiny_spec
 from lstm_core.api import Engine, RunStatus, TrialStatus, UserError
 from lstm_core.domain.processes import process_alive
 from lstm_core.execution.training import submit_run, train
-from lstm_core.jobs import dispatch, queue
+from lstm_core.jobs import dispatch, queue, standby
 from lstm_core.models.bundle import Bundle
 
 LONG_EPOCHS = 400  # far longer than any test waits: these runs end only when told to
@@ -53,6 +53,9 @@ def stop_workers(toy_dataset):
             wait_for(lambda pid=run.pid: not process_alive(pid), "worker exit", 60)
     for run in workspace.store.runs_with_status(RunStatus.QUEUED):
         workspace.store.cancel_run(run.id)
+    warm = standby.stop(workspace)
+    if warm:
+        wait_for(lambda: not process_alive(warm), "the warm worker's exit", 60)
 
 
 def test_background_run_returns_at_once_streams_epochs_and_predicts_like_foreground(
@@ -203,10 +206,13 @@ RESUMED_SEARCHES = [
 
 @pytest.mark.parametrize("search, grid, n_jobs, more, kill_at", RESUMED_SEARCHES)
 def test_resume_after_sigkill_skips_finished_fits_and_ends_like_an_uninterrupted_run(
-    toy_dataset, stop_workers, search, grid, n_jobs, more, kill_at
+    toy_dataset, stop_workers, monkeypatch, search, grid, n_jobs, more, kill_at
 ):
     """For TPE, the candidates after the kill are proposed from the scores, so ending like
-    the uninterrupted run also shows that the study resumed as if never stopped."""
+    the uninterrupted run also shows that the study resumed as if never stopped. The worker
+    that ends the resumed run stays warm and takes the uninterrupted one, as a person's next
+    run is taken: it starts no processes again."""
+    monkeypatch.setenv(standby.WARM_VARIABLE, "60")
     workspace, dataset_id = toy_dataset
     spec = tiny_spec(dataset_id, epochs=2, grid=grid, search=search, n_jobs=n_jobs, **more)
     cv_fits = spec.validated().n_fits() - 1
@@ -325,7 +331,11 @@ def test_cli_background_status_and_cancel(tmp_path):
 
 
 @pytest.mark.slow
-def test_five_runs_submitted_together_all_finish_one_at_a_time(toy_dataset, stop_workers):
+def test_five_runs_submitted_together_all_finish_one_at_a_time(
+    toy_dataset, stop_workers, monkeypatch
+):
+    """As people get it: the worker that finished a run takes the next one, warm."""
+    monkeypatch.setenv(standby.WARM_VARIABLE, "60")
     workspace, dataset_id = toy_dataset
     run_ids = [
         queue.submit(workspace, tiny_spec(dataset_id, epochs=1, cv=0, grid={}, seed=s))

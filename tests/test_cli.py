@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SAMPLE_SENTIMENT, SAMPLE_SMS, toy_texts
+from conftest import SAMPLE_SENTIMENT, SAMPLE_SMS, cli_here, toy_texts
 
 from lstm_core.api import Engine
 from lstm_core.cli.design import spec_from_args
@@ -64,8 +64,8 @@ def test_validate_accepts_the_sample_and_warns_about_a_column_of_ids(tmp_path, c
         "rows": 1500,
         "problems": [],
         "warnings": [  # the intake's, as inspect says it
-            "124 texts in 'message' repeat an earlier one (1,376 distinct); repeats can land in "
-            "both train and test."
+            "124 texts in 'message' repeat an earlier one (1,376 distinct); runs keep each "
+            "text's repeats on one side of every split."
         ],
         "markup": {
             "texts": 1500,
@@ -277,17 +277,17 @@ def test_train_predict_and_runs_in_real_processes(tmp_path):
     refused("predict", run_id, "hello", message=f"There is no run '{run_id}'")
 
 
-def test_train_from_a_saved_model_and_from_word_vectors(tmp_path):
+def test_train_from_a_saved_model_and_from_word_vectors(tmp_path, capsys, monkeypatch):
     """The transfer contract: `--from` gives `parent` and `parameters`, `--vectors` gives
     `vectors` coverage shares; a second data set with other classes reuses the first model."""
+    monkeypatch.setenv("LSTM_CORE_HOME", str(tmp_path / "ws"))
     tiny = ["--set", "units=4", "--set", "embedding_dim=4", "--epochs", "1", "--cv", "0"]
-    home = tmp_path / "ws"
     sms = ["train", str(SAMPLE_SMS), "--text", "message", "--label", "label", *tiny, "--json"]
-    parent = last_json(run_cli(*sms, home=home).stdout)["run_id"]
+    parent = last_json(cli_here(capsys, *sms).stdout)["run_id"]
     sentiment = ["train", str(SAMPLE_SENTIMENT), "--text", "review", "--label", "sentiment"]
-    done = run_cli(
-        *sentiment, "--from", parent, "--freeze", "embedding", "--fine-tune-epochs", "1",
-        "--epochs", "1", "--cv", "0", "--json", home=home,
+    done = cli_here(
+        capsys, *sentiment, "--from", parent, "--freeze", "embedding", "--fine-tune-epochs",
+        "1", "--epochs", "1", "--cv", "0", "--json",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     child = last_json(done.stdout)
@@ -295,8 +295,8 @@ def test_train_from_a_saved_model_and_from_word_vectors(tmp_path):
     assert child["parameters"]["frozen"] > 0 and child["parameters"]["trainable"] > 0
     assert set(child["test"]["per_class"]) == {"negative", "neutral", "positive"}
     free = last_json(
-        run_cli(*sentiment, "--from", parent, "--freeze", "none", "--epochs", "1", "--cv", "0",
-                "--json", home=home).stdout
+        cli_here(capsys, *sentiment, "--from", parent, "--freeze", "none", "--epochs", "1",
+                 "--cv", "0", "--json").stdout
     )  # fmt: skip
     assert free["parameters"]["frozen"] == 0
     assert free["parameters"]["trainable"] == sum(child["parameters"].values())
@@ -305,29 +305,31 @@ def test_train_from_a_saved_model_and_from_word_vectors(tmp_path):
     rng = np.random.default_rng(0)
     lines = [w + " " + " ".join(f"{x:.5f}" for x in rng.normal(size=5)) for w in words]
     (tmp_path / "tiny.vec").write_text(f"{len(words)} 5\n" + "\n".join(lines) + "\n")
-    done = run_cli(
-        *sentiment, "--vectors", str(tmp_path / "tiny.vec"), "--set", "vectors_trainable=false",
-        "--set", "units=4", "--epochs", "1", "--cv", "0", "--json", home=home,
+    done = cli_here(
+        capsys, *sentiment, "--vectors", str(tmp_path / "tiny.vec"), "--set",
+        "vectors_trainable=false", "--set", "units=4", "--epochs", "1", "--cv", "0", "--json",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     vectors = last_json(done.stdout)["vectors"]
     assert 0 < vectors["coverage_vocabulary"] < vectors["coverage_tokens"] < 1
     assert 0 < vectors["covered"] <= len(words)  # the words of the training texts
-    refused = run_cli(*sentiment, "--vectors", str(tmp_path / "tiny.vec"), "--set",
-                      "embedding_dim=8", "--json", home=home)  # fmt: skip
+    refused = cli_here(capsys, *sentiment, "--vectors", str(tmp_path / "tiny.vec"), "--set",
+                       "embedding_dim=8", "--json")  # fmt: skip
     assert refused.returncode == 2
     assert refused.stderr.startswith("lstm-core: embedding_dim is 5 in the vectors in 'tiny.vec'")
 
 
-def test_tpe_with_median_pruning_keeps_to_ranges_and_budget_and_records_pruned_fits(tmp_path):
+def test_tpe_with_median_pruning_keeps_to_ranges_and_budget_and_records_pruned_fits(
+    tmp_path, capsys, monkeypatch
+):
     texts, labels = toy_texts(40)
     pd.DataFrame({"text": texts, "label": labels}).to_csv(tmp_path / "toy.csv", index=False)
-    trained = run_cli(
-        "train", str(tmp_path / "toy.csv"), "--text", "text", "--label", "label",
+    monkeypatch.setenv("LSTM_CORE_HOME", str(tmp_path / "ws"))
+    trained = cli_here(
+        capsys, "train", str(tmp_path / "toy.csv"), "--text", "text", "--label", "label",
         "--search", "tpe", "--budget", "6", "--range", "learning_rate=0.000001:0.1:log",
         "--range", "units=2:8", "--prune", "median", "--set", "epochs=4",
         "--set", "embedding_dim=4", "--set", "max_tokens=100", "--cv", "2", "--json",
-        home=tmp_path / "ws",
     )  # fmt: skip
     assert trained.returncode == 0, trained.stderr[-3000:]
     result = last_json(trained.stdout)

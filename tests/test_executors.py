@@ -182,7 +182,8 @@ def test_a_stop_that_comes_as_a_fit_finishes_ends_the_wait_instead_of_hanging(tm
         with pytest.raises(RunCancelled):
             while True:
                 outcomes.append(executor.wait().status)
-        assert time.monotonic() - started < 5
+        # it ends: a hang never would (generous, so that a loaded machine does not fail it)
+        assert time.monotonic() - started < 60
     finally:
         executor.close()
     assert outcomes in ([], [TrialStatus.CANCELLED], [TrialStatus.COMPLETED])

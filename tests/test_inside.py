@@ -108,21 +108,15 @@ def test_a_model_padded_to_a_fixed_length_is_explained_as_it_predicts():
     assert np.shape(explained.gates.hidden) == (3, 3)
 
 
-def test_cli_explain_and_errors_follow_the_contract(tmp_path):
+def test_cli_explain_and_errors_follow_the_contract(tmp_path, capsys, monkeypatch):
     """A trained run explains a text (tokens, attributions, an LSTM's five traces) and
     lists its misclassified held-out texts."""
-    import subprocess
-    import sys
+    from conftest import SAMPLE_SMS, cli_here
 
-    from conftest import SAMPLE_SMS
-
-    env = {"LSTM_CORE_HOME": str(tmp_path)}
+    monkeypatch.setenv("LSTM_CORE_HOME", str(tmp_path))
 
     def cli(*args):
-        import os
-
-        return subprocess.run([sys.executable, "-m", "lstm_core", *args], capture_output=True,
-                              text=True, env={**os.environ, **env})  # fmt: skip
+        return cli_here(capsys, *args)
 
     trained = cli("train", str(SAMPLE_SMS), "--text", "message", "--label", "label", "--arch",
                   "lstm", "--set", "units=4", "--set", "embedding_dim=4", "--epochs", "1",
@@ -147,27 +141,25 @@ def test_cli_explain_and_errors_follow_the_contract(tmp_path):
         assert wrong["true"] != wrong["predicted"]
 
 
-def test_exported_code_trains_the_best_configuration_in_plain_keras(tmp_path):
-    """`export-code` writes a script that needs no workbench: run on the sample data it
-    learns the same classes and prints accuracy and macro-F1 last."""
-    import os
+def test_exported_code_trains_the_best_configuration_in_plain_keras(tmp_path, capsys, monkeypatch):
+    """`export-code` writes a script that needs no workbench: run on the sample data (in a
+    process of its own, as people run it) it learns the same classes and prints accuracy
+    and macro-F1 last."""
     import subprocess
     import sys
 
-    from conftest import SAMPLE_SENTIMENT
+    from conftest import SAMPLE_SENTIMENT, cli_here
 
-    env = {**os.environ, "LSTM_CORE_HOME": str(tmp_path / "ws")}
+    monkeypatch.setenv("LSTM_CORE_HOME", str(tmp_path / "ws"))
     args = ["train", str(SAMPLE_SENTIMENT), "--text", "review", "--label", "sentiment",
             "--arch", "gru", "--set", "units=4", "--set", "embedding_dim=4", "--set",
             "dense_units=4", "--set", "class_weight=balanced", "--epochs", "1", "--cv", "0",
             "--json"]  # fmt: skip
-    trained = subprocess.run([sys.executable, "-m", "lstm_core", *args], capture_output=True,
-                             text=True, env=env)  # fmt: skip
+    trained = cli_here(capsys, *args)
     assert trained.returncode == 0, trained.stderr
     run_id = json.loads(trained.stdout.strip().splitlines()[-1])["run_id"]
     script = tmp_path / "train_run.py"
-    exported = subprocess.run([sys.executable, "-m", "lstm_core", "export-code", run_id,
-                               "--out", str(script)], capture_output=True, text=True, env=env)  # fmt: skip
+    exported = cli_here(capsys, "export-code", run_id, "--out", str(script))
     assert exported.returncode == 0, exported.stderr
     text = script.read_text()
     assert "lstm_core" not in text and '"arch": "gru"' in text.replace("'", '"')

@@ -27,6 +27,7 @@ from lstm_core.api.models import ModelsFacet
 from lstm_core.api.runs import MLFLOW_EXPERIMENT, RunsFacet
 from lstm_core.data.markup import MarkupShare
 from lstm_core.data.reading import Reading
+from lstm_core.data.repeats import RepeatSummary
 from lstm_core.domain.analysis import (
     CalibrationBin,
     Explanation,
@@ -48,6 +49,7 @@ from lstm_core.domain.entities import (
     Estimate,
     Evaluation,
     Progress,
+    RepeatedTexts,
     Run,
     RunResult,
     RunStatus,
@@ -130,6 +132,8 @@ __all__ = [
     "Progress",
     "Range",
     "Reading",
+    "RepeatSummary",
+    "RepeatedTexts",
     "Run",
     "RunResult",
     "RunStatus",

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from lstm_core.api.door import MAX_NAME_CHARS, MAX_NOTE_CHARS, SPEC_DEFAULTS, Door, within
 from lstm_core.data.markup import MarkupShare, markup_share
 from lstm_core.data.reading import Reading
+from lstm_core.data.repeats import RepeatSummary, repeat_summary
 from lstm_core.domain.analysis import LengthProfile
 from lstm_core.domain.entities import Dataset, TextFile, VectorsCoverage
 from lstm_core.domain.errors import UserError
@@ -133,6 +134,11 @@ class DatasetsFacet(Door):
     def markup_share(self, texts) -> MarkupShare:
         """How many texts hold HTML tags or entities, which the `strip_html` setting removes."""
         return markup_share(texts)
+
+    def repeat_summary(self, texts) -> RepeatSummary:
+        """How many texts repeat another (case, spacing and links aside): what a run's
+        splits keep together."""
+        return repeat_summary(list(texts))
 
     def dataset_markup(self, dataset_id: str) -> MarkupShare:
         from lstm_core.data.datasets import load_dataset

@@ -15,13 +15,14 @@ from lstm_core.domain.analysis import (
     TestPrediction,
     ThresholdMetrics,
 )
-from lstm_core.domain.entities import Estimate
+from lstm_core.domain.entities import Estimate, RunResult
 from lstm_core.domain.errors import UserError
 from lstm_core.domain.plain import from_plain
 from lstm_core.domain.search_history import Dimension, SearchHistory, SearchState, SearchTrial
 from lstm_core.domain.searches import BAYESIAN
 from lstm_core.domain.spec import ExperimentSpec
 from lstm_core.insight.advice import design_advice
+from lstm_core.insight.baseline_advice import baseline_advice
 from lstm_core.models.model_zoo import ModelSummary, model_summary
 
 if TYPE_CHECKING:
@@ -58,6 +59,10 @@ class InsightFacet(DatasetsFacet):
 
     def advice(self, spec: ExperimentSpec, auto_length: int | None = None) -> list[str]:
         return design_advice(spec, auto_length)
+
+    def baseline_advice(self, result: RunResult) -> list[str]:
+        """Where the TF-IDF baseline beats a finished run, and what to try (empty if not)."""
+        return baseline_advice(result)
 
     def model_summary(self, spec: ExperimentSpec, arch: str, auto_length: int) -> ModelSummary:
         """Layers and parameters of `arch`'s candidates, the embedding sized to the words the

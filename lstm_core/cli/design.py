@@ -67,6 +67,7 @@ def spec_from_args(args, dataset_id: str = "") -> ExperimentSpec:
         vectors=args.vectors or "",  # a path until the file is kept (cmd_train)
         vectors_corpus=args.vectors_corpus or "",
         cluster=args.cluster or default_scheduler(),
+        group_repeats=args.group_repeats,
     ).validated(given)
 
 
@@ -161,6 +162,14 @@ def _split_options(train: argparse.ArgumentParser) -> None:
     train.add_argument("--test-size", type=float, default=defaults.test_size)
     train.add_argument("--epochs", type=int)
     train.add_argument("--seed", type=int, default=defaults.seed)
+    train.add_argument(
+        "--no-group-repeats",
+        dest="group_repeats",
+        action="store_false",
+        default=defaults.group_repeats,
+        help="let repeats of a text (the same words, whatever their case, spacing or links) "
+        "fall on both sides of the test split and the folds; by default each stays on one side",
+    )
     train.add_argument("--scoring", choices=SCORINGS, default=defaults.scoring)
     train.add_argument(
         "--n-jobs", type=int, default=defaults.n_jobs, help="parallel fits (0: one per core)"

@@ -54,7 +54,7 @@ def cmd_train(args) -> int:
     if args.json:
         print_json(_finished_json(run, result))
     elif result is not None:
-        _print_scores(run, spec, result)
+        _print_scores(run, spec, result, engine.baseline_advice(result))
     else:
         print(f"run {run.id} {run.status}: {printable(run.error or '')}".rstrip())
     return 0 if run.status == RunStatus.COMPLETED else 1
@@ -119,7 +119,7 @@ def _finished_json(run: Run, result: RunResult | None) -> dict:
     }
 
 
-def _print_scores(run: Run, spec: ExperimentSpec, result: RunResult) -> None:
+def _print_scores(run: Run, spec: ExperimentSpec, result: RunResult, advice: list[str]) -> None:
     test, base = result.test, result.baseline
     print(
         f"run {run.id} completed; best {printable(result.best_params)} "
@@ -130,6 +130,8 @@ def _print_scores(run: Run, spec: ExperimentSpec, result: RunResult) -> None:
         f"  baseline: accuracy {base.accuracy:.3f}  macro-F1 {base.macro_f1:.3f}  "
         f"({printable(base.model)})"
     )
+    for line in advice:
+        print(f"  {line}")
     if result.parent:
         counts = result.parameters
         print(

@@ -64,12 +64,14 @@ def suggest(columns: list[ColumnProfile]) -> Suggestion:
 
 
 def repeats_warning(texts: pd.Series, name: str) -> str | None:
-    """A sentence when texts repeat (repeats can land on both sides of the split)."""
+    """A sentence when texts repeat: a run keeps the repeats of a text on one side of its
+    splits unless told not to, so a held-out text is never one it trained on."""
     duplicated = int(texts[texts.str.strip() != ""].duplicated().sum())
     if not duplicated:
         return None
     return (
         f"{counted(duplicated, 'text')} in '{name}' "
         f"{'repeats' if duplicated == 1 else 'repeat'} an earlier one "
-        f"({len(texts) - duplicated:,} distinct); repeats can land in both train and test."
+        f"({len(texts) - duplicated:,} distinct); runs keep each text's repeats on one side "
+        "of every split."
     )

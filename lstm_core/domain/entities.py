@@ -282,6 +282,14 @@ class TextFile:
         return f"{self.name} · {self.bytes / 1024**2:.1f} MB of text"
 
 
+class RepeatedTexts:
+    """How a run's held-out split treated texts that repeat (retweets): `RunResult.repeats`."""
+
+    TOGETHER = "together"  # every repeat of a text on one side: no held-out text was trained on
+    APART = "apart"  # repeats could fall on both sides (turned off, or too few distinct texts)
+    NONE = "none"  # no text repeats another
+
+
 @dataclass(frozen=True)
 class RunResult:
     best_params: dict[str, Any]
@@ -307,6 +315,7 @@ class RunResult:
     vectors: VectorsCoverage | None = None  # with word vectors: how much they covered
     backend: str | None = None  # the Keras backend the final model trained on
     launch_load: float | None = None  # runnable processes beside it when it started
+    repeats: str = ""  # a `RepeatedTexts` value; "" for runs from before it was recorded
 
     def cv(self) -> dict[str, Any]:
         """The best candidate's mean CV score (for the run's metric) and mean CV accuracy."""

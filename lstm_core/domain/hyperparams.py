@@ -131,6 +131,17 @@ _SHARED = (
         group=NETWORK,
     ),
     real(
+        "embedding_dropout",
+        MODEL,
+        0.0,
+        0.0,
+        0.9,
+        "Share of word vectors dropped whole from each training text (spatial dropout), so "
+        "no single word decides",
+        DROPOUTS,
+        group=REGULARISATION,
+    ),
+    real(
         "dropout_rate",
         MODEL,
         0.0,
@@ -156,7 +167,8 @@ _SHARED = (
         0,
         0,
         100,
-        "Early stopping after this many epochs without val_loss progress (0: off)",
+        "Stop after this many epochs without a better validation macro-F1, keeping the "
+        "best epoch's weights (0: train every epoch)",
         (0, 1, 2, 3, 5),
         group=REGULARISATION,
     ),
@@ -188,7 +200,7 @@ _SHARED = (
         3,
         1,
         500,
-        "Passes over the training data",
+        "Passes over the training data (at most, with early stopping)",
         (1, 2, 3, 5, 10, 20, 50),
         group=TRAINING,
     ),
@@ -201,6 +213,16 @@ _SHARED = (
         "Share of each training fold kept aside for val_loss curves",
         (0.0, 0.1, 0.2),
         group=TRAINING,
+    ),
+    choice(
+        "tokens",
+        VECTORIZER,
+        "words",
+        "What a text is cut into: words, or subwords (byte-pair pieces learnt from the "
+        "training texts, max_tokens of them), which give rare words, hashtags and "
+        "misspellings known pieces instead of one unknown word",
+        ("words", "subwords"),
+        group=TEXT,
     ),
     integer(
         "max_tokens",

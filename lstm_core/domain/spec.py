@@ -115,15 +115,17 @@ class ExperimentSpec:
     vectors: str = ""  # start the embedding from word vectors: a stored file's id, or "self"
     vectors_corpus: str = ""  # with "self": a stored unlabelled text file to train on as well
     cluster: str = ""  # run the fits on the Dask scheduler at this address ("": this machine)
+    group_repeats: bool = True  # every repeat of a text on one side of each split (data.repeats)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> ExperimentSpec:
-        """Tolerates specs of other versions: unknown keys are dropped, missing ones default."""
+        """Tolerates specs of other versions: unknown keys are dropped, missing ones default,
+        but a spec stored before `group_repeats` existed split repeats apart, and resumes so."""
         known = {f.name for f in dataclasses.fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
+        values = {"group_repeats": False} | {k: v for k, v in data.items() if k in known}
         values["ranges"] = {name: Range(**r) for name, r in (values.get("ranges") or {}).items()}
         return cls(**values)
 

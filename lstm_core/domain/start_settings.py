@@ -25,6 +25,7 @@ INHERITED = (
     "units",
     "layers",
     "embedding_dim",
+    "tokens",
     "max_tokens",
     "sequence_length",
     "lowercase",
@@ -32,8 +33,8 @@ INHERITED = (
     "strip_html",
     *dict.fromkeys(name for a in architectures() for name in a.inherited),
 )
-# What word vectors fix: the embedding's width and how texts are cut into words.
-FIXED_BY_VECTORS = ("embedding_dim", "lowercase", "strip_punctuation", "strip_html")
+# What word vectors fix: the embedding's width and how texts are cut into words (or pieces).
+FIXED_BY_VECTORS = ("embedding_dim", "tokens", "lowercase", "strip_punctuation", "strip_html")
 SELF_VECTORS = "self"  # word vectors trained on the data set's own training texts
 MAX_FINE_TUNE_EPOCHS = 500
 

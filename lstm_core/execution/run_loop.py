@@ -1,11 +1,13 @@
 """The trial loop a run owns: ask the searcher, fit each candidate on every fold, tell, refit.
 
 Folds come from `StratifiedKFold` over the training split (or one stratified validation
-split when cv = 0). Every fit is a `TrialTask` with an explicit candidate, round and fold;
-the executor decides where it runs. A fit that an earlier attempt of the run already
-finished is not repeated: its recorded score is used (that is what resuming is), and the
-same seed gives the same splits and the same candidates, so a resumed run ends where an
-uninterrupted one would.
+split when cv = 0); where texts repeat and the spec keeps repeats together, the test split,
+the folds (`StratifiedGroupKFold`) and the validation split keep every repeat of a text on
+one side (`lstm_core.data.repeats`), so no score is partly memory. Every fit is a
+`TrialTask` with an explicit candidate, round and fold; the executor decides where it runs.
+A fit that an earlier attempt of the run already finished is not repeated: its recorded
+score is used (that is what resuming is), and the same seed gives the same splits and the
+same candidates, so a resumed run ends where an uninterrupted one would.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lstm_core.domain.entities import TrialStatus
+from lstm_core.data.repeats import grouped_split, repeat_groups
+from lstm_core.domain.entities import RepeatedTexts, TrialStatus
 from lstm_core.domain.errors import DiskFull, FitFailed, RunCancelled, UserError, is_disk_full
 from lstm_core.domain.processes import WorkerIdentity
 from lstm_core.domain.searches import BAYESIAN
@@ -44,35 +47,104 @@ VALIDATION_SHARE = 0.2  # held out of the training split when cv = 0
 STOP_POLL_S = 0.25
 EPOCH_FLUSH_S = 0.5
 log = logging.getLogger("lstm_core")
+UNGROUPED = (
+    "a class has too few distinct texts to keep its repeats on one side of the %s; "
+    "this run splits them as if no text repeated"
+)
 
 
-def holdout_split(spec: ExperimentSpec, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row indices of the training and the held-out test split (stratified, seeded)."""
+@dataclass(frozen=True, eq=False)
+class HoldOut:
+    """The rows a run trains on and the rows it holds out, and how repeated texts fell:
+    `RepeatedTexts.TOGETHER` (each text's repeats on one side), `APART` (not kept together:
+    turned off, or a class with too few distinct texts) or `NONE` (no text repeats)."""
+
+    train: np.ndarray
+    test: np.ndarray
+    repeats: str
+
+
+def holdout(spec: ExperimentSpec, labels: np.ndarray, texts: np.ndarray | None = None) -> HoldOut:
+    """The training and the held-out test split (stratified, seeded), with every repeat of
+    a text on one side when the spec keeps repeats together."""
     from sklearn.model_selection import train_test_split
 
+    groups = repeat_groups(texts) if texts is not None else None
+    repeats = RepeatedTexts.NONE
+    if groups is not None and len(np.unique(groups)) < len(groups):
+        repeats = RepeatedTexts.APART
+        if spec.group_repeats:
+            split = grouped_split(groups, labels, spec.test_size, spec.seed)
+            if split is not None:
+                return HoldOut(*split, RepeatedTexts.TOGETHER)
+            log.warning(UNGROUPED, "test split")
     rows = np.arange(len(labels))
     train, test = train_test_split(
         rows, test_size=spec.test_size, stratify=labels, random_state=spec.seed
     )
-    return train, test
+    return HoldOut(train, test, repeats)
+
+
+def holdout_split(
+    spec: ExperimentSpec, labels: np.ndarray, texts: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices of the training and the held-out test split (`holdout`)."""
+    split = holdout(spec, labels, texts)
+    return split.train, split.test
 
 
 def fold_rows(
-    spec: ExperimentSpec, labels: np.ndarray, train_rows: np.ndarray
+    spec: ExperimentSpec,
+    labels: np.ndarray,
+    train_rows: np.ndarray,
+    texts: np.ndarray | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(fit rows, scored rows) of each fold, as indices into the dataset."""
-    from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
+    """(fit rows, scored rows) of each fold, as indices into the dataset; every repeat of a
+    text on one side of each fold when the spec keeps repeats together."""
+    from sklearn.model_selection import (
+        StratifiedGroupKFold,
+        StratifiedKFold,
+        StratifiedShuffleSplit,
+    )
 
+    y = labels[train_rows]
+    groups = _repeat_groups(spec, None if texts is None else texts[train_rows])
+    if groups is not None and spec.cv == 0:
+        split = grouped_split(groups, y, VALIDATION_SHARE, spec.seed)
+        if split is not None:
+            return [(train_rows[split[0]], train_rows[split[1]])]
+    elif groups is not None and _groups_per_class(groups, y) >= spec.cv:
+        splitter = StratifiedGroupKFold(n_splits=spec.cv, shuffle=True, random_state=spec.seed)
+        return [
+            (train_rows[fit], train_rows[scored])
+            for fit, scored in splitter.split(np.zeros(len(y)), y, groups)
+        ]
+    if groups is not None:
+        log.warning(UNGROUPED, "folds")
     if spec.cv == 0:
         splitter = StratifiedShuffleSplit(
             n_splits=1, test_size=VALIDATION_SHARE, random_state=spec.seed
         )
     else:
         splitter = StratifiedKFold(n_splits=spec.cv, shuffle=True, random_state=spec.seed)
-    y = labels[train_rows]
     return [
         (train_rows[fit], train_rows[scored]) for fit, scored in splitter.split(np.zeros(len(y)), y)
     ]
+
+
+def _repeat_groups(spec: ExperimentSpec, texts: np.ndarray | None) -> np.ndarray | None:
+    """Each text's group of repeats, or None where nothing need be kept together (repeats
+    kept apart by the spec, or no text repeats): then the split is the ungrouped one, row for
+    row as before grouping existed."""
+    if not spec.group_repeats or texts is None:
+        return None
+    groups = repeat_groups(texts)
+    return groups if len(np.unique(groups)) < len(groups) else None
+
+
+def _groups_per_class(groups: np.ndarray, labels: np.ndarray) -> int:
+    """The fewest distinct groups any class's rows fall in."""
+    return min(len(np.unique(groups[labels == label])) for label in np.unique(labels))
 
 
 def stratified_share(rows: np.ndarray, labels: np.ndarray, share: float, seed: int) -> np.ndarray:
@@ -217,14 +289,16 @@ def run_search(
     executor: Executor,
     recorder: StoreRecorder,
     study_file: Path | None = None,
+    texts: np.ndarray | None = None,
 ) -> SearchOutcome:
     """Score every candidate the searcher asks for on every fold; return the best one.
 
     A candidate the searcher prunes after an epoch stops at once, its other folds are
-    dropped, and it is never told a score.
+    dropped, and it is never told a score. `texts`: the dataset's, to keep repeats together
+    in the folds.
     """
     started = time.perf_counter()
-    folds = fold_rows(spec, labels, train_rows)
+    folds = fold_rows(spec, labels, train_rows, texts)
     trials = store.trials(run_id)
     earlier = {
         (t.candidate, t.round, t.fold): t.score

@@ -37,6 +37,7 @@ class RunSplit:
     train_rows: np.ndarray
     test_rows: np.ndarray
     start: StartingPoint | None
+    repeats: str = ""  # how repeated texts fell (`RepeatedTexts`)
 
     @property
     def minority(self) -> str:
@@ -148,6 +149,7 @@ def run_result(
         grid_seconds=round(search.grid_seconds, 2),
         median_epoch_seconds=round(statistics.median(epoch_seconds), 3) if epoch_seconds else None,
         fits=sum(t.status == TrialStatus.COMPLETED and not t.is_refit for t in trials) + 1,
+        repeats=split.repeats,
         best_candidate=search.best.number,
         majority=scores.majority,
         # fits scored before fits recorded their accuracy (a resumed old run) have none

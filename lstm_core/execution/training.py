@@ -105,14 +105,14 @@ def _train_and_evaluate(
 
 def _split(workspace: Workspace, spec: ExperimentSpec, data: LabelledTexts) -> RunSplit:
     """The rows to train on and to hold out, and what the fits start from."""
-    from lstm_core.execution.run_loop import holdout_split
+    from lstm_core.execution.run_loop import holdout
     from lstm_core.execution.run_results import RunSplit
     from lstm_core.models.starting import load
 
     labels = data.labels.astype(str).astype(object)
-    train_rows, test_rows = holdout_split(spec, labels)
-    start = load(workspace, spec, data.texts[train_rows])  # a saved model, or word vectors
-    return RunSplit(data.texts, labels, train_rows, test_rows, start)
+    split = holdout(spec, labels, data.texts)
+    start = load(workspace, spec, data.texts[split.train])  # a saved model, or word vectors
+    return RunSplit(data.texts, labels, split.train, split.test, start, split.repeats)
 
 
 def _fit(
@@ -149,7 +149,7 @@ def _fit(
             write_json(workspace.cluster_file(run.id), to_plain(executor.cluster_info))
         started = time.perf_counter()
         study = workspace.study_file(run.id)
-        search = run_search(spec, labels, train, run.id, store, executor, recorder, study)
+        search = run_search(spec, labels, train, run.id, store, executor, recorder, study, texts)
         submit_refit(spec, search.best, train, test, run.id, executor)
         # The baseline is fitted here while a fit process refits (before it, when fits run here).
         base, base_predicted = baseline(

@@ -18,12 +18,14 @@ as a few lines of their own.
 
 from __future__ import annotations
 
+import inspect
 import json
 import textwrap
 from pprint import pformat
 
 from lstm_core.data.markup import ENTITY_PATTERN, TAG_PATTERN
 from lstm_core.data.reading import Reading
+from lstm_core.data.repeats import LINK, grouped_split, normalised, repeat_groups
 from lstm_core.domain.architectures.registry import architecture
 from lstm_core.domain.entities import Run, RunResult
 from lstm_core.domain.hyperparams import defaults
@@ -34,6 +36,7 @@ from lstm_core.insight.export_reading import (
     reading_code,
     repairs_mojibake,
 )
+from lstm_core.insight.export_tokens import token_code
 
 TEMPLATE = '''"""Run {run_id} of the RNN text workbench, as a plain script.
 
@@ -51,13 +54,13 @@ import pandas as pd
 from scikeras.wrappers import KerasClassifier
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
-
+{tokenizers_import}
 TEXT_COLUMN, LABEL_COLUMN = {text_column!r}, {label_column!r}
 SEED, TEST_SHARE = {seed!r}, {test_share!r}
 CONFIG = {config}
 INITIALIZERS = {{"uniform": "random_uniform", "normal": "random_normal", "zero": "zeros"}}
 TAG = re.compile({tag_pattern!r}, re.DOTALL)  # <br />, <a href="...">, </p>; not "<3"
-ENTITY = re.compile({entity_pattern!r})  # &amp; &#39; &quot;{reading_constants}
+ENTITY = re.compile({entity_pattern!r})  # &amp; &#39; &quot;{reading_constants}{split_constants}
 
 
 {reading_functions}
@@ -71,18 +74,16 @@ def read(path):
     return frame[(frame[TEXT_COLUMN].str.strip() != "") & (frame[LABEL_COLUMN] != "")]
 
 
+{split_functions}
+
+
 def strip_html(text):
     """Entities unescaped (&amp; -> &), then each HTML tag replaced by a space."""
     text = ENTITY.sub(lambda m: html.unescape(m.group()), text)
     return TAG.sub(" ", text)
 
 
-def tokenize(text):
-    if CONFIG["strip_html"]:
-        text = strip_html(text)
-    if CONFIG["lowercase"]:
-        text = text.lower()
-    return re.findall(r"\\w+" if CONFIG["strip_punctuation"] else r"\\w+|[^\\w\\s]", text)
+{tokenize_functions}
 
 
 def fit_vocabulary(texts, length):
@@ -105,11 +106,13 @@ def to_ids(texts, vocabulary, length):
     return ids
 
 
-def build_model(meta, vocabulary_size):
+{best_epoch}def build_model(meta, vocabulary_size):
     """Embedding{masking} -> {architecture} -> optional dense -> softmax."""
     init = INITIALIZERS.get(CONFIG["init_mode"], CONFIG["init_mode"])
     model = keras.Sequential([keras.Input(shape=(meta["n_features_in_"],), dtype="int32")])
     model.add(keras.layers.Embedding(vocabulary_size, CONFIG["embedding_dim"], mask_zero={masks}))
+    if CONFIG["embedding_dropout"]:
+        model.add(keras.layers.SpatialDropout1D(CONFIG["embedding_dropout"]))
 {body}    if CONFIG["dense_units"]:
         model.add(keras.layers.Dense(CONFIG["dense_units"], activation=CONFIG["activation"],
                                      kernel_initializer=init))
@@ -124,31 +127,25 @@ def build_model(meta, vocabulary_size):
 
 def main(path):
     keras.utils.set_random_seed(SEED)
-    frame = read(path)
-    train, test = train_test_split(frame, test_size=TEST_SHARE, random_state=SEED,
-                                   stratify=frame[LABEL_COLUMN])
-    lengths = [len(tokenize(t)) for t in train[TEXT_COLUMN]]
+    train, test = split(read(path))
+{learn_pieces}    lengths = [len(tokenize(t)) for t in train[TEXT_COLUMN]]
     length = CONFIG["sequence_length"]
     if length == "auto":  # the 95th percentile of the training texts' lengths
         length = max(1, int(np.ceil(np.percentile(lengths, 95))))
     vocabulary = fit_vocabulary(train[TEXT_COLUMN], length)
-    callbacks = []
-    if CONFIG["patience"]:
-        monitor = "val_loss" if CONFIG["validation_split"] else "loss"
-        callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=CONFIG["patience"],
-                                                       restore_best_weights=True))
-    classifier = KerasClassifier(
+    x, labels = to_ids(train[TEXT_COLUMN], vocabulary, length), train[LABEL_COLUMN].to_numpy()
+{early_stopping}    classifier = KerasClassifier(
         model=build_model,
         model__vocabulary_size=len(vocabulary) + 2,
         epochs=CONFIG["epochs"],
         batch_size=CONFIG["batch_size"],
         validation_split=CONFIG["validation_split"],
         class_weight=CONFIG["class_weight"],
-        callbacks=callbacks,
+        callbacks={callbacks},
         random_state=SEED,
         verbose=0,
     )
-    classifier.fit(to_ids(train[TEXT_COLUMN], vocabulary, length), train[LABEL_COLUMN].to_numpy())
+    classifier.fit(x, labels)
     predicted = classifier.predict(to_ids(test[TEXT_COLUMN], vocabulary, length))
     truth = test[LABEL_COLUMN].to_numpy()
     print(json.dumps({{
@@ -163,6 +160,71 @@ if __name__ == "__main__":
         sys.exit("usage: python " + {filename!r} + " {data_name}")
     main(sys.argv[1])
 '''
+
+
+SPLIT = '''def split(frame):
+    """The run's held-out split: stratified by label, seeded."""
+    return train_test_split(frame, test_size=TEST_SHARE, random_state=SEED,
+                            stratify=frame[LABEL_COLUMN])'''
+GROUPED_SPLIT = '''def split(frame):
+    """The run's held-out split: stratified by label, seeded, and every repeat of a text (a
+    retweet; case, spacing and links aside) on one side, so no test text was trained on.
+    Where no text repeats, or a class has too few distinct texts, repeats are ignored."""
+    groups = repeat_groups(frame[TEXT_COLUMN].tolist())
+    rows = None
+    if len(np.unique(groups)) < len(groups):
+        rows = grouped_split(groups, frame[LABEL_COLUMN].to_numpy(), TEST_SHARE, SEED)
+    if rows is None:
+        return train_test_split(frame, test_size=TEST_SHARE, random_state=SEED,
+                                stratify=frame[LABEL_COLUMN])
+    return frame.iloc[rows[0]], frame.iloc[rows[1]]'''
+
+
+BEST_EPOCH = '''class BestEpoch(keras.callbacks.Callback):
+    """Stop after CONFIG["patience"] epochs without a better validation macro-F1 and keep
+    the best epoch's weights. It scores the rows Keras keeps aside, the last
+    validation_split of the training rows; without them the training loss decides."""
+
+    def __init__(self, x, y):
+        super().__init__()
+        cut = int(np.floor(len(x) * (1 - CONFIG["validation_split"])))
+        self.x, self.y = (x[cut:], y[cut:]) if 0 < cut < len(x) else (None, None)
+
+    def on_train_begin(self, logs=None):
+        self.best, self.weights, self.wait = -np.inf, None, 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.x is None:
+            score = -logs["loss"]
+        else:
+            predicted = self.model.predict(self.x, verbose=0).argmax(axis=1)
+            score = f1_score(self.y, predicted, average="macro")
+        if score > self.best:
+            self.best, self.weights, self.wait = score, self.model.get_weights(), 0
+        else:
+            self.wait += 1
+            self.model.stop_training = self.wait >= CONFIG["patience"]
+
+    def on_train_end(self, logs=None):
+        if self.weights is not None:
+            self.model.set_weights(self.weights)
+
+
+'''
+EARLY_STOPPING = (
+    "    classes = np.unique(labels)  # as scikeras numbers them\n"
+    "    best_epoch = BestEpoch(x, np.searchsorted(classes, labels))\n"
+)
+
+
+def split_code(grouped: bool) -> tuple[str, str, set[str]]:
+    """The script's `split` (the run's held-out split: grouped as the run's was, with the
+    workbench's own functions for it), the constants it needs and the modules it imports."""
+    if not grouped:
+        return "", SPLIT, set()
+    functions = [inspect.getsource(f).strip() for f in (normalised, repeat_groups, grouped_split)]
+    constant = f"\nLINK = re.compile({LINK.pattern!r})  # links dropped when texts are compared"
+    return constant, "\n\n\n".join([*functions, GROUPED_SPLIT]), {"unicodedata"}
 
 
 def render(run: Run, result: RunResult, filename: str, reading: Reading | None) -> str:
@@ -190,8 +252,10 @@ def render(run: Run, result: RunResult, filename: str, reading: Reading | None) 
         )
     note = "".join(f"\n{textwrap.fill(in_docstring(line), 88)}\n" for line in notes)
     searched = ", ".join(f"{k} = {v!r}" for k, v in result.best_params.items())
-    imported = {"html", "json", "re", "sys", *modules(reading)}
+    split_constants, split_functions, split_modules = split_code(spec.group_repeats)
+    imported = {"html", "json", "re", "sys", *modules(reading), *split_modules}
     constants, functions = reading_code(reading)
+    tokens = token_code(config["tokens"])
     arch = architecture(config["arch"])
     return TEMPLATE.format(
         run_id=run.id,
@@ -211,8 +275,16 @@ def render(run: Run, result: RunResult, filename: str, reading: Reading | None) 
         entity_pattern=ENTITY_PATTERN,
         reading_constants=constants,
         reading_functions=functions,
+        tokenizers_import=tokens.imports,
+        tokenize_functions=tokens.functions,
+        learn_pieces=tokens.learn,
+        split_constants=split_constants,
+        split_functions=split_functions,
         masking=" (masking padding)" if arch.masks_padding else "",
         architecture=arch.name,
         masks=arch.masks_padding,
         body=arch.export,
+        best_epoch=BEST_EPOCH if config["patience"] else "",
+        early_stopping=EARLY_STOPPING if config["patience"] else "",
+        callbacks="[best_epoch]" if config["patience"] else "[]",
     )

@@ -21,6 +21,7 @@ from sklearn.utils import ClassifierTags
 
 from lstm_core.models import model_pool
 from lstm_core.models.batching import bucketed_dataset
+from lstm_core.models.best_epoch import BestEpoch
 from lstm_core.models.keras_seeds import private_seeds
 from lstm_core.models.model_zoo import (
     build_model,
@@ -116,20 +117,22 @@ class RecurrentClassifier(KerasClassifier):
 
     def _initialize_callbacks(self) -> None:
         super()._initialize_callbacks()
-        extra = []
         if self.patience:
-            monitor = "val_loss" if self.validation_split else "loss"
-            extra.append(
-                keras.callbacks.EarlyStopping(
-                    monitor=monitor, patience=self.patience, restore_best_weights=True
-                )
-            )
-        self._fit_callbacks = self._fit_callbacks + extra
+            self._fit_callbacks = [*self._fit_callbacks, BestEpoch(self.patience)]
+
+    def _split_at(self, n: int) -> int:
+        """Rows before this index train; the last `validation_split` of them validate."""
+        split_at = int(np.floor(n * (1.0 - float(self.validation_split or 0.0))))
+        return split_at if 0 < split_at < n else n
 
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         """Fit several steps per graph call (prediction stays one batch per call); then,
         when `start` asks for it, fine-tune everything at a lower learning rate."""
-        fit = self._fit_bucketed if self.length_buckets else super()._fit_keras_model
+        fit = self._fit_bucketed if self.length_buckets else self._fit_padded
+        split_at = self._split_at(len(X))
+        for callback in self._fit_callbacks:
+            if isinstance(callback, BestEpoch):
+                callback.watch(X[split_at:], y[split_at:])
         self.model_.steps_per_execution = STEPS_PER_EXECUTION
         try:
             fit(X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs)
@@ -151,9 +154,7 @@ class RecurrentClassifier(KerasClassifier):
         takes it from arrays; sample weights (class weights included) travel with each batch.
         """
         batch_size = int(self.batch_size or 32)
-        split_at = int(np.floor(len(X) * (1.0 - float(self.validation_split or 0.0))))
-        if not 0 < split_at < len(X):
-            split_at = len(X)
+        split_at = self._split_at(len(X))
 
         def rows(part: slice):
             return (X[part], y[part], None if sample_weight is None else sample_weight[part])
@@ -173,15 +174,45 @@ class RecurrentClassifier(KerasClassifier):
             train, None, None, warm_start, epochs, initial_epoch, **kwargs
         )
 
+    def _fit_padded(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        """Batches padded to the sequence length, validated on the rows `_split_at` keeps
+        aside (the rows `BestEpoch` scores, as in the bucketed path)."""
+        split_at = self._split_at(len(X))
+        weights = None if sample_weight is None else sample_weight[split_at:]
+        if split_at < len(X):
+            kwargs.update(validation_data=(X[split_at:], y[split_at:], weights))
+        kwargs.update(validation_split=0.0)
+        return super()._fit_keras_model(
+            X[:split_at],
+            y[:split_at],
+            None if sample_weight is None else sample_weight[:split_at],
+            warm_start,
+            epochs,
+            initial_epoch,
+            **kwargs,
+        )
+
     def fit(self, X, y, sample_weight=None, **kwargs):
-        """Fit on shuffled rows (Keras takes its validation split from the end)."""
+        """Fit on shuffled rows, the validation split taken from the end (`_split_at`)."""
         keras.utils.set_random_seed(int(self.seed))
         # Every id the vectorizer gives appears in its training rows (it counts only the
         # tokens it keeps in a sequence), so the largest id bounds the vocabulary.
         self.vocabulary_size_ = int(np.max(X)) + 1 if np.size(X) else 2
-        order = np.random.default_rng(int(self.seed)).permutation(len(X))
-        X, y = np.asarray(X)[order], np.asarray(y)[order]
+        X = np.asarray(X)
+        order = repeats_together(X, np.random.default_rng(int(self.seed)))
+        X, y = X[order], np.asarray(y)[order]
         if sample_weight is not None:
             sample_weight = np.asarray(sample_weight)[order]
         with private_seeds(int(self.seed)):
             return super().fit(X, y, sample_weight=sample_weight, **kwargs)
+
+
+def repeats_together(X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A random order of the rows in which rows of the same sequence (a text repeated, a
+    retweet) follow one another, so the validation split at the end shares at most one such
+    text with the rows that train (else the best epoch is chosen partly on memory)."""
+    if not len(X):
+        return np.arange(0)
+    _, group = np.unique(X.reshape(len(X), -1), axis=0, return_inverse=True)
+    rank = rng.permutation(int(group.max()) + 1)
+    return np.lexsort((rng.permutation(len(X)), rank[group.ravel()]))

@@ -120,6 +120,8 @@ def assemble(
         name=EMBEDDING,
         trainable=EMBEDDING not in frozen,
     )(inputs)
+    if config["embedding_dropout"]:
+        x = keras.layers.SpatialDropout1D(config["embedding_dropout"])(x)
     x = declared.body(Body(keras, x, initializer, frozen, declared.group), config)
     if config["dense_units"]:
         x = keras.layers.Dense(

@@ -134,14 +134,19 @@ def load(workspace: Workspace, spec: ExperimentSpec, train_texts) -> StartingPoi
         return StartingPoint(spec, parent=parent)
     if not spec.vectors:
         return None
-    from lstm_core.data.vectorizer import SequenceVectorizer
+    from lstm_core.data.vectorizer import WORDS, SequenceVectorizer
 
     fixed = spec.fixed()
-    tokenize = SequenceVectorizer(
+    vectorizer = SequenceVectorizer(
         lowercase=fixed["lowercase"],
         strip_punctuation=fixed["strip_punctuation"],
         strip_html=fixed["strip_html"],
-    ).tokenize
+        tokens=fixed["tokens"],
+        max_tokens=int(spec.highest("max_tokens")),
+    )
+    if fixed["tokens"] != WORDS:  # subword pieces are learnt from the training texts, at
+        vectorizer.fit(train_texts)  # the largest size searched (it holds a smaller one's)
+    tokenize = vectorizer.tokenize
     tokenized = [tokenize(text) for text in train_texts]
     words = {token for tokens in tokenized for token in tokens}
     if spec.vectors == SELF_VECTORS:
