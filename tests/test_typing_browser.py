@@ -28,7 +28,8 @@ def test_typed_sentences_get_the_models_labels_as_the_typing_pauses(tmp_path):
     require_browser()
     engine = Engine(tmp_path / "ws")
     run = toy_spam_run(engine, {**TINY, "epochs": 3})
-    texts, _ = toy_texts()
+    texts, _ = toy_texts()  # one class, then the other: shuffled, so labels can alternate
+    texts = texts[np.random.default_rng(0).permutation(len(texts))]
     sentences, labels = alternating_sentences(lambda batch: engine.predict(run.id, batch), texts, 7)
 
     with dashboard(tmp_path / "ws", ARTIFACTS / "server.log") as url, chromium() as new_tab:
