@@ -29,8 +29,8 @@ SUGGESTIONS = (
         "Try a wider bidirectional model that drops whole word vectors while training "
         "(BiLSTM, 64 units, embedding size 100, embedding dropout 0.3, dropout 0.3, patience "
         "2, epochs 10): on airline tweets it gained about a point of accuracy and macro-F1 "
-        "over the default and stayed within half a point of the baseline, at 2-3 times the "
-        "time.",
+        "over the default and stayed within half a point of the baseline, at about 3 times "
+        "the time.",
     ),
 )
 # Measured and not offered, because they did not help the default on short noisy texts:
