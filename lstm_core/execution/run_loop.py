@@ -69,15 +69,13 @@ def holdout(spec: ExperimentSpec, labels: np.ndarray, texts: np.ndarray | None =
     a text on one side when the spec keeps repeats together."""
     from sklearn.model_selection import train_test_split
 
-    groups = repeat_groups(texts) if texts is not None else None
-    repeats = RepeatedTexts.NONE
-    if groups is not None and len(np.unique(groups)) < len(groups):
-        repeats = RepeatedTexts.APART
-        if spec.group_repeats:
-            split = grouped_split(groups, labels, spec.test_size, spec.seed)
-            if split is not None:
-                return HoldOut(*split, RepeatedTexts.TOGETHER)
-            log.warning(UNGROUPED, "test split")
+    groups = _repeat_groups(texts)
+    repeats = RepeatedTexts.NONE if groups is None else RepeatedTexts.APART
+    if groups is not None and spec.group_repeats:
+        split = grouped_split(groups, labels, spec.test_size, spec.seed)
+        if split is not None:
+            return HoldOut(*split, RepeatedTexts.TOGETHER)
+        log.warning(UNGROUPED, "test split")
     rows = np.arange(len(labels))
     train, test = train_test_split(
         rows, test_size=spec.test_size, stratify=labels, random_state=spec.seed
@@ -108,7 +106,8 @@ def fold_rows(
     )
 
     y = labels[train_rows]
-    groups = _repeat_groups(spec, None if texts is None else texts[train_rows])
+    kept_together = spec.group_repeats and texts is not None
+    groups = _repeat_groups(texts[train_rows]) if kept_together else None
     if groups is not None and spec.cv == 0:
         split = grouped_split(groups, y, VALIDATION_SHARE, spec.seed)
         if split is not None:
@@ -132,11 +131,11 @@ def fold_rows(
     ]
 
 
-def _repeat_groups(spec: ExperimentSpec, texts: np.ndarray | None) -> np.ndarray | None:
-    """Each text's group of repeats, or None where nothing need be kept together (repeats
-    kept apart by the spec, or no text repeats): then the split is the ungrouped one, row for
-    row as before grouping existed."""
-    if not spec.group_repeats or texts is None:
+def _repeat_groups(texts: np.ndarray | None) -> np.ndarray | None:
+    """Each text's group of repeats, or None when no text repeats another: then there is
+    nothing to keep together, and the split is the ungrouped one, row for row as before
+    grouping existed."""
+    if texts is None:
         return None
     groups = repeat_groups(texts)
     return groups if len(np.unique(groups)) < len(groups) else None
